@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+export MATA_GARUDA_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint unit chromium bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+## Serve the dashboard at http://127.0.0.1:8050 (port: MATA_GARUDA_PORT), set up on first run.
+run: $(VENV)/.installed
+	$(BIN)/mata-garuda serve
+
+## Lint, type-check and run every test (unit, PostgreSQL, browser).
+test: $(VENV)/.installed-dev chromium lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+chromium:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+## Benchmarks (see benchmarks/README.md).
+bench: $(VENV)/.installed-dev chromium
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

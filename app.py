@@ -1,0 +1,96 @@
+"""Mata Garuda: the Dash application factory. ``python app.py`` serves it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash
+import flask
+from dash import ClientsideFunction, Dash, Input, Output
+from flask_caching import Cache
+
+import ids
+from components.shell import shell
+from components.status import notice
+from geodata.boundaries import available_levels
+from geodata.http import boundaries_blueprint
+from geodata.registry import load_registry
+from geodata.serve import BoundaryStore
+from i18n import t
+from queries.db import make_engine
+from services import EXTENSION, Services, language, services
+from settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger("mata_garuda")
+
+
+def _cache_config(settings: Settings) -> dict[str, Any]:
+    if settings.redis_url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
+                "CACHE_KEY_PREFIX": "mata-garuda:", "CACHE_DEFAULT_TIMEOUT": 3600}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 3600}
+
+
+def _layout() -> Any:
+    lang = language()
+    content: list[Any] = []
+    if not available_levels(services().settings.boundaries_dir):
+        content.append(notice(t("nodata.title", lang), t("boundaries.missing", lang), "red"))
+    content.append(dash.page_container)
+    return shell(lang, content)
+
+
+def create_app(settings: Settings) -> Dash:
+    """Build the dashboard for ``settings``: server, pages, services, boundaries route."""
+    server = flask.Flask(__name__)
+    server.secret_key = settings.resolved_secret_key()
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                         SESSION_COOKIE_SECURE=settings.env == "production")
+    registry = load_registry()
+    server.extensions[EXTENSION] = Services(
+        settings=settings,
+        engine=make_engine(settings.db_url, pool_pre_ping=True),
+        registry=registry,
+        boundaries=BoundaryStore(settings.boundaries_dir, registry),
+        cache=Cache(server, config=_cache_config(settings)),
+    )
+    server.register_blueprint(boundaries_blueprint(server.extensions[EXTENSION].boundaries))
+
+    @server.get("/health")
+    def health() -> flask.Response:
+        levels = available_levels(settings.boundaries_dir)
+        return flask.jsonify(status="ok", boundaries=levels)
+
+    app = Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(PROJECT_ROOT / "pages"),
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        compress=True,
+        suppress_callback_exceptions=True,
+        title="Mata Garuda",
+        update_title=None,
+    )
+    app.layout = _layout
+    app.clientside_callback(
+        ClientsideFunction(namespace="mataGaruda", function_name="setLanguage"),
+        Output(ids.SHELL_LANG_STORE, "data", allow_duplicate=True),
+        Input(ids.SHELL_LANG, "value"),
+        prevent_initial_call=True,
+    )
+    return app
+
+
+def main() -> None:
+    """Serve the dashboard with settings from the environment."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = create_app(settings)
+    log.info("Mata Garuda at http://%s:%s", settings.host, settings.port)
+    app.run(host=settings.host, port=settings.port, debug=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""The ``mata-garuda`` command: serve, db upgrade, geodata import, data import, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from queries.db import make_engine
+
+    return make_engine(settings.db_url)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Mata Garuda: monitoring dashboard for Kemendagri and the Kesbangpol offices.
+
+    Settings come from MATA_GARUDA_* environment variables (see README.md).
+    """
+
+
+@main.command()
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the synthetic demo data (labelled DATA SIMULASI) on first run.")
+@click.option("--port", type=int, default=None, help="Port (default MATA_GARUDA_PORT or 8050).")
+def serve(demo: bool, port: int | None) -> None:
+    """Set up the database on first run, then serve the dashboard."""
+    from dataclasses import replace
+
+    from app import create_app
+    from ingest.bootstrap import bootstrap_steps
+
+    settings = _settings()
+    if port is not None:
+        settings = replace(settings, port=port)
+    steps = bootstrap_steps(_engine(settings), settings.published_dir, demo=demo,
+                            echo=tqdm.write)
+    for label, step in tqdm(steps, desc="set-up", unit="step", file=sys.stderr):
+        tqdm.write(f"- {label}")
+        step()
+    app = create_app(settings)
+    click.echo(f"Mata Garuda: http://{settings.host}:{settings.port}")
+    app.run(host=settings.host, port=settings.port, debug=False)
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and seed regions and the catalogue."""
+    from ingest.bootstrap import prepare_database
+    from queries.db import current_revision
+
+    engine = _engine(_settings())
+    prepare_database(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@main.group()
+def geodata() -> None:
+    """Manage region boundaries."""
+
+
+@geodata.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--level", type=click.Choice(["provinsi", "kabkota", "kecamatan"]), required=True,
+              help="Level of the polygons in PATH; kecamatan also builds kab/kota and provinsi.")
+@click.option("--code-column", required=True, help="Column holding the Kemendagri code.")
+@click.option("--name-column", default=None, help="Optional column with names to cross-check.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Target directory (default MATA_GARUDA_BOUNDARIES_DIR).")
+def geodata_import(path: Path, level: str, code_column: str, name_column: str | None,
+                   out_dir: Path | None) -> None:
+    """Import boundaries from GeoParquet, GeoPackage, Shapefile or GeoJSON (any CRS)."""
+    from geodata.importer import import_boundaries
+    from geodata.registry import load_registry
+
+    settings = _settings()
+    target = out_dir or settings.boundaries_dir
+    with tqdm(desc="import", unit="step", file=sys.stderr) as bar:
+        try:
+            report = import_boundaries(path, level=level, code_column=code_column,
+                                       name_column=name_column, out_dir=target,
+                                       registry=load_registry(),
+                                       progress=lambda msg: (bar.set_postfix_str(msg),
+                                                             bar.update()))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(str(report))
+
+
+@geodata.command("check")
+def geodata_check() -> None:
+    """Validate the installed boundaries against the region registry."""
+    from geodata.boundaries import available_levels, read_layer, validate_layer
+    from geodata.registry import load_registry
+
+    settings = _settings()
+    levels = available_levels(settings.boundaries_dir)
+    if not levels:
+        raise click.ClickException(f"no boundaries in {settings.boundaries_dir}")
+    failed = False
+    for level in levels:
+        problems = validate_layer(read_layer(settings.boundaries_dir, level), level,
+                                  load_registry())
+        click.echo(f"{level}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        for p in problems[:20]:
+            click.echo(f"  {p.code} {p.name}: {p.message}")
+        failed |= bool(problems)
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def data() -> None:
+    """Import indicator data."""
+
+
+@data.command("import")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def data_import(files: tuple[Path, ...]) -> None:
+    """Import published figures (CSV or XLSX, tidy format), each file all or nothing."""
+    from geodata.registry import load_registry
+    from ingest.bootstrap import prepare_database
+    from ingest.published import ImportRejectedError, import_file, import_targets
+
+    engine = _engine(_settings())
+    prepare_database(engine)
+    registry = load_registry()
+    failed = False
+    for path in tqdm(files, desc="import", unit="file", file=sys.stderr):
+        try:
+            if path.name.startswith("targets"):
+                tqdm.write(f"{path.name}: {import_targets(path, engine)} target(s) stored")
+                continue
+            result = import_file(path, engine, registry)
+        except ImportRejectedError as exc:
+            tqdm.write(str(exc))
+            failed = True
+            continue
+        r = result.report
+        tqdm.write(f"{path.name}: {result.rows} rows: {r.inserted} new, {r.corrected} corrected,"
+                   f" {r.unchanged} unchanged")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--seed", type=int, default=None, help="Random seed (default: the demo seed).")
+def demo(seed: int | None) -> None:
+    """Generate and store the synthetic demo data (DATA SIMULASI)."""
+    from geodata.registry import load_registry
+    from ingest.bootstrap import DEMO_SEED, load_demo, prepare_database
+
+    engine = _engine(_settings())
+    prepare_database(engine)
+    load_demo(engine, load_registry(), click.echo, seed=DEMO_SEED if seed is None else seed)
+    click.echo("demo data ready")
+
+
+if __name__ == "__main__":
+    main()

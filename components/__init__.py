@@ -1,0 +1,1 @@
+"""Stateless component factories for the pages."""

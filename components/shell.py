@@ -1,0 +1,69 @@
+"""The application shell: header with name and language switch, navigation, content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+import ids
+from i18n import t
+
+THEME: dict[str, Any] = {
+    "primaryColor": "indigo",
+    "fontFamily": "'Inter', 'Segoe UI', system-ui, sans-serif",
+    "headings": {"fontFamily": "'Inter', 'Segoe UI', system-ui, sans-serif"},
+}
+
+
+def nav_links(lang: str, pathname: str | None = None) -> list[dmc.NavLink]:
+    """Build the navigation from the page registry (never a hand-kept list)."""
+    pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
+    return [
+        dmc.NavLink(label=t(p["nav_key"], lang), href=p["relative_path"],
+                    active=pathname == p["relative_path"])
+        for p in pages
+        if p.get("nav_key")
+    ]
+
+
+def language_switch(lang: str) -> dmc.SegmentedControl:
+    """Return the ID/EN switch; a clientside callback stores the choice in a cookie."""
+    return dmc.SegmentedControl(
+        id=ids.SHELL_LANG, value=lang, size="xs",
+        data=[{"value": "id", "label": "ID"}, {"value": "en", "label": "EN"}],
+        attributes={"aria-label": t("lang.label", lang)},
+    )
+
+
+def shell(lang: str, content: Any) -> dmc.MantineProvider:
+    """Wrap ``content`` in the header, navigation and theme."""
+    header = dmc.Group(
+        [
+            dmc.Group([
+                html.Img(src=dash.get_asset_url("garuda.svg"), height=32, alt=""),
+                html.Div([
+                    dmc.Title("Mata Garuda", order=3, className="shell-title"),
+                    dmc.Text(t("app.tagline", lang), size="xs", c="dimmed"),
+                ]),
+            ], gap="sm"),
+            language_switch(lang),
+        ],
+        justify="space-between", h="100%", px="md",
+    )
+    return dmc.MantineProvider(
+        dmc.AppShell(
+            [
+                dcc.Store(id=ids.SHELL_LANG_STORE, data=lang),
+                dmc.AppShellHeader(header),
+                dmc.AppShellNavbar(nav_links(lang), p="xs"),
+                dmc.AppShellMain(content),
+            ],
+            header={"height": 60},
+            navbar={"width": 200, "breakpoint": "sm", "collapsed": {"mobile": True}},
+            padding="md",
+        ),
+        theme=THEME,
+    )

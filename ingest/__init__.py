@@ -1,0 +1,1 @@
+"""Write path: catalogue and region seeding, imports of published figures, demo data."""

@@ -1,0 +1,117 @@
+"""First-run set-up: schema, registry, catalogue, published figures and demo data.
+
+Every step is idempotent. What has been loaded is recorded in ``dataset_load`` with a
+fingerprint (file hash, demo seed), so a second start skips it in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, update
+
+from geodata.registry import Registry, load_registry
+from ingest.published import import_file, import_targets
+from ingest.store import NewValue, WriteReport, seed_catalogue, seed_regions, write_values
+from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
+from queries.db import upgrade
+from queries.schema import dataset_load
+
+Echo = Callable[[str], None]
+DEMO_SEED = 2024
+DEMO_VERSION = 1  # bump when the generator changes, so existing databases get the new values
+
+
+def _fingerprint(conn_engine: Engine, name: str) -> str | None:
+    with conn_engine.connect() as conn:
+        return conn.scalar(select(dataset_load.c.fingerprint).where(dataset_load.c.name == name))
+
+
+def _mark_loaded(engine: Engine, name: str, fingerprint: str) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        done = conn.execute(update(dataset_load).where(dataset_load.c.name == name)
+                            .values(fingerprint=fingerprint, loaded_at=now)).rowcount
+        if not done:
+            conn.execute(insert(dataset_load).values(name=name, fingerprint=fingerprint,
+                                                     loaded_at=now))
+
+
+def prepare_database(engine: Engine, registry: Registry | None = None) -> None:
+    """Migrate to the newest schema and seed the region registry and catalogue."""
+    upgrade(engine)
+    with engine.begin() as conn:
+        seed_regions(conn, registry or load_registry())
+        seed_catalogue(conn, load_catalogue_file())
+
+
+def load_published(engine: Engine, directory: Path, registry: Registry,
+                   echo: Echo = print) -> None:
+    """Import every ``*.csv`` of ``directory`` not yet loaded with the same content."""
+    for path in sorted(directory.glob("*.csv")):
+        name = f"published:{path.name}"
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if _fingerprint(engine, name) == digest:
+            continue
+        if path.name == "targets.csv":
+            written = import_targets(path, engine)
+            echo(f"  {path.name}: {written} target(s) stored")
+        else:
+            result = import_file(path, engine, registry)
+            r = result.report
+            echo(f"  {path.name}: {result.rows} rows, {r.inserted} new, {r.corrected} corrected,"
+                 f" {r.unchanged} unchanged")
+        _mark_loaded(engine, name, digest)
+
+
+def store_demo(engine: Engine, registry: Registry, catalogue: dict[str, Indicator],
+               seed: int = DEMO_SEED) -> WriteReport:
+    """Generate the synthetic data set and store it with source ``simulasi``."""
+    from ingest.demo import generate
+
+    frame = generate(registry, catalogue, seed=seed)
+    provenance = f"demo generator v{DEMO_VERSION} seed {seed}"
+    values = [NewValue(ind, code, int(period), float(value), provenance)
+              for ind, code, period, value in frame.iter_rows()]
+    with engine.begin() as conn:
+        return write_values(conn, values, source_kind="simulasi", status="simulasi",
+                            source_of={k: "simulasi" for k in catalogue}, recorded_by="demo")
+
+
+def load_demo(engine: Engine, registry: Registry, echo: Echo = print,
+              seed: int = DEMO_SEED) -> None:
+    """Store the demo data once per (generator version, seed)."""
+    fingerprint = f"v{DEMO_VERSION} seed {seed}"
+    if _fingerprint(engine, "demo") == fingerprint:
+        return
+    with engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+    report = store_demo(engine, registry, catalogue, seed)
+    echo(f"  demo data (DATA SIMULASI): {report.inserted} new values, {report.corrected} changed")
+    _mark_loaded(engine, "demo", fingerprint)
+
+
+Step = tuple[str, Callable[[], None]]
+
+
+def bootstrap_steps(engine: Engine, published_dir: Path | None, *, demo: bool = True,
+                    echo: Echo = print) -> list[Step]:
+    """Return the labelled steps ``make run`` takes before serving; fast when already done."""
+    registry = load_registry()
+    steps: list[Step] = [("database", lambda: prepare_database(engine, registry))]
+    if published_dir is not None and published_dir.is_dir():
+        steps.append(("published figures",
+                      lambda: load_published(engine, published_dir, registry, echo)))
+    if demo:
+        steps.append(("demo data", lambda: load_demo(engine, registry, echo)))
+    return steps
+
+
+def bootstrap(engine: Engine, published_dir: Path | None, *, demo: bool = True,
+              echo: Echo = print) -> None:
+    """Run every step of :func:`bootstrap_steps`."""
+    for _label, step in bootstrap_steps(engine, published_dir, demo=demo, echo=echo):
+        step()

@@ -1,0 +1,78 @@
+"""Beranda: every province's IDI for the latest period, with category and source."""
+
+from __future__ import annotations
+
+import dash
+import dash_mantine_components as dmc
+import polars as pl
+from dash import Input, Output, callback, dcc, html
+
+import ids
+from components.status import kpi, notice, simulated_badge
+from components.table import region_table
+from i18n import format_number, t
+from queries.catalogue import Indicator, read_catalogue
+from queries.indicators import indicator_values, latest_period
+from services import language, services
+
+INDICATOR = "idi"
+
+dash.register_page(
+    __name__, path="/", title="Mata Garuda", order=0, nav_key="nav.beranda",
+    description="Indeks Demokrasi Indonesia per provinsi",
+)
+
+
+def layout(**_query: str) -> html.Div:
+    """Return the page skeleton; the callback fills it in the user's language."""
+    lang = language()
+    return html.Div([
+        html.Div([dmc.Title(t("beranda.title", lang), order=2)], className="page-header"),
+        dmc.Text(t("beranda.description", lang), c="dimmed", mb="md"),
+        dcc.Loading([html.Div(id=ids.BERANDA_SUMMARY), html.Div(id=ids.BERANDA_TABLE)],
+                    type="dot", delay_show=300),
+    ])
+
+
+@callback(
+    Output(ids.BERANDA_SUMMARY, "children"),
+    Output(ids.BERANDA_TABLE, "children"),
+    Input(ids.SHELL_LANG_STORE, "data"),
+)
+def fill(lang: str) -> tuple[object, object]:
+    """Query the latest period and build the summary and the table."""
+    with services().engine.connect() as conn:
+        ind = read_catalogue(conn)[INDICATOR]
+        period = latest_period(conn, ind, "provinsi")
+        if period is None:
+            return notice(t("nodata.title", lang), t("nodata.body", lang)), None
+        frame = indicator_values(conn, ind, "provinsi", period, lang=lang)
+        national = indicator_values(conn, ind, "nasional", period, lang=lang)
+    return summary(ind, period, frame, national, lang), region_table(
+        ids.BERANDA_TABLE + "-grid", frame.to_dicts(), lang=lang, decimals=ind.decimals,
+        unit=ind.unit(lang))
+
+
+def summary(ind: Indicator, period: int, frame: pl.DataFrame, national: pl.DataFrame,
+            lang: str) -> html.Div:
+    """Build the KPI row: national value, counts by source, the simulated badge."""
+    simulated = int(frame["simulated"].fill_null(False).sum())
+    missing = int(frame["value"].null_count())
+    published = frame.height - simulated - missing
+    nat = national.row(0, named=True)
+    nat_detail = t("simulated", lang) if nat["simulated"] else (nat["source"] or None)
+    items = [
+        kpi(t("beranda.national", lang, name=ind.short_name, period=period),
+            format_number(nat["value"], ind.decimals, lang), nat_detail),
+        kpi(t("beranda.published", lang), f"{published} / {frame.height}",
+            t("beranda.counts", lang, simulated=simulated, missing=missing)),
+    ]
+    breaks = [b for b in ind.breaks if b.period == period]
+    row = [html.Div(items, className="kpi-row")]
+    if simulated or nat["simulated"]:
+        row.insert(0, html.Div(simulated_badge(lang), className="page-header"))
+    if breaks:
+        note = breaks[-1].note_en if lang == "en" else breaks[-1].note_id
+        row.append(dmc.Alert(note, title=t("break.note", lang), color="blue", variant="light",
+                             className="method-note", mb="md"))
+    return html.Div(row)

@@ -1,0 +1,1 @@
+"""Indicator store: tables, read queries and Polars roll-ups (no Dash imports)."""

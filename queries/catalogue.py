@@ -1,0 +1,165 @@
+"""The indicator catalogue: what each indicator measures, its scale, direction and categories."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, select
+
+from geodata.registry import LEVELS, Level
+
+Direction = Literal["higher_better", "higher_worse", "neutral"]
+Aggregation = Literal["mean", "sum"]
+DIRECTIONS: tuple[Direction, ...] = ("higher_better", "higher_worse", "neutral")
+AGGREGATIONS: tuple[Aggregation, ...] = ("mean", "sum")
+CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "ingest" / "catalogue.toml"
+
+
+class CatalogueError(ValueError):
+    """The catalogue file has an entry that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Category:
+    """An official category band: ``min < v < max``, bounds included per flag."""
+
+    label_id: str
+    label_en: str
+    min: float
+    max: float
+    include_min: bool
+    include_max: bool
+
+    def contains(self, value: float) -> bool:
+        """Return whether ``value`` falls in this band."""
+        above = value > self.min or (self.include_min and value == self.min)
+        below = value < self.max or (self.include_max and value == self.max)
+        return above and below
+
+    def label(self, lang: str) -> str:
+        """Return the label in ``lang`` (``id`` or ``en``)."""
+        return self.label_en if lang == "en" else self.label_id
+
+
+@dataclass(frozen=True)
+class MethodBreak:
+    """A methodology change: values before ``period`` are not comparable with later ones."""
+
+    period: int
+    note_id: str
+    note_en: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One catalogue entry."""
+
+    id: str
+    short_name: str
+    name_id: str
+    name_en: str
+    publisher: str
+    unit_id: str
+    unit_en: str
+    direction: Direction
+    aggregation: Aggregation
+    lowest_level: Level
+    cadence: str
+    decimals: int
+    periods: tuple[int, ...]
+    scale_min: float | None = None
+    scale_max: float | None = None
+    notes_id: str = ""
+    notes_en: str = ""
+    categories: tuple[Category, ...] = field(default_factory=tuple)
+    breaks: tuple[MethodBreak, ...] = field(default_factory=tuple)
+
+    def name(self, lang: str) -> str:
+        """Return the full name in ``lang``."""
+        return self.name_en if lang == "en" else self.name_id
+
+    def unit(self, lang: str) -> str:
+        """Return the unit in ``lang``."""
+        return self.unit_en if lang == "en" else self.unit_id
+
+    def category_of(self, value: float | None) -> Category | None:
+        """Return the official category of ``value``, or None (no value, no categories)."""
+        if value is None:
+            return None
+        return next((c for c in self.categories if c.contains(value)), None)
+
+    def in_range(self, value: float) -> bool:
+        """Return whether ``value`` lies on the indicator's scale."""
+        low_ok = self.scale_min is None or value >= self.scale_min
+        high_ok = self.scale_max is None or value <= self.scale_max
+        return low_ok and high_ok
+
+    def range_text(self) -> str:
+        """Describe the scale for error messages, e.g. ``0 to 100``."""
+        low = "-inf" if self.scale_min is None else f"{self.scale_min:g}"
+        high = "inf" if self.scale_max is None else f"{self.scale_max:g}"
+        return f"{low} to {high}"
+
+    def levels(self) -> tuple[Level, ...]:
+        """Return the levels the indicator exists at, national down to its lowest level."""
+        return LEVELS[: LEVELS.index(self.lowest_level) + 1]
+
+
+def _check(entry: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+    if entry.get(key) not in allowed:
+        raise CatalogueError(
+            f"indicator {entry.get('id')!r}: {key} must be one of {', '.join(allowed)},"
+            f" got {entry.get(key)!r}"
+        )
+
+
+def parse_indicator(entry: dict[str, Any]) -> Indicator:
+    """Build an :class:`Indicator` from one catalogue table, checking its fields."""
+    _check(entry, "direction", DIRECTIONS)
+    _check(entry, "aggregation", AGGREGATIONS)
+    _check(entry, "lowest_level", LEVELS[1:4])
+    data = dict(entry)
+    data["categories"] = tuple(Category(**c) for c in entry.get("categories", ()))
+    data["breaks"] = tuple(MethodBreak(**b) for b in entry.get("breaks", ()))
+    data["periods"] = tuple(entry["periods"])
+    try:
+        return Indicator(**data)
+    except TypeError as exc:
+        raise CatalogueError(f"indicator {entry.get('id')!r}: {exc}") from None
+
+
+def load_catalogue_file(path: Path = CATALOGUE_FILE) -> dict[str, Indicator]:
+    """Read the TOML catalogue, keyed by indicator id."""
+    with path.open("rb") as fh:
+        entries = tomllib.load(fh)["indicator"]
+    indicators = [parse_indicator(e) for e in entries]
+    return {i.id: i for i in indicators}
+
+
+def read_catalogue(conn: Connection) -> dict[str, Indicator]:
+    """Read the catalogue from the database, keyed by indicator id."""
+    from queries.schema import indicator, indicator_break, indicator_category
+
+    cats: dict[str, list[Category]] = {}
+    for row in conn.execute(
+        select(indicator_category).order_by(indicator_category.c.indicator_id,
+                                            indicator_category.c.position)
+    ).mappings():
+        fields_ = {k: row[k] for k in ("label_id", "label_en", "min", "max", "include_min",
+                                       "include_max")}
+        cats.setdefault(row["indicator_id"], []).append(Category(**fields_))
+    breaks: dict[str, list[MethodBreak]] = {}
+    for row in conn.execute(select(indicator_break).order_by(indicator_break.c.period)).mappings():
+        breaks.setdefault(row["indicator_id"], []).append(
+            MethodBreak(row["period"], row["note_id"], row["note_en"]))
+    result: dict[str, Indicator] = {}
+    for row in conn.execute(select(indicator).order_by(indicator.c.id)).mappings():
+        data = dict(row)
+        data["periods"] = tuple(int(p) for p in data["periods"].split(",") if p)
+        data["categories"] = tuple(cats.get(row["id"], ()))
+        data["breaks"] = tuple(breaks.get(row["id"], ()))
+        result[row["id"]] = Indicator(**data)
+    return result

@@ -1,0 +1,177 @@
+"""Read queries: an indicator's values for a level and period, time series, rankings.
+
+All SQL uses bound parameters. Results are Polars frames; a region without a value
+has a null ``value`` (never zero). Where a published and a simulated value exist for
+the same indicator, region and period, the published one wins; within one source
+the newest version wins.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import Connection, select
+
+from geodata.registry import NATIONAL_CODE, Level
+from queries.catalogue import Indicator
+from queries.schema import observation, region, target
+
+SOURCE_PRIORITY = {"published": 0, "simulasi": 1}
+
+_OBS_SCHEMA = {
+    "region_code": pl.String, "period": pl.Int64, "value": pl.Float64,
+    "source_kind": pl.String, "version": pl.Int64, "source": pl.String, "source_url": pl.String,
+}
+
+
+class QueryError(ValueError):
+    """A query asked for something the catalogue does not have."""
+
+
+def previous_period(ind: Indicator, period: int) -> int | None:
+    """Return the indicator's period before ``period`` (the previous election for turnout)."""
+    earlier = [p for p in ind.periods if p < period]
+    return max(earlier) if earlier else None
+
+
+def _regions(conn: Connection, level: Level, parent: str | None) -> pl.DataFrame:
+    query = select(region.c.code, region.c.name, region.c.parent_code).where(
+        region.c.level == level)
+    if parent is not None and parent != NATIONAL_CODE:
+        query = query.where(region.c.code.like(parent + ".%"))
+    rows = conn.execute(query.order_by(region.c.code)).all()
+    return pl.DataFrame(rows, schema={"code": pl.String, "name": pl.String,
+                                      "parent_code": pl.String}, orient="row")
+
+
+def _observations(conn: Connection, indicator_id: str, codes: list[str] | None,
+                  periods: list[int]) -> pl.LazyFrame:
+    """Return the winning (source, version) value per region and period."""
+    o = observation.c
+    query = select(o.region_code, o.period, o.value, o.source_kind, o.version, o.source,
+                   o.source_url).where(o.indicator_id == indicator_id, o.period.in_(periods))
+    if codes is not None:
+        query = query.where(o.region_code.in_(codes))
+    frame = pl.DataFrame(conn.execute(query).all(), schema=_OBS_SCHEMA, orient="row")
+    return (
+        frame.lazy()
+        .with_columns(pl.col("source_kind").replace_strict(SOURCE_PRIORITY).alias("_prio"))
+        .sort(["region_code", "period", "_prio", "version"], descending=[False, False, False, True])
+        .unique(subset=["region_code", "period"], keep="first", maintain_order=True)
+        .drop("_prio", "version")
+    )
+
+
+def _with_category(frame: pl.LazyFrame, ind: Indicator, lang: str) -> pl.LazyFrame:
+    values = pl.col("value")
+    index: pl.Expr = pl.lit(None, dtype=pl.Int32)
+    label: pl.Expr = pl.lit(None, dtype=pl.String)
+    for pos, cat in reversed(list(enumerate(ind.categories))):
+        low = (values >= cat.min) if cat.include_min else (values > cat.min)
+        high = (values <= cat.max) if cat.include_max else (values < cat.max)
+        index = pl.when(low & high).then(pl.lit(pos, dtype=pl.Int32)).otherwise(index)
+        label = pl.when(low & high).then(pl.lit(cat.label(lang))).otherwise(label)
+    return frame.with_columns(category_index=index, category=label)
+
+
+def _with_rank(frame: pl.LazyFrame, ind: Indicator) -> pl.LazyFrame:
+    best_first = ind.direction != "higher_worse"
+    return frame.with_columns(
+        rank=pl.col("value").rank("min", descending=best_first).over("parent_code").cast(pl.Int32),
+        siblings=pl.col("value").count().over("parent_code").cast(pl.Int32),
+    )
+
+
+def indicator_values(
+    conn: Connection,
+    ind: Indicator,
+    level: Level,
+    period: int,
+    parent: str | None = None,
+    lang: str = "id",
+) -> pl.DataFrame:
+    """Values of one indicator for every region of ``level`` (optionally within ``parent``).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per region, sorted by code: ``code, name, parent_code, value, source_kind,
+        simulated, source, source_url, category, category_index, rank, siblings,
+        previous_period, previous_value, change``. ``rank`` is among siblings (same
+        parent), 1 = best given the indicator's direction; regions without a value have
+        null value, category and rank. ``change`` is null unless both values come from the
+        same kind of source (published or simulated).
+    """
+    if level not in ind.levels():
+        raise QueryError(f"{ind.id} is not defined at level {level} (lowest: {ind.lowest_level})")
+    regions = _regions(conn, level, parent)
+    prev = previous_period(ind, period)
+    periods = [period] if prev is None else [period, prev]
+    codes = None if parent in (None, NATIONAL_CODE) else regions["code"].to_list()
+    obs = _observations(conn, ind.id, codes, periods)
+    current = obs.filter(pl.col("period") == period).drop("period")
+    before = obs.filter(pl.col("period") == prev).select(
+        pl.col("region_code"), pl.col("value").alias("previous_value"),
+        pl.col("source_kind").alias("_previous_kind"))
+    result = (
+        regions.lazy()
+        .join(current, left_on="code", right_on="region_code", how="left", validate="1:1")
+        .join(before, left_on="code", right_on="region_code", how="left", validate="1:1")
+        .with_columns(
+            simulated=pl.col("source_kind") == "simulasi",
+            previous_period=pl.lit(prev, dtype=pl.Int64),
+            # A change between a published and a simulated value would mean nothing.
+            change=pl.when(pl.col("source_kind") == pl.col("_previous_kind"))
+            .then(pl.col("value") - pl.col("previous_value")),
+        )
+        .drop("_previous_kind")
+        .pipe(_with_category, ind, lang)
+        .pipe(_with_rank, ind)
+        .sort("code")
+    )
+    return result.collect()
+
+
+def time_series(conn: Connection, ind: Indicator, code: str) -> pl.DataFrame:
+    """Return one region's values over all periods: ``period, value, source_kind, simulated``."""
+    obs = _observations(conn, ind.id, [code], list(ind.periods))
+    return (
+        obs.select("period", "value", "source_kind", "source", "source_url")
+        .with_columns(simulated=pl.col("source_kind") == "simulasi")
+        .sort("period")
+        .collect()
+    )
+
+
+def ranking(conn: Connection, ind: Indicator, parent: str, level: Level, period: int,
+            lang: str = "id") -> pl.DataFrame:
+    """Return the children of ``parent`` at ``level`` ordered best first, missing last."""
+    values = indicator_values(conn, ind, level, period, parent, lang)
+    return values.sort(["rank", "code"], nulls_last=True)
+
+
+def latest_period(conn: Connection, ind: Indicator, level: Level) -> int | None:
+    """Return the newest period with at least one value at ``level``, or None."""
+    for period in sorted(ind.periods, reverse=True):
+        o = observation.c
+        hit = conn.execute(
+            select(o.id).join(region, region.c.code == o.region_code)
+            .where(o.indicator_id == ind.id, o.period == period, region.c.level == level)
+            .limit(1)
+        ).first()
+        if hit is not None:
+            return period
+    return None
+
+
+def targets(conn: Connection, indicator_id: str, code: str = NATIONAL_CODE) -> pl.DataFrame:
+    """Return the newest version of each target: ``period, target_low, target_high, source_url``."""
+    t = target.c
+    rows = conn.execute(
+        select(t.period, t.target_low, t.target_high, t.source_url, t.version)
+        .where(t.indicator_id == indicator_id, t.region_code == code)
+    ).all()
+    frame = pl.DataFrame(rows, schema={"period": pl.Int64, "target_low": pl.Float64,
+                                       "target_high": pl.Float64, "source_url": pl.String,
+                                       "version": pl.Int64}, orient="row")
+    return (frame.sort(["period", "version"], descending=[False, True])
+            .unique(subset="period", keep="first", maintain_order=True).drop("version"))

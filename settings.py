@@ -1,0 +1,145 @@
+"""Application settings, read once from ``MATA_GARUDA_*`` environment variables.
+
+This is the only module that reads the environment. Every field has a help text;
+``README.md`` lists the same variables, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+PREFIX = "MATA_GARUDA_"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or has a value that cannot be used."""
+
+
+def _default_var_dir() -> Path:
+    return PROJECT_ROOT / "var"
+
+
+def _default_boundaries_dir() -> Path:
+    shared = PROJECT_ROOT.parent / "shared" / "geodata"
+    return shared if shared.is_dir() else _default_var_dir() / "geodata"
+
+
+def _default_published_dir() -> Path:
+    return PROJECT_ROOT.parent / "shared" / "data" / "published"
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Frozen application settings; build with :meth:`Settings.from_env`."""
+
+    env: str = field(
+        default="development",
+        metadata=_help("`development` or `production`; production requires SECRET_KEY."),
+    )
+    var_dir: Path = field(
+        default_factory=_default_var_dir,
+        metadata=_help("Directory for local state: SQLite database, secret key, caches."),
+    )
+    database_url: str = field(
+        default="",
+        metadata=_help(
+            "SQLAlchemy URL of the indicator store. Default: SQLite file `var/mata_garuda.db`;"
+            " for PostgreSQL use `postgresql+psycopg://user@host:5432/dbname`."
+        ),
+    )
+    boundaries_dir: Path = field(
+        default_factory=_default_boundaries_dir,
+        metadata=_help(
+            "Directory with provinsi/kabkota/kecamatan GeoParquet boundaries. Default:"
+            " `../shared/geodata` when it exists, else `var/geodata`."
+        ),
+    )
+    published_dir: Path = field(
+        default_factory=_default_published_dir,
+        metadata=_help(
+            "Directory of published figures (`*.csv` in the tidy format) that `make run`"
+            " imports on first start; skipped when absent. Default: `../shared/data/published`."
+        ),
+    )
+    redis_url: str = field(
+        default="",
+        metadata=_help("Optional Redis URL for the shared cache (`redis://127.0.0.1:6379/0`);"
+                       " empty means an in-process cache."),
+    )
+    secret_key: str = field(
+        default="",
+        metadata=_help("Flask secret key. Generated and kept in `var/secret_key` for local use;"
+                       " required when ENV=production."),
+    )
+    language: str = field(
+        default="id",
+        metadata=_help("Default interface language: `id` (Bahasa Indonesia) or `en`."),
+    )
+    host: str = field(default="127.0.0.1", metadata=_help("Address the server listens on."))
+    port: int = field(default=8050, metadata=_help("Port the server listens on."))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``MATA_GARUDA_*`` variables (``os.environ`` by default).
+
+        Raises
+        ------
+        SettingsError
+            If a value cannot be used, naming the variable.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            if f.name == "port":
+                if not raw.isdigit() or not 0 < int(raw) < 65536:
+                    raise SettingsError(f"{PREFIX}PORT must be a port number, got {raw!r}")
+                values["port"] = int(raw)
+            elif f.name in ("var_dir", "boundaries_dir", "published_dir"):
+                values[f.name] = Path(raw).expanduser()
+            else:
+                values[f.name] = raw
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise :class:`SettingsError` for values that cannot work together."""
+        if self.env not in ("development", "production"):
+            raise SettingsError(f"{PREFIX}ENV must be development or production, got {self.env!r}")
+        if self.language not in ("id", "en"):
+            raise SettingsError(f"{PREFIX}LANGUAGE must be id or en, got {self.language!r}")
+        if self.env == "production" and not self.secret_key:
+            raise SettingsError(f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production")
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, defaulting to the SQLite file under ``var_dir``."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'mata_garuda.db'}"
+
+    def resolved_secret_key(self) -> str:
+        """Return the configured secret key, or one generated once and kept in ``var_dir``."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def help_texts() -> dict[str, str]:
+    """Map each environment variable name to its help text."""
+    return {PREFIX + f.name.upper(): f.metadata["help"] for f in fields(Settings)}

@@ -1,0 +1,104 @@
+"""App-level tests: every page imports, the shell renders, callbacks answer over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import dash
+import pytest
+from flask.testing import FlaskClient
+
+import ids
+from app import create_app
+from geodata.registry import Registry
+from ingest.bootstrap import bootstrap
+from queries.db import make_engine
+from settings import Settings
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
+           boundaries_dir: Path) -> Iterator[FlaskClient]:
+    var = tmp_path_factory.mktemp("var")
+    settings = Settings(var_dir=var, boundaries_dir=boundaries_dir, published_dir=published_dir)
+    bootstrap(make_engine(settings.db_url), published_dir, demo=False, echo=lambda _m: None)
+    app = create_app(settings)
+    yield app.server.test_client()
+
+
+def dash_update(client: FlaskClient, outputs: list[tuple[str, str]],
+                inputs: list[tuple[str, str, object]], lang: str = "id") -> dict:  # type: ignore[type-arg]
+    body = {
+        "output": f"..{'...'.join(f'{i}.{p}' for i, p in outputs)}..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": [], "state": [],
+    }
+    client.set_cookie("lang", lang)
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.text
+    return response.get_json()["response"]  # type: ignore[no-any-return]
+
+
+def test_every_page_is_registered(client: FlaskClient) -> None:
+    paths = {p["path"] for p in dash.page_registry.values()}
+    assert {"/", "/404"} <= paths
+    for page in dash.page_registry.values():
+        assert page["title"] and "description" in page
+
+
+def test_shell_and_pages_render(client: FlaskClient) -> None:
+    assert client.get("/").status_code == 200
+    layout = client.get("/_dash-layout").get_json()
+    text = json.dumps(layout)
+    assert "Mata Garuda" in text and ids.SHELL_LANG in text
+    assert "Beranda" in text  # navigation comes from the page registry
+    assert client.get("/health").get_json() == {
+        "status": "ok", "boundaries": ["provinsi", "kabkota", "kecamatan"]}
+
+
+def test_first_page_callback_returns_38_provinces(client: FlaskClient,
+                                                   published_dir: Path) -> None:
+    response = dash_update(client, [(ids.BERANDA_SUMMARY, "children"),
+                                    (ids.BERANDA_TABLE, "children")],
+                           [(ids.SHELL_LANG_STORE, "data", "id")])
+    rows = response[ids.BERANDA_TABLE]["children"]["props"]["rowData"]
+    assert len(rows) == 38
+    jambi = next(r for r in rows if r["code"] == "15")
+    assert (jambi["value"], jambi["category"], jambi["simulated"]) == (82.27, "Baik", False)
+    assert "BPS" in jambi["source_display"]
+    summary = json.dumps(response[ids.BERANDA_SUMMARY])
+    assert "79,81" in summary  # the national IDI 2024, in Indonesian notation
+    english = dash_update(client, [(ids.BERANDA_SUMMARY, "children"),
+                                   (ids.BERANDA_TABLE, "children")],
+                          [(ids.SHELL_LANG_STORE, "data", "en")], lang="en")
+    assert "79.81" in json.dumps(english[ids.BERANDA_SUMMARY])
+    english_rows = english[ids.BERANDA_TABLE]["children"]["props"]["rowData"]
+    assert next(r for r in english_rows if r["code"] == "15")["category"] == "Good"
+
+
+def test_boundaries_are_served_with_etag(client: FlaskClient) -> None:
+    first = client.get("/geo/provinsi.json")
+    assert first.status_code == 200
+    features = first.get_json()["features"]
+    assert len(features) == 38
+    etag = first.headers["ETag"]
+    again = client.get("/geo/provinsi.json", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    jabar = client.get("/geo/kabkota.json?parent=32").get_json()["features"]
+    assert len(jabar) == 27
+    assert client.get("/geo/desa.json").status_code == 404
+
+
+def test_app_without_boundaries_says_how_to_install(tmp_path: Path, registry: Registry) -> None:
+    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
+                        published_dir=tmp_path / "none")
+    bootstrap(make_engine(settings.db_url), None, demo=False, echo=lambda _m: None)
+    client = create_app(settings).server.test_client()
+    layout = json.dumps(client.get("/_dash-layout").get_json())
+    assert "mata-garuda geodata import" in layout
+    missing = client.get("/geo/provinsi.json")
+    assert missing.status_code == 503
+    assert "mata-garuda geodata import" in missing.get_data(as_text=True)

@@ -1,0 +1,171 @@
+"""The indicator store on SQLite and PostgreSQL: schema, catalogue, imports, versions."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from geodata.registry import Registry
+from ingest.bootstrap import load_published
+from ingest.published import ImportRejectedError, import_file, import_targets
+from queries.catalogue import load_catalogue_file, read_catalogue
+from queries.db import current_revision, head_revision
+from queries.schema import metadata, observation, target
+
+HEADER = ["indicator", "level", "code", "name", "year", "value", "unit", "source_url", "note"]
+GOOD = ["idi", "provinsi", "32", "Jawa Barat", "2024", "78.5", "index 0-100", "https://x.test", ""]
+
+
+def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def snapshot(engine: sa.Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(observation).order_by(observation.c.id))]
+
+
+def test_migrations_match_the_tables(engine: sa.Engine) -> None:
+    assert current_revision(engine) == head_revision(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_catalogue_is_seeded_from_the_definitions(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+    assert catalogue == load_catalogue_file()
+    assert {"idi", "ikub", "ikp", "turnout_pilpres", "turnout_pileg", "turnout_pilkada", "iap",
+            "ihai", "ikn", "ormas", "konflik"} <= set(catalogue)
+    assert catalogue["ikp"].direction == "higher_worse"
+    assert catalogue["idi"].category_of(80).label_id == "Sedang"  # type: ignore[union-attr]
+    assert catalogue["idi"].category_of(80.01).label_id == "Baik"  # type: ignore[union-attr]
+    assert catalogue["ikp"].category_of(68.5).label_en == "High vulnerability"  # type: ignore[union-attr]
+    assert [b.period for b in catalogue["idi"].breaks] == [2021]
+    assert catalogue["konflik"].aggregation == "sum"
+
+
+def test_published_files_import_once(engine: sa.Engine, registry: Registry,
+                                     published_dir: Path) -> None:
+    load_published(engine, published_dir, registry, echo=lambda _m: None)
+    expected = sum(
+        len(pl.read_csv(p, infer_schema=False)) for p in published_dir.glob("*.csv")
+        if p.name != "targets.csv"
+    )
+    rows = snapshot(engine)
+    assert len(rows) == expected
+    # Importing the same files again (bypassing the fingerprint) changes nothing.
+    for path in sorted(published_dir.glob("*.csv")):
+        if path.name == "targets.csv":
+            assert import_targets(path, engine) == 0
+        else:
+            result = import_file(path, engine, registry)
+            assert result.report.inserted == result.report.corrected == 0
+    assert snapshot(engine) == rows
+    with engine.connect() as conn:
+        n_targets = conn.scalar(sa.select(sa.func.count()).select_from(target))
+    assert n_targets == len(pl.read_csv(published_dir / "targets.csv"))
+
+
+def test_a_correction_adds_a_version(engine: sa.Engine, registry: Registry,
+                                     tmp_path: Path) -> None:
+    import_file(write_csv(tmp_path / "a.csv", [GOOD]), engine, registry)
+    corrected = [*GOOD[:5], "79.0", *GOOD[6:]]
+    result = import_file(write_csv(tmp_path / "b.csv", [corrected]), engine, registry)
+    assert result.report.corrected == 1
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(observation.c.version, observation.c.value)
+                            .order_by(observation.c.version)).all()
+    assert [tuple(r) for r in rows] == [(1, 78.5), (2, 79.0)]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (["idx", *GOOD[1:]], "indicator", "unknown indicator 'idx'"),
+        ([GOOD[0], GOOD[1], "99", *GOOD[3:]], "code", "unknown region code '99'"),
+        ([*GOOD[:3], "Jawa Tengah", *GOOD[4:]], "name", "does not match code 32 (Jawa Barat)"),
+        ([*GOOD[:5], "101", *GOOD[6:]], "value", "outside the range of idi (0 to 100)"),
+        ([*GOOD[:5], "78,5", *GOOD[6:]], "value", "not a number"),
+        ([*GOOD[:4], "20x4", *GOOD[5:]], "year", "bad year '20x4'"),
+        ([*GOOD[:4], "2024.5", *GOOD[5:]], "year", "bad year"),
+        ([GOOD[0], "provinsi", "32.73", "Kota Bandung", *GOOD[4:]], "code",
+         "is a kabkota code, but level says provinsi"),
+        ([GOOD[0], "kabkota", "32.73", "Kota Bandung", *GOOD[4:]], "level",
+         "idi is not defined below provinsi"),
+        ([GOOD[0], "desa", *GOOD[2:]], "level", "unknown level 'desa'"),
+    ],
+)
+def test_one_bad_row_rejects_the_file(engine: sa.Engine, registry: Registry, tmp_path: Path,
+                                      row: list[str], column: str, message: str) -> None:
+    import_file(write_csv(tmp_path / "before.csv",
+                          [[*GOOD[:4], "2023", "77", *GOOD[6:]]]), engine, registry)
+    before = snapshot(engine)
+    good_2022 = [*GOOD[:4], "2022", "70", *GOOD[6:]]
+    path = write_csv(tmp_path / "bad.csv", [good_2022, row])
+    with pytest.raises(ImportRejectedError) as info:
+        import_file(path, engine, registry)
+    assert f"bad.csv: row 3, column {column}: " in str(info.value)
+    assert message in str(info.value)
+    assert snapshot(engine) == before
+
+
+def test_duplicate_rows_are_named(engine: sa.Engine, registry: Registry, tmp_path: Path) -> None:
+    with pytest.raises(ImportRejectedError, match=r"row 3, column indicator: duplicate of row 2"):
+        import_file(write_csv(tmp_path / "dup.csv", [GOOD, GOOD]), engine, registry)
+    assert snapshot(engine) == []
+
+
+def test_common_name_forms_are_accepted(engine: sa.Engine, registry: Registry,
+                                        tmp_path: Path) -> None:
+    rows = [["turnout_pileg", "kabkota", "32.04", "Kab. Bandung", "2024", "80", "", "", ""],
+            ["turnout_pileg", "kecamatan", "32.73.01", "SUKASARI", "2024", "81", "", "", ""],
+            ["turnout_pileg", "nasional", "", "Indonesia", "2024", "82", "", "", ""]]
+    result = import_file(write_csv(tmp_path / "forms.csv", rows), engine, registry)
+    assert result.report.inserted == 3
+
+
+def test_bad_files_get_clear_messages(engine: sa.Engine, registry: Registry,
+                                      tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(",".join(HEADER).encode() + b"\nidi,provinsi,32,J\xe4wa Barat,2024,1,,,\n")
+    with pytest.raises(ImportRejectedError, match="not UTF-8"):
+        import_file(latin1, engine, registry)
+    missing = write_csv(tmp_path / "cols.csv", [["idi", "32"]], header=["indicator", "code"])
+    with pytest.raises(ImportRejectedError, match=r"missing column\(s\) level, name, year, value"):
+        import_file(missing, engine, registry)
+    with pytest.raises(ImportRejectedError, match="unsupported file type '.txt'"):
+        import_file(tmp_path.joinpath("x.txt"), engine, registry)
+    empty = write_csv(tmp_path / "empty.csv", [])
+    with pytest.raises(ImportRejectedError, match="no data rows"):
+        import_file(empty, engine, registry)
+    assert snapshot(engine) == []
+
+
+def test_xlsx_import_and_sheet_checks(engine: sa.Engine, registry: Registry,
+                                      tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(["idi", "provinsi", "32", "Jawa Barat", 2024, 78.5, "index", "", ""])
+    book.save(tmp_path / "one.xlsx")
+    result = import_file(tmp_path / "one.xlsx", engine, registry)
+    assert result.rows == 1
+    book.create_sheet("extra")
+    book.save(tmp_path / "two.xlsx")
+    with pytest.raises(ImportRejectedError, match="has 2 sheets"):
+        import_file(tmp_path / "two.xlsx", engine, registry)
+    assert len(snapshot(engine)) == 1
