@@ -40,6 +40,8 @@ def serve(demo: bool, port: int | None) -> None:
     """Set up the database on first run, then serve the dashboard."""
     from dataclasses import replace
 
+    import waitress
+
     from app import create_app
     from ingest.bootstrap import bootstrap_steps
 
@@ -53,7 +55,8 @@ def serve(demo: bool, port: int | None) -> None:
         step()
     app = create_app(settings)
     click.echo(f"Mata Garuda: http://{settings.host}:{settings.port}")
-    app.run(host=settings.host, port=settings.port, debug=False)
+    waitress.serve(app.server, host=settings.host, port=settings.port, threads=8,
+                   ident="mata-garuda")
 
 
 @main.group()
@@ -121,7 +124,7 @@ def geodata_check() -> None:
                                   load_registry())
         click.echo(f"{level}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
         for p in problems[:20]:
-            click.echo(f"  {p.code} {p.name}: {p.message}")
+            click.echo(f"  {p}")
         failed |= bool(problems)
     if failed:
         sys.exit(1)
