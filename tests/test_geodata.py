@@ -41,26 +41,9 @@ from geodata.serve import (
     simplify_tolerance,
     vertex_count,
 )
+from tests.tiny import KABKOTA, KECAMATAN, tiny_registry
 
 X0, Y0, STEP = 106.1234567, -6.7654321, 0.1
-KECAMATAN = {
-    "32.01.01": "Cibinong",
-    "32.01.02": "Gunung Putri",
-    "32.73.01": "Sukasari",
-    "32.73.02": "Coblong",
-    "33.01.01": "Dayeuhluhur",
-}
-KABKOTA = {"32.01": "Kabupaten Bogor", "32.73": "Kota Bandung", "33.01": "Kabupaten Cilacap"}
-PROVINSI = {"32": "Jawa Barat", "33": "Jawa Tengah"}
-
-
-def tiny_registry(*extra: Region) -> Registry:
-    regions = [Region("ID", "nasional", "Indonesia", None)]
-    for names, level in ((PROVINSI, "provinsi"), (KABKOTA, "kabkota"), (KECAMATAN, "kecamatan")):
-        for code, name in names.items():
-            parent = code.rsplit(".", 1)[0] if "." in code else "ID"
-            regions.append(Region(code, level, name, parent))
-    return Registry(regions + list(extra))
 
 
 def square(i: int, width: int = 1) -> shapely.Polygon:

@@ -12,32 +12,13 @@ from shapely.geometry import box
 from geodata.boundaries import LAYER_FILES, BoundaryError, read_layer, validate_layer
 from geodata.importer import import_boundaries, normalize_code
 from geodata.registry import Region, Registry
-
-KECAMATAN = {
-    "32.01.01": "Cibinong",
-    "32.01.02": "Gunung Putri",
-    "32.73.01": "Sukasari",
-    "32.73.02": "Coblong",
-    "33.01.01": "Dayeuhluhur",
-}
-UPPER = {
-    "32": "Jawa Barat",
-    "33": "Jawa Tengah",
-    "32.01": "Kabupaten Bogor",
-    "32.73": "Kota Bandung",
-    "33.01": "Kabupaten Cilacap",
-}
-LEVELS = {1: "provinsi", 2: "kabkota", 3: "kecamatan"}
+from tests.tiny import KECAMATAN, tiny_registry
 
 
 @pytest.fixture
 def small_registry() -> Registry:
     """Five kecamatan plus one (33.01.02 Wanareja) that no source has a polygon for."""
-    regions = [Region("ID", "nasional", "Indonesia", None)]
-    for code, name in {**UPPER, **KECAMATAN, "33.01.02": "Wanareja"}.items():
-        parent = code.rsplit(".", 1)[0] if "." in code else "ID"
-        regions.append(Region(code, LEVELS[code.count(".") + 1], name, parent))  # type: ignore[arg-type]
-    return Registry(regions)
+    return tiny_registry(Region("33.01.02", "kecamatan", "Wanareja", "33.01"))
 
 
 def source(
