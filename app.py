@@ -9,6 +9,8 @@ import dash
 import flask
 from dash import ClientsideFunction, Dash, Input, Output
 from flask_caching import Cache
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 import ids
 from components.shell import shell
@@ -18,6 +20,7 @@ from geodata.http import boundaries_blueprint
 from geodata.registry import load_registry
 from geodata.serve import BoundaryStore
 from i18n import t
+from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.db import make_engine
 from services import EXTENSION, Services, language, services
 from settings import PROJECT_ROOT, Settings
@@ -41,6 +44,16 @@ def _layout() -> Any:
     return shell(lang, content)
 
 
+def _catalogue(engine: Engine) -> dict[str, Indicator]:
+    """Read the catalogue from the database; before the first set-up, from the file."""
+    try:
+        with engine.connect() as conn:
+            catalogue = read_catalogue(conn)
+    except SQLAlchemyError:
+        catalogue = {}
+    return catalogue or load_catalogue_file()
+
+
 def create_app(settings: Settings) -> Dash:
     """Build the dashboard for ``settings``: server, pages, services, boundaries route."""
     server = flask.Flask(__name__)
@@ -48,10 +61,12 @@ def create_app(settings: Settings) -> Dash:
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=settings.env == "production")
     registry = load_registry()
+    engine = make_engine(settings.db_url, pool_pre_ping=True)
     server.extensions[EXTENSION] = Services(
         settings=settings,
-        engine=make_engine(settings.db_url, pool_pre_ping=True),
+        engine=engine,
         registry=registry,
+        catalogue=_catalogue(engine),
         boundaries=BoundaryStore(settings.boundaries_dir, registry),
         cache=Cache(server, config=_cache_config(settings)),
     )

@@ -6,7 +6,9 @@ reach it with :func:`services` inside a request. Nothing here is module-level st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import flask
 from flask_caching import Cache
@@ -14,9 +16,11 @@ from sqlalchemy import Engine
 
 from geodata.registry import Registry
 from geodata.serve import BoundaryStore
+from queries.catalogue import Indicator
 from settings import Settings
 
 EXTENSION = "mata_garuda"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,8 +30,24 @@ class Services:
     settings: Settings
     engine: Engine
     registry: Registry
+    catalogue: dict[str, Indicator]
     boundaries: BoundaryStore
     cache: Cache
+
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """Return the cached value for ``key`` plus the data version, computing it once.
+
+        The key includes the newest observation id, so any write makes old entries unused.
+        """
+        from queries.indicators import data_version
+
+        with self.engine.connect() as conn:
+            full_key = f"{key}|v{data_version(conn)}"
+        value = self.cache.get(full_key)
+        if value is None:
+            value = compute()
+            self.cache.set(full_key, value)
+        return cast(T, value)
 
 
 def services() -> Services:

@@ -62,8 +62,8 @@ def shell(lang: str, content: Any) -> dmc.MantineProvider:
                 dmc.AppShellMain(content),
             ],
             header={"height": 60},
-            navbar={"width": 200, "breakpoint": "sm", "collapsed": {"mobile": True}},
-            padding="md",
+            navbar={"width": 170, "breakpoint": "sm", "collapsed": {"mobile": True}},
+            padding="sm",
         ),
         theme=THEME,
     )

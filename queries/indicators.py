@@ -9,7 +9,7 @@ the newest version wins.
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from geodata.registry import NATIONAL_CODE, Level
 from queries.catalogue import Indicator
@@ -108,6 +108,21 @@ def indicator_values(
     periods = [period] if prev is None else [period, prev]
     codes = None if parent in (None, NATIONAL_CODE) else regions["code"].to_list()
     obs = _observations(conn, ind.id, codes, periods)
+    return _assemble(regions, obs, ind, period, prev, lang)
+
+
+def empty_values(conn: Connection, ind: Indicator, level: Level, parent: str | None = None,
+                 lang: str = "id") -> pl.DataFrame:
+    """Return the frame of :func:`indicator_values` with every value missing.
+
+    For a level the indicator is not defined at: the regions are drawn, as missing.
+    """
+    obs = pl.DataFrame(schema=_OBS_SCHEMA).lazy()
+    return _assemble(_regions(conn, level, parent), obs, ind, 0, None, lang)
+
+
+def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: int,
+              prev: int | None, lang: str) -> pl.DataFrame:
     current = obs.filter(pl.col("period") == period).drop("period")
     before = obs.filter(pl.col("period") == prev).select(
         pl.col("region_code"), pl.col("value").alias("previous_value"),
@@ -175,3 +190,8 @@ def targets(conn: Connection, indicator_id: str, code: str = NATIONAL_CODE) -> p
                                        "version": pl.Int64}, orient="row")
     return (frame.sort(["period", "version"], descending=[False, True])
             .unique(subset="period", keep="first", maintain_order=True).drop("version"))
+
+
+def data_version(conn: Connection) -> int:
+    """Return the newest observation id: it changes whenever a value is written."""
+    return int(conn.scalar(select(func.coalesce(func.max(observation.c.id), 0))) or 0)

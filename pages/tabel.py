@@ -1,4 +1,4 @@
-"""Beranda: every province's IDI for the latest period, with category and source."""
+"""Tabel: every province's IDI for the latest period, with category and source."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from services import language, services
 INDICATOR = "idi"
 
 dash.register_page(
-    __name__, path="/", title="Mata Garuda", order=0, nav_key="nav.beranda",
+    __name__, path="/tabel", title="Tabel provinsi · Mata Garuda", order=2, nav_key="nav.tabel",
     description="Indeks Demokrasi Indonesia per provinsi",
 )
 
@@ -27,16 +27,16 @@ def layout(**_query: str) -> html.Div:
     """Return the page skeleton; the callback fills it in the user's language."""
     lang = language()
     return html.Div([
-        html.Div([dmc.Title(t("beranda.title", lang), order=2)], className="page-header"),
-        dmc.Text(t("beranda.description", lang), c="dimmed", mb="md"),
-        dcc.Loading([html.Div(id=ids.BERANDA_SUMMARY), html.Div(id=ids.BERANDA_TABLE)],
+        html.Div([dmc.Title(t("tabel.title", lang), order=2)], className="page-header"),
+        dmc.Text(t("tabel.description", lang), c="dimmed", mb="md"),
+        dcc.Loading([html.Div(id=ids.TABEL_SUMMARY), html.Div(id=ids.TABEL_TABLE)],
                     type="dot", delay_show=300),
     ])
 
 
 @callback(
-    Output(ids.BERANDA_SUMMARY, "children"),
-    Output(ids.BERANDA_TABLE, "children"),
+    Output(ids.TABEL_SUMMARY, "children"),
+    Output(ids.TABEL_TABLE, "children"),
     Input(ids.SHELL_LANG_STORE, "data"),
 )
 def fill(lang: str) -> tuple[object, object]:
@@ -49,7 +49,7 @@ def fill(lang: str) -> tuple[object, object]:
         frame = indicator_values(conn, ind, "provinsi", period, lang=lang)
         national = indicator_values(conn, ind, "nasional", period, lang=lang)
     return summary(ind, period, frame, national, lang), region_table(
-        ids.BERANDA_TABLE + "-grid", frame.to_dicts(), lang=lang, decimals=ind.decimals,
+        ids.TABEL_TABLE + "-grid", frame.to_dicts(), lang=lang, decimals=ind.decimals,
         unit=ind.unit(lang))
 
 
@@ -62,10 +62,10 @@ def summary(ind: Indicator, period: int, frame: pl.DataFrame, national: pl.DataF
     nat = national.row(0, named=True)
     nat_detail = t("simulated", lang) if nat["simulated"] else (nat["source"] or None)
     items = [
-        kpi(t("beranda.national", lang, name=ind.short_name, period=period),
+        kpi(t("tabel.national", lang, name=ind.short_name, period=period),
             format_number(nat["value"], ind.decimals, lang), nat_detail),
-        kpi(t("beranda.published", lang), f"{published} / {frame.height}",
-            t("beranda.counts", lang, simulated=simulated, missing=missing)),
+        kpi(t("tabel.published", lang), f"{published} / {frame.height}",
+            t("tabel.counts", lang, simulated=simulated, missing=missing)),
     ]
     breaks = [b for b in ind.breaks if b.period == period]
     row = [html.Div(items, className="kpi-row")]

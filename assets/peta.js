@@ -1,0 +1,134 @@
+// The map's style, hover and click functions for dash-leaflet's GeoJSON layer.
+//
+// The geometry arrives once per layer (by URL, cached by the browser). A recolour only
+// changes the layer's `hideout`:
+//   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex]}
+//   colors: fill colour per class; missing: fill for regions without a value
+//   cats, srcs: category labels and source labels the rows point to
+//   unit, dec, lang, labels: what the tooltip needs; sel: the selected region;
+//   seq: increases with every colouring; rev: names it (read by the benchmarks).
+(function () {
+  const HATCH_ID = "mg-hatch";
+
+  function ensureHatch() {
+    if (document.getElementById(HATCH_ID)) return;
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("width", "0");
+    svg.setAttribute("height", "0");
+    svg.setAttribute("aria-hidden", "true");
+    svg.style.position = "absolute";
+    svg.innerHTML =
+      '<defs><pattern id="' + HATCH_ID + '" width="8" height="8" patternUnits="userSpaceOnUse"' +
+      ' patternTransform="rotate(45)"><rect width="8" height="8" fill="#e9ecef"/>' +
+      '<line x1="0" y1="0" x2="0" y2="8" stroke="#868e96" stroke-width="3"/></pattern></defs>';
+    document.body.appendChild(svg);
+  }
+
+  function formatNumber(value, dec, lang) {
+    if (value === null || value === undefined) return null;
+    return new Intl.NumberFormat(lang === "en" ? "en-US" : "id-ID", {
+      minimumFractionDigits: dec,
+      maximumFractionDigits: dec,
+    }).format(value);
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function tooltip(feature, h) {
+    const L = h.labels || {};
+    const row = (h.d || {})[feature.properties.code];
+    const lines = ["<strong>" + escapeHtml(feature.properties.name) + "</strong>"];
+    if (!row || row[1] === null) {
+      lines.push('<span class="tt-missing">' + escapeHtml(L.missing) + "</span>");
+      return lines.join("<br>");
+    }
+    lines.push(L.value + ": <b>" + formatNumber(row[1], h.dec, h.lang) + "</b> " +
+               escapeHtml(h.unit));
+    if (row[2] !== null) lines.push(L.category + ": " + escapeHtml(h.cats[row[2]]));
+    if (row[3] !== null) lines.push(L.rank + ": " + row[3] + " " + L.of + " " + row[4]);
+    if (row[5] !== null) {
+      const sign = row[5] > 0 ? "▲ +" : row[5] < 0 ? "▼ −" : "";
+      lines.push(L.change + ": " + sign + formatNumber(Math.abs(row[5]), h.dec, h.lang));
+    }
+    const source = h.srcs[row[6]];
+    lines.push(L.source + ": " + (row[6] === 0 ?
+      '<span class="tt-simulated">' + escapeHtml(source) + "</span>" : escapeHtml(source)));
+    return lines.join("<br>");
+  }
+
+  // dash-leaflet hands some calls (resetStyle, event handlers) the props of an earlier
+  // render. The colouring with the highest sequence number is the current one, so a late
+  // call with an old colouring never paints old colours.
+  function latest(h) {
+    const current = window.mataGaruda.map.current;
+    if (h && h.seq && (!current || h.seq >= current.seq)) {
+      window.mataGaruda.map.current = h;
+      window.mataGaruda.map.rev = h.rev;
+      return h;
+    }
+    return current || h || {};
+  }
+
+  function style(feature, context) {
+    const h = latest(context && context.hideout);
+    const code = feature.properties.code;
+    const row = h.d ? h.d[code] : undefined;
+    const cls = row ? row[0] : null;
+    const fill = cls === null || cls === undefined ? h.missing : h.colors[cls];
+    const selected = h.sel === code;
+    return {
+      className: "region-" + code.replace(/\./g, "-"),
+      fillColor: fill || "#ffffff",
+      fillOpacity: 0.9,
+      color: selected ? "#212529" : "#ffffff",
+      weight: selected ? 3 : h.weight || 0.8,
+      opacity: 1,
+    };
+  }
+
+  const map = {
+    style: style,
+    mouseover: function (e) {
+      const layer = e.layer || e.target;
+      if (!layer || !layer.feature) return;
+      layer.setStyle({ weight: 2.5, color: "#212529" });
+      if (layer.bringToFront) layer.bringToFront();
+      layer.bindTooltip(tooltip(layer.feature, latest(null)), {
+        sticky: true,
+        className: "peta-tooltip",
+        direction: "top",
+      }).openTooltip(e.latlng);
+    },
+    mouseout: function (e) {
+      const layer = e.layer || e.target;
+      if (!layer || !layer.feature) return;
+      layer.setStyle(style(layer.feature, null));
+      if (layer.unbindTooltip) layer.unbindTooltip();
+    },
+    click: function (e, ctx) {
+      const layer = e.layer || e.target;
+      if (!layer || !layer.feature) return;
+      window.mataGaruda.map.clicks += 1;
+      ctx.setProps({
+        n_clicks: window.mataGaruda.map.clicks,
+        clickData: { code: layer.feature.properties.code },
+      });
+    },
+    tooltip: tooltip,
+    rev: null,
+    current: null,
+    clicks: 0,
+  };
+
+  window.mataGaruda = Object.assign(window.mataGaruda || {}, { map: map });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ensureHatch);
+  } else {
+    ensureHatch();
+  }
+})();

@@ -1,0 +1,253 @@
+"""Map page components: the choropleth, its hideout, legend, side panel, breadcrumb."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import dash_leaflet as dl
+import dash_mantine_components as dmc
+import polars as pl
+from dash import dcc, html
+
+import ids
+from components.palettes import MISSING_COLOR, colors, default_palette, diverging_colors
+from components.status import kpi, simulated_badge
+from geodata.registry import NATIONAL_CODE, Region
+from i18n import format_number, t
+from queries.classify import format_bounds
+from queries.mapview import Layer, MapData, Message, Summary
+
+HATCH = "url(#mg-hatch)"
+CANVAS_FROM = 2000  # features; above this the layer is drawn on a canvas
+CENTER = [-2.5, 118.0]
+FN = "mataGaruda.map."
+
+
+def fn(name: str) -> dict[str, str]:
+    """Return a dash-leaflet reference to a function of ``assets/peta.js``."""
+    return {"variable": FN + name}
+
+
+def palette_colors(data: MapData) -> list[str]:
+    """Return one colour per class, following the indicator's direction."""
+    n = len(data.classes.counts)
+    if n == 0:
+        return []
+    direction = data.indicator.direction
+    if data.method == "perubahan":
+        return diverging_colors(data.view.palet or "PuOr", n, direction)
+    name = data.view.palet or default_palette(direction)
+    try:
+        return colors(name, n)
+    except ValueError:
+        return colors(default_palette(direction), n)
+
+
+def geometry_url(layer: Layer) -> str:
+    """Return the boundary URL of a layer (served once, cached by the browser)."""
+    query = f"?parent={layer.parent}" if layer.parent else ""
+    return f"/geo/{layer.level}.json{query}"
+
+
+def uses_canvas(layer: Layer) -> bool:
+    """Return whether the layer is drawn on a canvas (all kecamatan of the nation)."""
+    return layer.level == "kecamatan" and layer.parent is None
+
+
+def hideout(data: MapData, lang: str) -> dict[str, Any]:
+    """Return the compact colouring of a layer, read by ``assets/peta.js``."""
+    palette = palette_colors(data)
+    frame = data.frame
+    value_col = data.shown
+    change_col = "change_since" if data.shown == "change_since" else "change"
+    rows: dict[str, list[Any]] = {}
+    codes = frame["code"].to_list()
+    values = frame["value"].to_list()
+    changes = frame[change_col].to_list()
+    shown = frame[value_col].to_list()
+    cats = frame["category_index"].to_list()
+    ranks = frame["rank"].to_list()
+    siblings = frame["siblings"].to_list()
+    simulated = frame["simulated"].to_list()
+    source_names = frame["source"].to_list()
+    sources = ["simulasi"] + data.sources
+    dec = data.indicator.decimals
+    for i, code in enumerate(codes):
+        cls = data.classes.index[i]
+        value = None if values[i] is None else round(values[i], dec)
+        change = None if changes[i] is None else round(changes[i], dec)
+        source = 0 if simulated[i] or source_names[i] not in sources else (
+            sources.index(source_names[i]))
+        rows[code] = [cls, value, cats[i], ranks[i], siblings[i], change, source]
+        if shown[i] is None:
+            rows[code][0] = None
+    labels = {key: t(f"peta.tt.{key}", lang) for key in
+              ("value", "category", "rank", "of", "change", "source", "missing")}
+    if data.shown == "change_since":
+        labels["change"] = t("peta.tt.change_since", lang, base=data.base)
+    canvas = uses_canvas(data.layer)
+    content = {
+        "d": rows, "colors": palette, "missing": MISSING_COLOR if canvas else HATCH,
+        "cats": [c.label(lang) for c in data.indicator.categories],
+        "srcs": [t("simulated", lang), *data.sources], "unit": data.indicator.unit(lang),
+        "dec": dec, "lang": lang, "labels": labels, "sel": data.layer.selected,
+        "weight": 0.3 if data.layer.level == "kecamatan" else 0.8,
+    }
+    content["seq"] = time.time_ns() // 1000
+    content["rev"] = hashlib.sha1(repr(sorted(rows.items())).encode() + repr(palette).encode()
+                                  + lang.encode()).hexdigest()[:12]
+    return content
+
+
+def choropleth(layer: Layer, colouring: dict[str, Any], with_geometry: bool = True) -> dl.Map:
+    """Return the map: a plain background, one GeoJSON layer fitted to its regions.
+
+    Without geometry the layer waits for its URL, which the page sets together with the
+    colouring, so shapes never appear uncoloured.
+    """
+    return dl.Map(
+        dl.GeoJSON(
+            id=ids.PETA_GEOJSON, url=geometry_url(layer) if with_geometry else None,
+            hideout=colouring,
+            style=fn("style"), zoomToBounds=True,
+            disableDefaultEventHandlers=True,
+            eventHandlers={"click": fn("click"), "mouseover": fn("mouseover"),
+                           "mouseout": fn("mouseout")},
+        ),
+        id=ids.PETA_MAP, center=CENTER, zoom=5, zoomSnap=0.25, minZoom=3,
+        preferCanvas=uses_canvas(layer), attributionControl=False,
+        className="peta-map", style={"height": "100%", "width": "100%"},
+    )
+
+
+def legend(data: MapData, lang: str) -> html.Div:
+    """Return the legend: class bounds with counts, and the missing swatch with its count."""
+    palette = palette_colors(data)
+    labels = format_bounds(data.classes, data.indicator.decimals, lang)
+    items = [
+        html.Li([html.Span(className="swatch", style={"background": color}),
+                 html.Span(label, className="legend-label"),
+                 html.Span(str(count), className="legend-count")])
+        for color, label, count in zip(palette, labels, data.classes.counts, strict=True)
+    ]
+    missing_class = "swatch swatch-missing" + (" swatch-grey" if uses_canvas(data.layer) else "")
+    items.append(html.Li([html.Span(className=missing_class),
+                          html.Span(t("missing", lang), className="legend-label"),
+                          html.Span(str(data.classes.missing), className="legend-count")],
+                         className="legend-missing"))
+    if data.shown == "change_since":
+        title = t("peta.legend.change", lang, base=data.base, period=data.period)
+    else:
+        title = f"{data.indicator.short_name} {data.period or ''}".strip()
+    return html.Div([
+        html.Div(title, className="legend-title"),
+        html.Div(f"{t('peta.method.' + data.method, lang)} · {data.indicator.unit(lang)}",
+                 className="legend-subtitle"),
+        html.Ul(items),
+    ], id=ids.PETA_LEGEND_BOX, className="peta-legend")
+
+
+def status_line(data: MapData, lang: str) -> list[Any]:
+    """Return the DATA SIMULASI badge and the sources of the real values shown."""
+    items: list[Any] = []
+    if data.any_simulated:
+        items.append(simulated_badge(lang))
+    if data.sources:
+        items.append(dmc.Text(f"{t('col.source', lang)}: {', '.join(data.sources)}", size="sm",
+                              className="peta-sources"))
+    return items
+
+
+def notices(messages: tuple[Message, ...] | list[Message], lang: str) -> list[dmc.Alert]:
+    """Return one small alert per message (bad URL parts, data not defined at a level)."""
+    return [dmc.Alert(t(key, lang, **fields), color="yellow", variant="light", p="xs",
+                      className="peta-notice") for key, fields in messages]
+
+
+def breadcrumb(chain: list[Region], lang: str) -> dmc.Breadcrumbs:
+    """Return Indonesia > provinsi > kab/kota > kecamatan; every step but the last links up."""
+    items: list[Any] = []
+    for i, region in enumerate(chain):
+        name = region.name
+        if i == len(chain) - 1:
+            items.append(dmc.Text(name, fw=700, className="crumb-current"))
+        else:
+            items.append(dmc.Anchor(name, href="#", underline="hover", className="crumb",
+                                    id={"type": ids.PETA_CRUMB, "kode": region.code}))
+    return dmc.Breadcrumbs(items, separator="›", className="peta-breadcrumb")
+
+
+def _ranked(frame: pl.DataFrame, title: str, dec: int, lang: str) -> html.Div:
+    rows = [html.Li([html.Span(r["name"], className="rank-name"),
+                     html.Span(format_number(r["value"], dec, lang), className="rank-value")])
+            for r in frame.iter_rows(named=True)]
+    return html.Div([html.Div(title, className="panel-subtitle"), html.Ol(rows)],
+                    className="rank-list")
+
+
+def trend_figure(s: Summary, data: MapData, lang: str) -> dict[str, Any]:
+    """Return a small plotly figure (plain dict) of the region against the national line."""
+    series = s.series
+    traces: list[dict[str, Any]] = []
+    if s.code != NATIONAL_CODE:
+        traces.append({"type": "scatter", "mode": "lines+markers", "name": s.name,
+                       "x": series["period"].to_list(), "y": series["value"].to_list(),
+                       "line": {"color": "#364fc7", "width": 3}})
+    traces.append({"type": "scatter", "mode": "lines+markers", "name": "Indonesia",
+                   "x": series["period"].to_list(), "y": series["national"].to_list(),
+                   "line": {"color": "#868e96", "width": 2, "dash": "dot"}})
+    return {
+        "data": traces,
+        "layout": {
+            "margin": {"l": 36, "r": 8, "t": 8, "b": 24}, "height": 170,
+            "showlegend": True, "legend": {"orientation": "h", "y": -0.25, "font": {"size": 11}},
+            "xaxis": {"dtick": 1 if series.height <= 10 else 2, "tickfont": {"size": 11}},
+            "yaxis": {"tickfont": {"size": 11}, "separatethousands": True},
+            "separators": ",." if lang == "id" else ".,",
+            "plot_bgcolor": "#ffffff", "paper_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+def panel(s: Summary, data: MapData, lang: str) -> html.Div:
+    """Return the side panel: KPI cards, category counts, top and bottom five, trend."""
+    ind, dec = data.indicator, data.indicator.decimals
+    unit = ind.unit(lang)
+    value_detail = t("simulated", lang) if s.simulated else (s.category or s.source)
+    cards = [kpi(f"{s.name} · {data.period or ''}", format_number(s.value, dec, lang),
+                 value_detail)]
+    if s.code != NATIONAL_CODE:
+        cards.append(kpi(t("peta.kpi.national", lang), format_number(s.national, dec, lang),
+                         t("simulated", lang) if s.national_simulated else None))
+    if s.target is not None:
+        low, high = s.target
+        target = format_number(low, dec, lang) if low == high else (
+            f"{format_number(low, dec, lang)}–{format_number(high, dec, lang)}")
+        cards.append(kpi(t("peta.kpi.target", lang), target))
+    if s.change is not None:
+        sign = "▲ +" if s.change > 0 else "▼ −" if s.change < 0 else ""
+        cards.append(kpi(t("peta.kpi.change", lang),
+                         sign + format_number(abs(s.change), dec, lang)))
+    children: list[Any] = [
+        html.Div(ind.name(lang), className="panel-title"),
+        html.Div(unit, className="panel-unit"),
+        html.Div(cards, className="kpi-grid"),
+    ]
+    if s.category_counts:
+        children.append(html.Div([
+            html.Div(t("peta.kpi.categories", lang), className="panel-subtitle"),
+            html.Div([dmc.Badge(f"{label}: {count}", variant="light", color="gray", mr=4, mb=4)
+                      for label, count in s.category_counts]),
+        ]))
+    if not s.best.is_empty():
+        children.append(html.Div([
+            _ranked(s.best, t("peta.top", lang), dec, lang),
+            _ranked(s.worst, t("peta.bottom", lang), dec, lang) if not s.worst.is_empty()
+            else None,
+        ], className="rank-lists"))
+    children.append(dcc.Graph(figure=trend_figure(s, data, lang), config={"displayModeBar": False,
+                                                                           "responsive": True},
+                              className="peta-trend"))
+    return html.Div(children, className="peta-panel-inner")

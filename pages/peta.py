@@ -1,0 +1,265 @@
+"""Peta: the national choropleth with drill-down to kecamatan (``/`` and ``/wilayah/<kode>``).
+
+The URL holds the whole view. Controls and map clicks change a view store; the page
+draws from it and writes it back to the address bar (``assets/shell.js``), so a copied
+link, back and forward reproduce the view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+import dash
+import dash_mantine_components as dmc
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+import ids
+from components.palettes import DIVERGING, SEQUENTIAL
+from components.peta import (
+    breadcrumb,
+    choropleth,
+    geometry_url,
+    hideout,
+    legend,
+    notices,
+    panel,
+    status_line,
+    uses_canvas,
+)
+from geodata.registry import NATIONAL_CODE
+from i18n import t
+from queries.classify import METHODS
+from queries.mapview import View, layer_of, map_data, parse_view, summary, view_url
+from services import language, services
+
+dash.register_page(__name__, path="/", title="Peta · Mata Garuda", order=0, nav_key="nav.peta",
+                   description="Peta indikator nasional sampai kecamatan")
+
+LEVEL_OPTIONS = ("provinsi", "kabkota", "kecamatan")
+
+
+def controls(view: View, lang: str) -> html.Div:
+    """Return the control bar for ``view`` (choices from the in-memory catalogue)."""
+    catalogue = services().catalogue
+    ind = catalogue[view.indikator]
+    periods = list(ind.periods)
+    year = view.tahun if view.tahun in periods else periods[-1]
+    return html.Div([
+        dmc.Select(id=ids.PETA_INDICATOR, label=t("peta.indicator", lang), value=view.indikator,
+                   data=[{"value": k, "label": f"{i.short_name} – {i.name(lang)}"}
+                         for k, i in catalogue.items()],
+                   allowDeselect=False, w=250, comboboxProps={"zIndex": 1000}),
+        html.Div([
+            dmc.Text(t("peta.year", lang), size="sm", fw=500),
+            html.Div([
+                dmc.Tooltip(dmc.ActionIcon("▶", id=ids.PETA_PLAY, variant="light", size="lg"),
+                            label=t("peta.play", lang)),
+                html.Div(dcc.Slider(id=ids.PETA_YEAR, min=periods[0], max=periods[-1], step=None,
+                                    value=year, marks=_marks(periods), included=False),
+                         className="year-slider"),
+            ], className="year-row"),
+        ], className="year-box"),
+        dmc.SegmentedControl(id=ids.PETA_SHOW, value=view.tampil,
+                             data=[{"value": v, "label": t(f"peta.show.{v}", lang)}
+                                   for v in ("nilai", "perubahan")]),
+        dmc.Select(id=ids.PETA_BASE, label=t("peta.base", lang), w=84,
+                   disabled=view.tampil != "perubahan",
+                   value=str(view.dari) if view.dari else None, clearable=True,
+                   data=[str(p) for p in periods[:-1]], comboboxProps={"zIndex": 1000}),
+        dmc.Select(id=ids.PETA_METHOD, label=t("peta.method", lang), w=175,
+                   value=view.method(ind),
+                   data=[{"value": m, "label": t(f"peta.method.{m}", lang)} for m in METHODS],
+                   allowDeselect=False, comboboxProps={"zIndex": 1000}),
+        dmc.Select(id=ids.PETA_CLASSES, label=t("peta.classes", lang), w=62, value=str(view.n),
+                   data=[str(n) for n in range(3, 8)], allowDeselect=False,
+                   comboboxProps={"zIndex": 1000}),
+        dmc.Select(id=ids.PETA_PALETTE, label=t("peta.palette", lang), w=104, value=view.palet,
+                   data=sorted(SEQUENTIAL) + sorted(DIVERGING), clearable=True,
+                   placeholder="auto", comboboxProps={"zIndex": 1000}),
+    ], className="peta-controls")
+
+
+def _marks(periods: list[int]) -> dict[int, str]:
+    step = 1 if len(periods) <= 6 else 2
+    last = len(periods) - 1
+    return {p: str(p) if (last - i) % step == 0 else "" for i, p in enumerate(periods)}
+
+
+def layout(kode: str | None = None, **query: str) -> html.Div:
+    """Return the map page for a URL; a bad URL part shows a message, never a blank map."""
+    svc = services()
+    lang = language()
+    view, messages = parse_view(kode, query, svc.registry, svc.catalogue)
+    state = {**asdict(view), "messages": messages}
+    layer = layer_of(view, svc.registry)
+    return html.Div([
+        dcc.Store(id=ids.PETA_STATE, data=state),
+        dcc.Store(id=ids.PETA_URL),
+        dcc.Store(id=ids.PETA_LAYER, data={"key": None, "canvas": uses_canvas(layer)}),
+        dcc.Interval(id=ids.PETA_TICK, interval=1200, disabled=True),
+        html.Div([
+            html.Div(id=ids.PETA_BREADCRUMB, className="peta-crumbs"),
+            dcc.Dropdown(id=ids.PETA_SEARCH, placeholder=t("peta.search", lang),
+                         className="peta-search", clearable=True),
+            dmc.SegmentedControl(id=ids.PETA_LEVEL, value=layer.level, size="sm",
+                                 data=[{"value": v, "label": t(f"peta.level.{v}", lang)
+                                        if v != "provinsi" else t("peta.level.auto", lang)}
+                                       for v in LEVEL_OPTIONS]),
+        ], className="peta-topbar"),
+        controls(view, lang),
+        html.Div([
+            html.Div([
+                html.Div(choropleth(layer, {}, with_geometry=False), id=ids.PETA_MAP_BOX,
+                         className="peta-map-box"),
+                html.Div(id=ids.PETA_LEGEND, className="peta-legend-slot"),
+                html.Div(id=ids.PETA_STATUS, className="peta-status"),
+                html.Div(id=ids.PETA_NOTICES, className="peta-notices"),
+            ], className="peta-map-area"),
+            html.Div(id=ids.PETA_PANEL, className="peta-panel"),
+        ], className="peta-main"),
+    ], className="peta-page")
+
+
+@callback(
+    Output(ids.PETA_STATE, "data"),
+    Input(ids.PETA_INDICATOR, "value"), Input(ids.PETA_YEAR, "value"),
+    Input(ids.PETA_SHOW, "value"), Input(ids.PETA_BASE, "value"),
+    Input(ids.PETA_METHOD, "value"), Input(ids.PETA_CLASSES, "value"),
+    Input(ids.PETA_PALETTE, "value"), Input(ids.PETA_LEVEL, "value"),
+    Input(ids.PETA_GEOJSON, "clickData"), Input({"type": ids.PETA_CRUMB, "kode": ALL}, "n_clicks"),
+    Input(ids.PETA_SEARCH, "value"),
+    State(ids.PETA_STATE, "data"),
+    prevent_initial_call=True,
+)
+def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
+                 palet: str | None, tingkat: str, click: dict[str, Any] | None,
+                 _crumbs: list[int | None], search: str | None,
+                 state: dict[str, Any]) -> dict[str, Any]:
+    """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
+    kode, trigger = state["kode"], ctx.triggered_id
+    if trigger == ids.PETA_GEOJSON and click:
+        kode = click["code"]
+    elif isinstance(trigger, dict) and any(_crumbs):
+        kode = trigger["kode"]
+    elif trigger == ids.PETA_SEARCH and search:
+        kode = search
+    if kode != state["kode"]:
+        tingkat = None  # a new region starts at its own default layer
+    view = View(kode=kode, indikator=indikator, tahun=tahun, tampil=tampil,
+                dari=int(dari) if dari else None, kelas=kelas, n=int(n), palet=palet,
+                tingkat=_tingkat(kode, tingkat))
+    return {**asdict(view), "messages": []}
+
+
+def _tingkat(kode: str, level: str | None) -> Any:
+    depth = 0 if kode == NATIONAL_CODE else kode.count(".") + 1
+    return level if level in LEVEL_OPTIONS[depth:] and level != LEVEL_OPTIONS[depth] else None
+
+
+@callback(
+    Output(ids.PETA_MAP_BOX, "children"), Output(ids.PETA_GEOJSON, "url"),
+    Output(ids.PETA_GEOJSON, "hideout"),
+    Output(ids.PETA_LEGEND, "children"), Output(ids.PETA_PANEL, "children"),
+    Output(ids.PETA_STATUS, "children"), Output(ids.PETA_NOTICES, "children"),
+    Output(ids.PETA_BREADCRUMB, "children"), Output(ids.PETA_LAYER, "data"),
+    Output(ids.PETA_URL, "data"), Output(ids.PETA_LEVEL, "data"),
+    Output(ids.PETA_BASE, "disabled"), Output(ids.PETA_METHOD, "disabled"),
+    Input(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
+    State(ids.SHELL_LANG_STORE, "data"),
+)
+def render(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """Draw the view: new geometry only when the layer changes, otherwise a recolour."""
+    svc = services()
+    view = View(**{k: v for k, v in state.items() if k != "messages"})
+    data, summ = svc.cached(f"peta|{view!r}|{lang}", lambda: _compute(view, lang))
+    colouring, layer = hideout(data, lang), data.layer
+    rebuild = uses_canvas(layer) != shown["canvas"]  # a renderer is chosen when a map is made
+    chain = [*svc.registry.ancestors(view.kode), svc.registry.get(view.kode)]
+    messages = [*map(tuple, state.get("messages", [])), *data.messages]
+    return (
+        choropleth(layer, colouring) if rebuild else no_update,
+        no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
+        no_update if rebuild else colouring,  # set with the URL, so new shapes load coloured
+        legend(data, lang), panel(summ, data, lang), status_line(data, lang),
+        notices(messages, lang), breadcrumb(chain, lang),
+        {"key": layer.key, "canvas": uses_canvas(layer)},
+        {"url": view_url(replace(view, tahun=data.period)), "replace": shown["key"] is None},
+        _level_data(view.kode, lang), view.tampil != "perubahan", view.tampil == "perubahan",
+    )
+
+
+def _compute(view: View, lang: str) -> tuple[Any, Any]:
+    svc = services()
+    with svc.engine.connect() as conn:
+        data = map_data(conn, view, svc.registry, svc.catalogue, lang)
+        return data, summary(conn, data, svc.registry, lang)
+
+
+def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
+    depth = 0 if kode == NATIONAL_CODE else min(kode.count(".") + 1, 2)
+    return [{"value": v, "label": t(f"peta.level.{v}", lang) if i else t("peta.level.auto", lang),
+             "disabled": i < depth}
+            for i, v in enumerate(LEVEL_OPTIONS)]
+
+
+@callback(
+    Output(ids.PETA_YEAR, "min"), Output(ids.PETA_YEAR, "max"), Output(ids.PETA_YEAR, "marks"),
+    Output(ids.PETA_YEAR, "value"), Output(ids.PETA_BASE, "data"),
+    Input(ids.PETA_INDICATOR, "value"), State(ids.PETA_YEAR, "value"),
+    prevent_initial_call=True,
+)
+def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
+    """Fit the year slider to the periods the chosen indicator exists for."""
+    periods = list(services().catalogue[indikator].periods)
+    value = year if year in periods else periods[-1]
+    return periods[0], periods[-1], _marks(periods), value, [str(p) for p in periods[:-1]]
+
+
+@callback(
+    Output(ids.PETA_TICK, "disabled"), Output(ids.PETA_PLAY, "children"),
+    Input(ids.PETA_PLAY, "n_clicks"), State(ids.PETA_TICK, "disabled"),
+    prevent_initial_call=True,
+)
+def toggle_play(_clicks: int, disabled: bool) -> tuple[bool, str]:
+    """Start or stop playing through the years."""
+    return (not disabled, "❚❚" if disabled else "▶")
+
+
+@callback(
+    Output(ids.PETA_YEAR, "value", allow_duplicate=True),
+    Output(ids.PETA_TICK, "disabled", allow_duplicate=True),
+    Input(ids.PETA_TICK, "n_intervals"), State(ids.PETA_YEAR, "value"),
+    State(ids.PETA_INDICATOR, "value"),
+    prevent_initial_call=True,
+)
+def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
+    """Move to the next period; stop after the last one."""
+    periods = list(services().catalogue[indikator].periods)
+    later = [p for p in periods if p > year]
+    return (later[0], len(later) == 1) if later else (periods[0], False)
+
+
+@callback(
+    Output(ids.PETA_SEARCH, "options"), Input(ids.PETA_SEARCH, "search_value"),
+    prevent_initial_call=True,
+)
+def search_options(text: str | None) -> Any:
+    """Offer regions whose names match, tolerant of case, accents, forms and typos."""
+    if not text or len(text) < 2:
+        return no_update
+    registry = services().registry
+    return [{"value": r.code, "label": _search_label(r.code, r.name, registry)}
+            for r in registry.search(text, limit=12) if r.level != "desa"]
+
+
+def _search_label(code: str, name: str, registry: Any) -> str:
+    parents = [a.name for a in registry.ancestors(code)[1:]]
+    return f"{name} ({', '.join(reversed(parents))})" if parents else name
+
+
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="pushUrl"),
+    Output(ids.PETA_URL, "clear_data"), Input(ids.PETA_URL, "data"),
+    prevent_initial_call=True,
+)

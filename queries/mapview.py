@@ -1,0 +1,302 @@
+"""The map view: what the URL asks for, which layer it shows, and the values to colour it.
+
+The URL is the state: ``/wilayah/<kode>?indikator=idi&tahun=2024&kelas=jenks&n=5``.
+:func:`parse_view` turns it into a :class:`View` (never failing: a bad part falls back to
+a default and yields a message), :func:`view_url` turns a view back into a URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+import polars as pl
+from sqlalchemy import Connection
+
+from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
+from queries.catalogue import Indicator
+from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
+from queries.indicators import empty_values, indicator_values, latest_period, previous_period
+
+DEFAULT_INDICATOR = "idi"
+SHOW = ("nilai", "perubahan")
+NATIONAL_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
+Message = tuple[str, dict[str, object]]  # translation key and its fields
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything a map view shows; the URL holds all of it."""
+
+    kode: str = NATIONAL_CODE
+    indikator: str = DEFAULT_INDICATOR
+    tahun: int | None = None
+    tampil: str = "nilai"
+    dari: int | None = None
+    kelas: str | None = None
+    n: int = 5
+    palet: str | None = None
+    tingkat: Level | None = None
+
+    def method(self, ind: Indicator) -> str:
+        """Return the classification: as asked, else official categories when there are any."""
+        if self.kelas is not None:
+            return self.kelas
+        return "kategori" if ind.categories and self.tampil == "nilai" else "kuantil"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The regions a view draws: a level, optionally the children of one region."""
+
+    level: Level
+    parent: str | None
+    selected: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Return a short identifier of the geometry, e.g. ``kabkota:32``."""
+        return f"{self.level}:{self.parent or NATIONAL_CODE}"
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text is not None and text.strip().lstrip("-").isdigit() else None
+
+
+def parse_view(kode: str | None, query: Mapping[str, str], registry: Registry,
+               catalogue: Mapping[str, Indicator]) -> tuple[View, list[Message]]:
+    """Read a view from the path's region code and the query string.
+
+    Unknown codes, indicators, classifications or numbers fall back to defaults; each
+    such fallback adds a message (a translation key and its fields) for the page.
+    """
+    messages: list[Message] = []
+    view = View()
+    if kode and kode != NATIONAL_CODE:
+        if kode in registry and registry.level(kode) in NATIONAL_LEVELS:
+            view = replace(view, kode=kode)
+        else:
+            messages.append(("peta.error.kode", {"kode": kode}))
+    indikator = query.get("indikator")
+    if indikator:
+        if indikator in catalogue:
+            view = replace(view, indikator=indikator)
+        else:
+            messages.append(("peta.error.indikator", {"indikator": indikator}))
+    tahun = query.get("tahun")
+    if tahun:
+        year = _int(tahun)
+        if year is None:
+            messages.append(("peta.error.tahun", {"tahun": tahun}))
+        view = replace(view, tahun=year)
+    tampil = query.get("tampil")
+    if tampil in SHOW:
+        view = replace(view, tampil=tampil)
+    view = replace(view, dari=_int(query.get("dari")))
+    kelas = query.get("kelas")
+    if kelas:
+        if kelas in METHODS:
+            view = replace(view, kelas=kelas)
+        else:
+            messages.append(("peta.error.kelas", {"kelas": kelas}))
+    n = _int(query.get("n"))
+    if n is not None:
+        view = replace(view, n=min(max(n, MIN_CLASSES), MAX_CLASSES))
+    tingkat = query.get("tingkat")
+    if tingkat in NATIONAL_LEVELS:
+        view = replace(view, tingkat=tingkat)  # type: ignore[arg-type]
+    view = replace(view, palet=query.get("palet") or None)
+    return view, messages
+
+
+def view_url(view: View) -> str:
+    """Return the URL of ``view``: path for the region, query for the rest."""
+    path = "/" if view.kode == NATIONAL_CODE else f"/wilayah/{view.kode}"
+    query: dict[str, object] = {"indikator": view.indikator}
+    optional: dict[str, object | None] = {
+        "tahun": view.tahun, "tampil": None if view.tampil == "nilai" else view.tampil,
+        "dari": view.dari, "kelas": view.kelas, "n": view.n if view.kelas else None,
+        "palet": view.palet, "tingkat": view.tingkat,
+    }
+    query.update({k: v for k, v in optional.items() if v is not None})
+    return f"{path}?{urlencode(query)}"
+
+
+def layer_of(view: View, registry: Registry) -> Layer:
+    """Return the layer a view draws.
+
+    The nation shows its provinces (or, with ``tingkat``, all kab/kota or kecamatan); a
+    province its kab/kota (or its kecamatan with ``tingkat=kecamatan``); a kab/kota its
+    kecamatan; a kecamatan its siblings, with itself selected.
+    """
+    level = registry.level(view.kode)
+    if level == "nasional":
+        return Layer(view.tingkat or "provinsi", None)
+    if level == "provinsi":
+        return Layer("kecamatan" if view.tingkat == "kecamatan" else "kabkota", view.kode)
+    if level == "kabkota":
+        return Layer("kecamatan", view.kode)
+    parent = registry.get(view.kode).parent_code
+    return Layer("kecamatan", parent, selected=view.kode)
+
+
+def drill_target(code: str, registry: Registry) -> str:
+    """Return the region a click on ``code`` opens: the region itself (kecamatan included)."""
+    try:
+        registry.get(code)
+    except UnknownRegionError:
+        return NATIONAL_CODE
+    return code
+
+
+@dataclass(frozen=True)
+class MapData:
+    """The values and classes that colour one layer."""
+
+    view: View
+    layer: Layer
+    indicator: Indicator
+    period: int | None
+    base: int | None
+    frame: pl.DataFrame
+    shown: str  # column of `frame` that is classified: value or change_since
+    classes: Classes
+    method: str
+    messages: tuple[Message, ...]
+
+    @property
+    def any_simulated(self) -> bool:
+        """Return whether any shown value is simulated."""
+        return bool(self.frame["simulated"].fill_null(False).any())
+
+    @property
+    def sources(self) -> list[str]:
+        """Return the publishers of the real (not simulated) values shown."""
+        real = self.frame.filter(pl.col("value").is_not_null() & ~pl.col("simulated"))
+        return sorted(s for s in real["source"].unique().to_list() if s)
+
+
+def resolve_period(conn: Connection, view: View, ind: Indicator,
+                   layer: Layer) -> tuple[int | None, list[Message]]:
+    """Return the period to show and a message when the asked one had no data."""
+    level = layer.level if layer.level in ind.levels() else ind.lowest_level
+    latest = latest_period(conn, ind, level)
+    if view.tahun is None:
+        return latest, []
+    if view.tahun in ind.periods:
+        return view.tahun, []
+    return latest, [("peta.error.tahun_kosong", {"tahun": view.tahun, "indikator": ind.short_name,
+                                                 "terbaru": latest})]
+
+
+def map_data(conn: Connection, view: View, registry: Registry,
+             catalogue: Mapping[str, Indicator], lang: str = "id") -> MapData:
+    """Compute the frame, the shown column and its classes for ``view``."""
+    ind = catalogue[view.indikator]
+    layer = layer_of(view, registry)
+    period, messages = resolve_period(conn, view, ind, layer)
+    defined = LEVELS.index(layer.level) <= LEVELS.index(ind.lowest_level)
+    if not defined:
+        messages.append(("peta.error.tingkat", {"indikator": ind.short_name,
+                                                "tingkat": ind.lowest_level}))
+    if period is None or not defined:
+        frame = empty_values(conn, ind, layer.level, layer.parent, lang)
+    else:
+        frame = indicator_values(conn, ind, layer.level, period, layer.parent, lang)
+    base = None
+    shown = "value"
+    if view.tampil == "perubahan" and period is not None and defined:
+        base = view.dari if view.dari in ind.periods and (view.dari or 0) < period else (
+            previous_period(ind, period))
+        frame = _with_change_since(conn, ind, layer, frame, base, lang)
+        shown = "change_since"
+        classes = diverging_classes(frame[shown].to_list(), view.n)
+        method = "perubahan"
+    else:
+        method = view.method(ind)
+        if method == "kategori" and not ind.categories:
+            messages.append(("peta.error.kategori", {"indikator": ind.short_name}))
+            method = "kuantil"
+        classes = classify(frame[shown].to_list(), method, view.n, categories=ind.categories,
+                           lang=lang)
+    return MapData(view, layer, ind, period, base, frame, shown, classes, method,
+                   tuple(messages))
+
+
+def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl.DataFrame,
+                       base: int | None, lang: str) -> pl.DataFrame:
+    if base is None:
+        return frame.with_columns(change_since=pl.lit(None, dtype=pl.Float64))
+    before = indicator_values(conn, ind, layer.level, base, layer.parent, lang).select(
+        "code", pl.col("value").alias("base_value"), pl.col("source_kind").alias("_base_kind"))
+    return (
+        frame.join(before, on="code", how="left", validate="1:1")
+        .with_columns(change_since=pl.when(pl.col("source_kind") == pl.col("_base_kind"))
+                      .then(pl.col("value") - pl.col("base_value")))
+        .drop("_base_kind")
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the side panel shows for the region in focus."""
+
+    code: str
+    name: str
+    value: float | None
+    simulated: bool
+    source: str | None
+    category: str | None
+    change: float | None
+    national: float | None
+    national_simulated: bool
+    target: tuple[float, float] | None
+    category_counts: list[tuple[str, int]]
+    best: pl.DataFrame
+    worst: pl.DataFrame
+    series: pl.DataFrame  # period, value, simulated, national, national_simulated
+
+
+def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str) -> dict[str, object]:
+    level = LEVELS[code.count(".") + 1] if code != NATIONAL_CODE else "nasional"
+    if level not in ind.levels():
+        return {}
+    parent = None if code == NATIONAL_CODE else code.rsplit(".", 1)[0] if "." in code else None
+    frame = indicator_values(conn, ind, level, period, parent, lang).filter(pl.col("code") == code)
+    return frame.row(0, named=True) if frame.height else {}
+
+
+def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id") -> Summary:
+    """Build the side panel's figures for the region in focus of ``data``."""
+    from queries.indicators import targets, time_series
+
+    ind, view, period = data.indicator, data.view, data.period
+    code = view.kode
+    own = _row(conn, ind, code, period, lang) if period is not None else {}
+    national = _row(conn, ind, NATIONAL_CODE, period, lang) if period is not None else {}
+    target_rows = targets(conn, ind.id).filter(pl.col("period") == period)
+    target = (None if target_rows.is_empty()
+              else (target_rows["target_low"][0], target_rows["target_high"][0]))
+    frame = data.frame
+    counts: list[tuple[str, int]] = []
+    if ind.categories and data.layer.selected is None:
+        for pos, cat in enumerate(ind.categories):
+            counts.append((cat.label(lang), int((frame["category_index"] == pos).sum())))
+    ranked = frame.filter(pl.col("value").is_not_null()).sort(["rank", "code"])
+    best = ranked.head(5)
+    worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
+    series = time_series(conn, ind, code).select("period", "value", "simulated")
+    nat_series = time_series(conn, ind, NATIONAL_CODE).select(
+        "period", pl.col("value").alias("national"),
+        pl.col("simulated").alias("national_simulated"))
+    joined = series.join(nat_series, on="period", how="full", coalesce=True).sort("period")
+    return Summary(
+        code=code, name=registry.name(code),
+        value=own.get("value"), simulated=bool(own.get("simulated")),  # type: ignore[arg-type]
+        source=own.get("source"), category=own.get("category"),  # type: ignore[arg-type]
+        change=own.get("change"),  # type: ignore[arg-type]
+        national=national.get("value"),  # type: ignore[arg-type]
+        national_simulated=bool(national.get("simulated")),
+        target=target, category_counts=counts, best=best, worst=worst, series=joined,
+    )
