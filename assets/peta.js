@@ -91,24 +91,33 @@
     };
   }
 
+  function unhover(layer) {
+    layer.setStyle(style(layer.feature, null));
+    if (layer.unbindTooltip) layer.unbindTooltip();
+  }
+
   const map = {
     style: style,
+    // One region is highlighted and carries the tooltip at a time.
     mouseover: function (e) {
       const layer = e.layer || e.target;
       if (!layer || !layer.feature) return;
+      const state = window.mataGaruda.map;
+      if (state.hovered && state.hovered !== layer) unhover(state.hovered);
+      state.hovered = layer;
       layer.setStyle({ weight: 2.5, color: "#212529" });
-      if (layer.bringToFront) layer.bringToFront();
-      layer.bindTooltip(tooltip(layer.feature, latest(null)), {
-        sticky: true,
-        className: "peta-tooltip",
-        direction: "top",
-      }).openTooltip(e.latlng);
+      const content = tooltip(layer.feature, latest(null));
+      if (layer.getTooltip()) {
+        layer.setTooltipContent(content);
+      } else {
+        layer.bindTooltip(content, { sticky: true, className: "peta-tooltip", direction: "top" });
+      }
+      layer.openTooltip(e.latlng);
     },
     mouseout: function (e) {
       const layer = e.layer || e.target;
-      if (!layer || !layer.feature) return;
-      layer.setStyle(style(layer.feature, null));
-      if (layer.unbindTooltip) layer.unbindTooltip();
+      if (layer && layer.feature) unhover(layer);
+      if (window.mataGaruda.map.hovered === layer) window.mataGaruda.map.hovered = null;
     },
     click: function (e, ctx) {
       const layer = e.layer || e.target;
@@ -122,6 +131,7 @@
     tooltip: tooltip,
     rev: null,
     current: null,
+    hovered: null,
     clicks: 0,
   };
 

@@ -117,6 +117,9 @@ def choropleth(layer: Layer, colouring: dict[str, Any], with_geometry: bool = Tr
                            "mouseout": fn("mouseout")},
         ),
         id=ids.PETA_MAP, center=CENTER, zoom=5, zoomSnap=0.25, minZoom=3,
+        # No zoom/fade animation: a view may be replaced mid-animation (back button), and
+        # software-rendered projector PCs draw the final frame sooner without it.
+        zoomAnimation=False, fadeAnimation=False, markerZoomAnimation=False,
         preferCanvas=uses_canvas(layer), attributionControl=False,
         className="peta-map", style={"height": "100%", "width": "100%"},
     )
@@ -174,8 +177,8 @@ def breadcrumb(chain: list[Region], lang: str) -> dmc.Breadcrumbs:
         if i == len(chain) - 1:
             items.append(dmc.Text(name, fw=700, className="crumb-current"))
         else:
-            items.append(dmc.Anchor(name, href="#", underline="hover", className="crumb",
-                                    id={"type": ids.PETA_CRUMB, "kode": region.code}))
+            items.append(html.Button(name, className="crumb", type="button",
+                                     id={"type": ids.PETA_CRUMB, "kode": region.code}))
     return dmc.Breadcrumbs(items, separator="›", className="peta-breadcrumb")
 
 
@@ -211,6 +214,13 @@ def trend_figure(s: Summary, data: MapData, lang: str) -> dict[str, Any]:
     }
 
 
+def change_tone(change: float, direction: str) -> str | None:
+    """Return ``good`` or ``bad`` for a change given the indicator's direction (None: neutral)."""
+    if change == 0 or direction == "neutral":
+        return None
+    return "good" if (change > 0) == (direction == "higher_better") else "bad"
+
+
 def panel(s: Summary, data: MapData, lang: str) -> html.Div:
     """Return the side panel: KPI cards, category counts, top and bottom five, trend."""
     ind, dec = data.indicator, data.indicator.decimals
@@ -229,7 +239,8 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
     if s.change is not None:
         sign = "▲ +" if s.change > 0 else "▼ −" if s.change < 0 else ""
         cards.append(kpi(t("peta.kpi.change", lang),
-                         sign + format_number(abs(s.change), dec, lang)))
+                         sign + format_number(abs(s.change), dec, lang),
+                         tone=change_tone(s.change, ind.direction)))
     children: list[Any] = [
         html.Div(ind.name(lang), className="panel-title"),
         html.Div(unit, className="panel-unit"),

@@ -22,10 +22,13 @@ def notice(title: str, body: str, color: str = "yellow") -> dmc.Alert:
     return dmc.Alert(body, title=title, color=color, variant="light", className="notice")
 
 
-def kpi(label: str, value: str, detail: str | None = None) -> dmc.Paper:
-    """Return a KPI card: a label, a large value and an optional detail line."""
+def kpi(label: str, value: str, detail: str | None = None, tone: str | None = None) -> dmc.Paper:
+    """Return a KPI card: a label, a large value and an optional detail line.
+
+    ``tone`` (``good`` or ``bad``) colours the value, e.g. a change for the better.
+    """
     children = [dmc.Text(label, size="sm", c="dimmed"),
-                dmc.Text(value, fz=32, fw=700, className="kpi-value")]
+                dmc.Text(value, fz=32, fw=700, className=f"kpi-value kpi-{tone or 'plain'}")]
     if detail:
         children.append(dmc.Text(detail, size="xs", c="dimmed"))
     return dmc.Paper(html.Div(children), withBorder=True, p="md", radius="md", className="kpi")

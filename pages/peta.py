@@ -103,9 +103,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
             dcc.Dropdown(id=ids.PETA_SEARCH, placeholder=t("peta.search", lang),
                          className="peta-search", clearable=True),
             dmc.SegmentedControl(id=ids.PETA_LEVEL, value=layer.level, size="sm",
-                                 data=[{"value": v, "label": t(f"peta.level.{v}", lang)
-                                        if v != "provinsi" else t("peta.level.auto", lang)}
-                                       for v in LEVEL_OPTIONS]),
+                                 data=_level_data(view.kode, lang)),
         ], className="peta-topbar"),
         controls(view, lang),
         html.Div([
@@ -198,8 +196,7 @@ def _compute(view: View, lang: str) -> tuple[Any, Any]:
 
 def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
     depth = 0 if kode == NATIONAL_CODE else min(kode.count(".") + 1, 2)
-    return [{"value": v, "label": t(f"peta.level.{v}", lang) if i else t("peta.level.auto", lang),
-             "disabled": i < depth}
+    return [{"value": v, "label": t(f"peta.level.{v}", lang), "disabled": i < depth}
             for i, v in enumerate(LEVEL_OPTIONS)]
 
 

@@ -124,7 +124,7 @@ def empty_values(conn: Connection, ind: Indicator, level: Level, parent: str | N
 def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: int,
               prev: int | None, lang: str) -> pl.DataFrame:
     current = obs.filter(pl.col("period") == period).drop("period")
-    before = obs.filter(pl.col("period") == prev).select(
+    before = (obs.filter(pl.col("period") == prev) if prev is not None else obs.clear()).select(
         pl.col("region_code"), pl.col("value").alias("previous_value"),
         pl.col("source_kind").alias("_previous_kind"))
     result = (

@@ -105,7 +105,7 @@ def parse_view(kode: str | None, query: Mapping[str, str], registry: Registry,
         view = replace(view, n=min(max(n, MIN_CLASSES), MAX_CLASSES))
     tingkat = query.get("tingkat")
     if tingkat in NATIONAL_LEVELS:
-        view = replace(view, tingkat=tingkat)  # type: ignore[arg-type]
+        view = replace(view, tingkat=tingkat)
     view = replace(view, palet=query.get("palet") or None)
     return view, messages
 
@@ -283,7 +283,9 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
     if ind.categories and data.layer.selected is None:
         for pos, cat in enumerate(ind.categories):
             counts.append((cat.label(lang), int((frame["category_index"] == pos).sum())))
-    ranked = frame.filter(pl.col("value").is_not_null()).sort(["rank", "code"])
+    best_first = ind.direction != "higher_worse"
+    ranked = frame.filter(pl.col("value").is_not_null()).sort(
+        ["value", "code"], descending=[best_first, False])
     best = ranked.head(5)
     worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
     series = time_series(conn, ind, code).select("period", "value", "simulated")

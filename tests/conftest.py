@@ -92,15 +92,31 @@ def engine(db_url: str, registry: Registry) -> Iterator[sa.Engine]:
     eng.dispose()
 
 
+def _loaded(kind: str, tmp: Path, pg_ok: bool, registry: Registry, published_dir: Path,
+            demo: bool) -> Iterator[sa.Engine]:
+    from ingest.bootstrap import load_demo, load_published
+
+    for url in _database_url(kind, tmp, pg_ok):
+        eng = make_engine(url)
+        prepare_database(eng, registry)
+        load_published(eng, published_dir, registry, echo=lambda _msg: None)
+        if demo:
+            load_demo(eng, registry, echo=lambda _msg: None)
+        yield eng
+        eng.dispose()
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def loaded_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                   pg_ok: bool, registry: Registry, published_dir: Path) -> Iterator[sa.Engine]:
     """A database with the published figures, shared by a module's read-only tests."""
-    from ingest.bootstrap import load_published
+    yield from _loaded(request.param, tmp_path_factory.mktemp("db"), pg_ok, registry,
+                       published_dir, demo=False)
 
-    for url in _database_url(request.param, tmp_path_factory.mktemp("db"), pg_ok):
-        eng = make_engine(url)
-        prepare_database(eng, registry)
-        load_published(eng, published_dir, registry, echo=lambda _msg: None)
-        yield eng
-        eng.dispose()
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                pg_ok: bool, registry: Registry, published_dir: Path) -> Iterator[sa.Engine]:
+    """A database with the published figures and the demo data, as `make run` makes it."""
+    yield from _loaded(request.param, tmp_path_factory.mktemp("db"), pg_ok, registry,
+                       published_dir, demo=True)

@@ -14,7 +14,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import ids
 from settings import PROJECT_ROOT
+from tests.mapjs import POINT_IN_REGION, REGION_FILLS, region_class
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -112,7 +114,7 @@ def grid_rows(page) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
 
 def test_first_page_shows_38_provinces_with_published_idi(page, server: str,  # type: ignore[no-untyped-def]
                                                           published_dir: Path) -> None:
-    page.goto(server + "/")
+    page.goto(server + "/tabel")
     rows = grid_rows(page)
     assert len(rows) == 38
     published = idi_2024(published_dir)
@@ -131,7 +133,7 @@ def test_first_page_shows_38_provinces_with_published_idi(page, server: str,  # 
 
 
 def test_language_switch_to_english(page, server: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(server + "/")
+    page.goto(server + "/tabel")
     page.wait_for_selector(".region-table .ag-row")
     page.get_by_text("EN", exact=True).click()
     page.get_by_text("Indonesian Democracy Index by province").wait_for()
@@ -140,3 +142,82 @@ def test_language_switch_to_english(page, server: str) -> None:  # type: ignore[
     assert page.get_by_text("SIMULATED DATA").first.is_visible()
     page.get_by_text("ID", exact=True).click()
     page.get_by_text("Indeks Demokrasi Indonesia per provinsi").wait_for()
+
+
+# --- the map ----------------------------------------------------------------------------
+
+def regions_drawn(page, n: int) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        f"document.querySelectorAll('path.leaflet-interactive').length == {n}"
+        " && window.mataGaruda.map.current && window.mataGaruda.map.current.rev")
+
+
+def legend_counts(page) -> list[int]:  # type: ignore[no-untyped-def]
+    return [int(c) for c in page.locator(".peta-legend .legend-count").all_inner_texts()]
+
+
+def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/")
+    regions_drawn(page, 38)
+    assert sum(legend_counts(page)) == 38
+    point = page.evaluate(POINT_IN_REGION, region_class("32"))
+    page.mouse.move(*point)
+    tooltip = page.locator(".peta-tooltip").inner_text()
+    for expected in ("Jawa Barat", "82,80", "indeks 0-100", "Kategori: Baik", "Sumber: BPS",
+                     "Peringkat: "):
+        assert expected in tooltip, tooltip
+    page.mouse.click(*point)
+    regions_drawn(page, 27)
+    assert "/wilayah/32?" in page.url and "indikator=idi" in page.url
+    assert page.locator(".peta-breadcrumb").inner_text().split() == [
+        "Indonesia", "›", "Jawa", "Barat"]
+    assert sum(legend_counts(page)) == 27
+    page.go_back()
+    regions_drawn(page, 38)
+    assert page.url.startswith(server + "/?")
+    page.go_forward()
+    regions_drawn(page, 27)
+    page.locator(".peta-breadcrumb").get_by_role("button", name="Indonesia").click()
+    regions_drawn(page, 38)
+
+
+def test_missing_regions_are_hatched(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=konflik&tingkat=kabkota")
+    regions_drawn(page, 514)
+    fills = page.evaluate(REGION_FILLS)
+    missing = page.evaluate(
+        "() => Object.entries(window.mataGaruda.map.current.d)"
+        ".filter(([c, r]) => r[0] === null).map(([c]) => c)")
+    assert missing, "the demo data has gaps"
+    hatched = {cls for cls, fill in fills.items() if fill == "url(#mg-hatch)"}
+    assert hatched == {region_class(code) for code in missing}
+    assert legend_counts(page)[-1] == len(missing)
+    assert sum(legend_counts(page)) == 514
+    point = page.evaluate(POINT_IN_REGION, region_class(missing[0]))
+    if point is not None:  # a tiny region may be covered by its neighbours' borders
+        page.mouse.move(*point)
+        assert "Data tidak tersedia" in page.locator(".peta-tooltip").inner_text()
+
+
+def test_indicator_change_recolours_in_place(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=idi&tahun=2024")
+    regions_drawn(page, 38)
+    before = page.evaluate("() => window.mataGaruda.map.current.rev")
+    page.locator("#" + ids.PETA_INDICATOR).click()
+    page.get_by_role("option", name="IKP – Indeks Kerawanan Pemilu").click()
+    page.wait_for_function(f"window.mataGaruda.map.current.rev !== '{before}'")
+    page.wait_for_url("**indikator=ikp**")
+    assert page.locator(".legend-title").inner_text() == "IKP 2024"
+    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 38
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("/wilayah/99.99", "Kode wilayah '99.99' tidak dikenal"),
+    ("/?indikator=xyz", "Indikator 'xyz' tidak dikenal"),
+    ("/?tahun=2030", "Tidak ada data IDI untuk 2030"),
+])
+def test_bad_urls_show_a_message_and_a_map(page, server: str, url: str,  # type: ignore[no-untyped-def]
+                                           message: str) -> None:
+    page.goto(server + url)
+    regions_drawn(page, 38)
+    assert message in page.locator(".peta-notices").inner_text()

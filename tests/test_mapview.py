@@ -1,0 +1,143 @@
+"""The map view: URL parsing and building, layers, and the data that colours a map."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlsplit
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from components.peta import hideout, legend
+from geodata.registry import Registry
+from queries.catalogue import load_catalogue_file, read_catalogue
+from queries.mapview import View, layer_of, map_data, parse_view, summary, view_url
+
+CATALOGUE = load_catalogue_file()
+
+
+def parse(url: str, registry: Registry) -> tuple[View, list[tuple[str, dict[str, object]]]]:
+    parts = urlsplit(url)
+    kode = parts.path.removeprefix("/wilayah/") if parts.path.startswith("/wilayah/") else None
+    return parse_view(kode, dict(parse_qsl(parts.query)), registry, CATALOGUE)
+
+
+def test_the_issue_example_url(registry: Registry) -> None:
+    view, messages = parse("/wilayah/32.73?indikator=idi&tahun=2024&kelas=jenks&n=5", registry)
+    assert messages == []
+    assert view == View(kode="32.73", indikator="idi", tahun=2024, kelas="jenks", n=5)
+
+
+@pytest.mark.parametrize("view", [
+    View(), View(kode="32"), View(kode="32.73.01", indikator="konflik", tahun=2019),
+    View(indikator="ikp", tampil="perubahan", dari=2019, kelas="kuantil", n=7, palet="Reds"),
+    View(tingkat="kecamatan", indikator="turnout_pilpres", kelas="interval", n=3),
+])
+def test_urls_round_trip(view: View, registry: Registry) -> None:
+    assert parse(view_url(view), registry) == (view, [])
+
+
+@pytest.mark.parametrize(("url", "key", "expected"), [
+    ("/wilayah/99.99?indikator=idi", "peta.error.kode", View()),
+    ("/wilayah/32.73.01.1001", "peta.error.kode", View()),
+    ("/wilayah/abc", "peta.error.kode", View()),
+    ("/?indikator=nope", "peta.error.indikator", View()),
+    ("/?tahun=20x4", "peta.error.tahun", View()),
+    ("/?kelas=magic", "peta.error.kelas", View()),
+])
+def test_bad_url_parts_fall_back_with_a_message(url: str, key: str, expected: View,
+                                                registry: Registry) -> None:
+    view, messages = parse(url, registry)
+    assert view == expected
+    assert [m[0] for m in messages] == [key]
+
+
+def test_numbers_are_clamped(registry: Registry) -> None:
+    assert parse("/?n=99", registry)[0].n == 9
+    assert parse("/?n=0", registry)[0].n == 2
+    assert parse("/?tingkat=desa", registry)[0].tingkat is None
+
+
+def test_layers(registry: Registry) -> None:
+    assert layer_of(View(), registry).key == "provinsi:ID"
+    assert layer_of(View(tingkat="kecamatan"), registry).key == "kecamatan:ID"
+    assert layer_of(View(kode="32"), registry).key == "kabkota:32"
+    assert layer_of(View(kode="32", tingkat="kecamatan"), registry).key == "kecamatan:32"
+    assert layer_of(View(kode="32.73"), registry).key == "kecamatan:32.73"
+    selected = layer_of(View(kode="32.73.01"), registry)
+    assert (selected.key, selected.selected) == ("kecamatan:32.73", "32.73.01")
+
+
+def test_national_idi_map(demo_engine: sa.Engine, registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        data = map_data(conn, View(), registry, catalogue)
+        s = summary(conn, data, registry)
+    assert data.period == 2024 and data.method == "kategori"
+    assert data.frame.height == 38
+    assert sum(data.classes.counts) + data.classes.missing == 38
+    assert data.classes.missing == data.frame["value"].null_count()
+    jabar = data.frame.filter(pl.col("code") == "32").row(0, named=True)
+    assert (jabar["value"], jabar["simulated"], jabar["source"]) == (82.8, False, "BPS")
+    assert data.any_simulated and data.sources == ["BPS"]
+    assert s.value == 79.81 and not s.simulated  # the published national IDI 2024
+    assert [label for label, _ in s.category_counts] == ["Buruk", "Sedang", "Baik"]
+    assert sum(n for _, n in s.category_counts) == 38 - data.classes.missing
+    assert s.best["value"].to_list() == sorted(s.best["value"].to_list(), reverse=True)
+    colouring = hideout(data, "id")
+    row = colouring["d"]["32"]
+    assert row[1] == 82.8 and colouring["cats"][row[2]] == "Baik"
+    assert colouring["srcs"][row[6]] == "BPS"
+    missing = [code for code, r in colouring["d"].items() if r[0] is None]
+    assert len(missing) == data.classes.missing
+    items = legend(data, "id").children[2].children
+    assert [i.children[2].children for i in items] == [
+        *map(str, data.classes.counts), str(data.classes.missing)]
+
+
+def test_higher_is_worse_uses_a_red_palette_darker_for_higher(demo_engine: sa.Engine,
+                                                             registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        data = map_data(conn, View(indikator="ikp"), registry, read_catalogue(conn))
+    colors = hideout(data, "en")["colors"]
+    assert [c.lower() for c in colors] == ["#ffeda0", "#feb24c", "#f03b20"]
+
+
+def test_a_year_without_data_and_an_undefined_level(demo_engine: sa.Engine,
+                                                    registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        data = map_data(conn, View(tahun=2030), registry, catalogue)
+        assert data.period == 2024
+        assert [m[0] for m in data.messages] == ["peta.error.tahun_kosong"]
+        below = map_data(conn, View(kode="32"), registry, catalogue)
+    assert below.frame.height == 27 and below.frame["value"].null_count() == 27
+    assert below.classes.missing == 27 and sum(below.classes.counts) == 0
+    assert [m[0] for m in below.messages] == ["peta.error.tingkat"]
+
+
+def test_change_since_an_earlier_period(demo_engine: sa.Engine, registry: Registry) -> None:
+    view = View(kode="32", indikator="turnout_pilpres", tahun=2024, tampil="perubahan", n=5)
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        data = map_data(conn, view, registry, catalogue)
+        values = map_data(conn, replace(view, tampil="nilai"), registry, catalogue).frame
+        before = map_data(conn, replace(view, tampil="nilai", tahun=2019), registry,
+                          catalogue).frame
+    assert data.base == 2019 and data.method == "perubahan"
+    joined = values.join(before, on="code", suffix="_2019")
+    expected = dict(zip(joined["code"], joined["value"] - joined["value_2019"], strict=True))
+    for code, change in zip(data.frame["code"], data.frame["change_since"], strict=True):
+        assert change == pytest.approx(expected[code]) if change is not None else True
+    low, high = data.classes.bounds[0], data.classes.bounds[-1]
+    assert low == pytest.approx(-high)  # symmetric around zero
+
+
+def test_kecamatan_of_a_kabkota_and_selection(demo_engine: sa.Engine,
+                                              registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        data = map_data(conn, View(kode="32.73.01", indikator="konflik"), registry,
+                        read_catalogue(conn))
+    assert data.frame.height == len(registry.children("32.73"))
+    assert hideout(data, "id")["sel"] == "32.73.01"
