@@ -20,3 +20,4 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
 });
+

@@ -169,17 +169,19 @@ def notices(messages: tuple[Message, ...] | list[Message], lang: str) -> list[dm
                       className="peta-notice") for key, fields in messages]
 
 
-def breadcrumb(chain: list[Region], lang: str) -> dmc.Breadcrumbs:
-    """Return Indonesia > provinsi > kab/kota > kecamatan; every step but the last links up."""
+def breadcrumb(chain: list[Region], lang: str) -> html.Nav:
+    """Return Indonesia › provinsi › kab/kota › kecamatan; every step but the last goes up."""
     items: list[Any] = []
     for i, region in enumerate(chain):
-        name = region.name
+        if i:
+            items.append(html.Span("›", className="crumb-sep", **{"aria-hidden": "true"}))
         if i == len(chain) - 1:
-            items.append(dmc.Text(name, fw=700, className="crumb-current"))
+            items.append(html.Span(region.name, className="crumb-current",
+                                   **{"aria-current": "page"}))
         else:
-            items.append(html.Button(name, className="crumb", type="button",
+            items.append(html.Button(region.name, className="crumb", type="button",
                                      id={"type": ids.PETA_CRUMB, "kode": region.code}))
-    return dmc.Breadcrumbs(items, separator="›", className="peta-breadcrumb")
+    return html.Nav(items, className="peta-breadcrumb", **{"aria-label": t("peta.crumbs", lang)})
 
 
 def _ranked(frame: pl.DataFrame, title: str, dec: int, lang: str) -> html.Div:
@@ -246,7 +248,7 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         html.Div(unit, className="panel-unit"),
         html.Div(cards, className="kpi-grid"),
     ]
-    if s.category_counts:
+    if s.category_counts and any(count for _, count in s.category_counts):
         children.append(html.Div([
             html.Div(t("peta.kpi.categories", lang), className="panel-subtitle"),
             html.Div([dmc.Badge(f"{label}: {count}", variant="light", color="gray", mr=4, mb=4)

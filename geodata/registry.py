@@ -85,6 +85,17 @@ def normalize_name(text: str) -> str:
     return re.sub(r"[.\s]+", " ", folded).strip()
 
 
+_KINDS = ("kabupaten administrasi ", "kota administrasi ", "kabupaten ", "kota ")
+
+
+def _split_kind(folded: str) -> tuple[str, str]:
+    """Split a folded name into its kind prefix ("kabupaten ", "kota ", ...) and the rest."""
+    for kind in _KINDS:
+        if folded.startswith(kind):
+            return kind.split()[0], folded.removeprefix(kind)
+    return "", folded
+
+
 class Registry:
     """Immutable region tree with lookups by code and name.
 
@@ -155,20 +166,23 @@ class Registry:
         q = normalize_name(query)
         if not q:
             return []
+        q_kind, q_bare = _split_kind(q)
         scored: list[tuple[float, int, str]] = []
         for folded, code in self._folded:
             region = self._by_code[code]
             if level is not None and region.level != level:
                 continue
-            bare = folded.removeprefix("kabupaten ").removeprefix("kota ")
+            kind, bare = _split_kind(folded)
+            if q_kind and kind != q_kind:
+                continue  # "Kota Bandung" never finds Kabupaten Bandung, and the reverse
             if q in (folded, bare):
-                score = 4.0 if q == folded else 3.5
-            elif folded.startswith(q) or bare.startswith(q):
+                score = 4.0  # ties go to the larger region: "bandung" -> kab/kota first
+            elif folded.startswith(q) or bare.startswith(q_bare):
                 score = 3.0
-            elif f" {q}" in f" {folded}":
+            elif f" {q_bare}" in f" {bare}":
                 score = 2.0
             else:
-                ratio = difflib.SequenceMatcher(None, q, bare).ratio()
+                ratio = difflib.SequenceMatcher(None, q_bare, bare).ratio()
                 if ratio < 0.8:
                     continue
                 score = ratio

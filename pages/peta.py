@@ -100,8 +100,12 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
         dcc.Interval(id=ids.PETA_TICK, interval=1200, disabled=True),
         html.Div([
             html.Div(id=ids.PETA_BREADCRUMB, className="peta-crumbs"),
-            dcc.Dropdown(id=ids.PETA_SEARCH, placeholder=t("peta.search", lang),
-                         className="peta-search", clearable=True),
+            html.Div([
+                dmc.TextInput(id=ids.PETA_SEARCH, placeholder=t("peta.search", lang),
+                              debounce=250, leftSection="⌕", w=300,
+                              attributes={"input": {"aria-label": t("peta.search", lang)}}),
+                html.Div(id=ids.PETA_HITS, className="peta-hits"),
+            ], className="peta-search"),
             dmc.SegmentedControl(id=ids.PETA_LEVEL, value=layer.level, size="sm",
                                  data=_level_data(view.kode, lang)),
         ], className="peta-topbar"),
@@ -126,22 +130,20 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     Input(ids.PETA_METHOD, "value"), Input(ids.PETA_CLASSES, "value"),
     Input(ids.PETA_PALETTE, "value"), Input(ids.PETA_LEVEL, "value"),
     Input(ids.PETA_GEOJSON, "clickData"), Input({"type": ids.PETA_CRUMB, "kode": ALL}, "n_clicks"),
-    Input(ids.PETA_SEARCH, "value"),
+    Input({"type": ids.PETA_HIT, "kode": ALL}, "n_clicks"),
     State(ids.PETA_STATE, "data"),
     prevent_initial_call=True,
 )
 def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
                  palet: str | None, tingkat: str, click: dict[str, Any] | None,
-                 _crumbs: list[int | None], search: str | None,
+                 crumbs: list[int | None], hits: list[int | None],
                  state: dict[str, Any]) -> dict[str, Any]:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
     kode, trigger = state["kode"], ctx.triggered_id
     if trigger == ids.PETA_GEOJSON and click:
         kode = click["code"]
-    elif isinstance(trigger, dict) and any(_crumbs):
+    elif isinstance(trigger, dict) and any(crumbs + hits):
         kode = trigger["kode"]
-    elif trigger == ids.PETA_SEARCH and search:
-        kode = search
     if kode != state["kode"]:
         tingkat = None  # a new region starts at its own default layer
     view = View(kode=kode, indikator=indikator, tahun=tahun, tampil=tampil,
@@ -238,16 +240,28 @@ def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
 
 
 @callback(
-    Output(ids.PETA_SEARCH, "options"), Input(ids.PETA_SEARCH, "search_value"),
-    prevent_initial_call=True,
+    Output(ids.PETA_HITS, "children"), Input(ids.PETA_SEARCH, "value"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
-def search_options(text: str | None) -> Any:
-    """Offer regions whose names match, tolerant of case, accents, forms and typos."""
-    if not text or len(text) < 2:
-        return no_update
+def search_hits(text: str | None, lang: str) -> Any:
+    """List regions whose names match, tolerant of case, accents, "Kab." forms and typos."""
+    if not text or len(text.strip()) < 2:
+        return None
     registry = services().registry
-    return [{"value": r.code, "label": _search_label(r.code, r.name, registry)}
-            for r in registry.search(text, limit=12) if r.level != "desa"]
+    found = registry.search(text, limit=10)
+    if not found:
+        return html.Div(t("peta.search.none", lang), className="peta-hit-none")
+    return [html.Button(_search_label(r.code, r.name, registry), type="button",
+                        className="peta-hit", id={"type": ids.PETA_HIT, "kode": r.code})
+            for r in found]
+
+
+@callback(
+    Output(ids.PETA_SEARCH, "value"), Input(ids.PETA_STATE, "data"), prevent_initial_call=True,
+)
+def clear_search(_state: dict[str, Any]) -> str:
+    """Empty the search box (and so its list) once a view is shown."""
+    return ""
 
 
 def _search_label(code: str, name: str, registry: Any) -> str:

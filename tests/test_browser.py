@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import polars as pl
 import pytest
 
 import ids
+from geodata.registry import Registry
 from settings import PROJECT_ROOT
 from tests.mapjs import POINT_IN_REGION, REGION_FILLS, region_class
 
@@ -91,7 +93,8 @@ def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-de
     pg.on("pageerror", lambda e: errors.append(str(e)))
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
     assert errors == [], f"console errors: {errors}"
 
@@ -221,3 +224,19 @@ def test_bad_urls_show_a_message_and_a_map(page, server: str, url: str,  # type:
     page.goto(server + url)
     regions_drawn(page, 38)
     assert message in page.locator(".peta-notices").inner_text()
+
+
+def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-untyped-def]
+                                          registry: Registry) -> None:
+    page.goto(server + "/")
+    regions_drawn(page, 38)
+    page.locator("#" + ids.PETA_SEARCH).fill("kab bandng")
+    first = page.locator(".peta-hit").first
+    first.wait_for()
+    assert first.inner_text() == "Kabupaten Bandung (Jawa Barat)"
+    first.click()
+    page.wait_for_url("**/wilayah/32.04?**")
+    regions_drawn(page, len(registry.children("32.04")))
+    assert page.locator(".peta-breadcrumb").inner_text().split() == [
+        "Indonesia", "›", "Jawa", "Barat", "›", "Kabupaten", "Bandung"]
+    assert page.locator("#" + ids.PETA_SEARCH).input_value() == ""
