@@ -118,8 +118,8 @@ TEXTS: dict[str, dict[str, str]] = {
               "MATA_GARUDA_BOUNDARIES_DIR.",
     },
     "notfound.title": {"id": "Halaman tidak ditemukan", "en": "Page not found"},
-    "notfound.body": {"id": "Alamat ini tidak ada. Kembali ke Beranda.",
-                      "en": "This address does not exist. Go back to Home."},
+    "notfound.body": {"id": "Alamat ini tidak ada. Kembali ke Peta.",
+                      "en": "This address does not exist. Go back to the map."},
 }
 
 

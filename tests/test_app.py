@@ -44,7 +44,7 @@ def dash_update(client: FlaskClient, outputs: list[tuple[str, str]],
 
 def test_every_page_is_registered(client: FlaskClient) -> None:
     paths = {p["path"] for p in dash.page_registry.values()}
-    assert {"/", "/404"} <= paths
+    assert {"/", "/tabel", "/404"} <= paths
     for page in dash.page_registry.values():
         assert page["title"] and "description" in page
 
@@ -54,7 +54,7 @@ def test_shell_and_pages_render(client: FlaskClient) -> None:
     layout = client.get("/_dash-layout").get_json()
     text = json.dumps(layout)
     assert "Mata Garuda" in text and ids.SHELL_LANG in text
-    assert "Beranda" in text  # navigation comes from the page registry
+    assert "Peta" in text and "Tabel provinsi" in text  # navigation from the page registry
     assert client.get("/health").get_json() == {
         "status": "ok", "boundaries": ["provinsi", "kabkota", "kecamatan"]}
 

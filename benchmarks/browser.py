@@ -1,0 +1,247 @@
+"""Browser measurements: headless Chromium driven by playwright, timed inside the page.
+
+Every time is taken by the page itself (``probe.js``): a navigation is timed from its
+start (``performance.now()``'s origin), an interaction from the ``timeStamp`` of the input
+event, and both end two animation frames after the "drawn" condition first holds. The
+Python side only sends input and waits on promises; it never sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, Playwright
+
+from tests.mapjs import POINT_IN_REGION, region_class
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+VIEWPORT = {"width": 1366, "height": 768}
+PROBE = Path(__file__).with_name("probe.js").read_text()
+TIMEOUT_MS = 30_000
+RENDER_OUTPUT = "peta-geojson.hideout"  # the page's render callback (colouring + geometry URL)
+BASELINE_OUTPUT = "map.figure"
+
+
+def svg_drawn(n: int, prefix: str = "") -> str:
+    """JS condition: the app's SVG layer shows ``n`` regions under ``prefix``, coloured."""
+    return f"window.__bench.svgDrawn({n}, {json.dumps(prefix)}, before.rev)"
+
+
+def canvas_drawn(n: int) -> str:
+    """JS condition: the app's canvas layer is coloured by a hideout of ``n`` regions."""
+    return f"window.__bench.canvasDrawn({n}, before.rev, before.thumb)"
+
+
+def plotly_drawn(n: int) -> str:
+    """JS condition: the baseline's plotly map shows ``n`` filled paths after an afterplot."""
+    return f"window.__bench.plotlyDrawn({n}, before.afterplots, before.fills)"
+
+
+# The state an interaction's condition compares against, read just before the input.
+BEFORE = """const B = window.__bench, h = B.hideout();
+const before = {rev: h ? h.rev : undefined, thumb: B.thumb(),
+                afterplots: B.afterplots, fills: B.fills()};"""
+AT_LOAD = "const before = {rev: undefined, thumb: null, afterplots: 0, fills: null};"
+
+
+class Chromium:
+    """One headless Chromium; each measurement gets a fresh context (empty HTTP cache)."""
+
+    def __init__(self, playwright: Playwright) -> None:
+        self.browser: Browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                           args=CHROMIUM_ARGS)
+        self.version = self.browser.version
+
+    @contextmanager
+    def page(self, init: str = "") -> Iterator[Page]:
+        """Yield a page in a new context with the probes (and ``init``) installed."""
+        context = self.browser.new_context(viewport=VIEWPORT)
+        context.add_init_script(PROBE)
+        if init:
+            context.add_init_script(init)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+    def close(self) -> None:
+        """Close the browser."""
+        self.browser.close()
+
+
+def _callback(timeline: dict[str, Any], output: str) -> dict[str, Any] | None:
+    calls = [f for f in timeline["fetches"] if output in f["output"]]
+    return calls[-1] if calls else None
+
+
+def goto_drawn(page: Page, url: str, condition: str) -> dict[str, Any]:
+    """Navigate to ``url`` and time navigation start -> ``condition`` held + 2 frames.
+
+    Returns the times (ms from navigation start) and the page's timeline: the callbacks,
+    the boundary requests and their byte counts.
+    """
+    page.evaluate("0")  # make sure the context exists before the init-script promise
+    page.add_init_script(
+        f"{AT_LOAD} window.__bench.load = window.__bench.until(() => {condition}, {TIMEOUT_MS});")
+    page.goto(url, wait_until="commit")
+    times = page.evaluate("window.__bench.load")
+    timeline = page.evaluate("window.__bench.timeline(0)")
+    return {"ms": times["drawn"], "seen": times["seen"], "timeline": timeline}
+
+
+def load(chromium: Chromium, url: str, condition: str,
+         capture: Callable[[dict[str, Any]], None] | None = None,
+         revisit: bool = False) -> dict[str, Any]:
+    """Time a cold load of ``url`` in a fresh context (and, with ``revisit``, a warm one).
+
+    ``capture`` receives the render callback's request (body and headers) for replay.
+    """
+    with chromium.page() as page:
+        if capture is not None:
+            def on_request(request: Any) -> None:
+                if "_dash-update-component" in request.url and RENDER_OUTPUT in (
+                        request.post_data or ""):
+                    capture({"body": request.post_data, "headers": request.headers})
+            page.on("request", on_request)
+        result = goto_drawn(page, url, condition)
+        if revisit:
+            result["revisit"] = goto_drawn(page, url, condition)
+        return result
+
+
+def interact(page: Page, condition: str, act: Callable[[], None], input_type: str,
+             output: str = RENDER_OUTPUT) -> dict[str, Any]:
+    """Time one input -> ``condition`` held + 2 frames, from the input event's timestamp.
+
+    Also returns when the callback carrying ``output`` finished (ms after the input) and
+    its response sizes, which split the time into "waiting for the server" and "drawing".
+    """
+    since = page.evaluate("performance.now()")
+    page.evaluate(f"() => {{ {BEFORE} B.pending = B.until(() => {condition}, {TIMEOUT_MS}); }}")
+    act()
+    times = page.evaluate("window.__bench.pending")
+    inputs = page.evaluate(
+        f"window.__bench.inputs.filter(i => i.t >= {since} && i.type === '{input_type}')")
+    if not inputs:
+        raise RuntimeError(f"no {input_type} event reached the page")
+    t0 = inputs[0]["t"]
+    timeline = page.evaluate(f"window.__bench.timeline({since})")
+    call = _callback(timeline, output)
+    return {
+        "ms": times["drawn"] - t0, "seen": times["seen"] - t0,
+        "callback_done": call["end"] - t0 if call and call["end"] else None,
+        "encoded": call["encoded"] if call else None, "decoded": call["decoded"] if call else None,
+        "transfer": call["transfer"] if call else None,
+        "callbacks": len(timeline["fetches"]), "geo": timeline["geo"],
+    }
+
+
+def click_region(page: Page, code: str) -> Callable[[], None]:
+    """Return an action clicking inside region ``code``'s path (mouse parked first)."""
+    def act() -> None:
+        page.mouse.move(2, 2)  # no tooltip over the target
+        point = page.evaluate(POINT_IN_REGION, region_class(code))
+        if point is None:
+            raise RuntimeError(f"no visible point inside region {code}")
+        page.mouse.click(*point)
+    return act
+
+
+def drill_down(chromium: Chromium, url: str, steps: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """Load ``url`` (untimed), then click each region of ``steps`` in turn, timing each.
+
+    ``steps`` holds (code clicked, regions its map shows); the condition for each is
+    that many paths, all under the clicked code, coloured by the new hideout.
+    """
+    with chromium.page() as page:
+        goto_drawn(page, url, "window.__bench.svgDrawn(38, '', undefined)")
+        return [interact(page, svg_drawn(n, code + "."), click_region(page, code), "click")
+                for code, n in steps]
+
+
+def year_keys(page: Page) -> Callable[[str], Callable[[], None]]:
+    """Return a factory of actions pressing a key on the year slider's thumb."""
+    thumb = page.locator("#peta-tahun-slider [role=slider]").first
+
+    def press(key: str) -> Callable[[], None]:
+        return lambda: thumb.press(key)
+    return press
+
+
+def recolours(chromium: Chromium, url: str, condition: str, runs: int, warmup: int = 2,
+              after: Callable[[Page], Any] | None = None) -> tuple[list[dict[str, Any]], Any]:
+    """Load ``url``, then recolour ``warmup + runs`` times with the year slider.
+
+    Home and End alternate (first and last year), so every recolour changes the colours.
+    ``after(page)`` runs on the same page afterwards (the pan/zoom measurement).
+    """
+    with chromium.page() as page:
+        first = condition.replace("before.", "undefined && before.")
+        goto_drawn(page, url, first.replace("undefined && before.thumb", "null"))
+        press = year_keys(page)
+        samples = [interact(page, condition, press("Home" if i % 2 == 0 else "End"), "keydown")
+                   for i in range(warmup + runs)]
+        return samples[warmup:], after(page) if after else None
+
+
+def baseline_recolours(chromium: Chromium, url: str, n: int, runs: int, warmup: int = 1,
+                       budget_ms: float = float("inf")) -> list[dict[str, Any]]:
+    """Load the baseline at ``url`` and click its recolour button, within ``budget_ms``."""
+    with chromium.page() as page:
+        goto_drawn(page, url, plotly_drawn(n).replace("before.afterplots", "0")
+                   .replace("before.fills", "null"))
+        samples: list[dict[str, Any]] = []
+        spent = 0.0
+        for _ in range(warmup + runs):
+            if spent > budget_ms:
+                break
+            sample = interact(page, plotly_drawn(n), lambda: page.click("#recolour"), "click",
+                              BASELINE_OUTPUT)
+            samples.append(sample)
+            spent += sample["ms"]
+        return samples[warmup:]
+
+
+def pan_zoom(page: Page) -> dict[str, Any]:
+    """Zoom in twice, out twice (mouse wheel) and pan twice (drag) over the map.
+
+    Each step waits for Leaflet's ``zoomend``/``moveend`` plus 2 frames (timed from the
+    wheel event / the drag's pointerup). Animation-frame intervals and long tasks are
+    recorded over the whole sequence.
+    """
+    box = page.locator(".leaflet-container").bounding_box()
+    if box is None:
+        raise RuntimeError("no map on the page")
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.evaluate("window.__bench.startFrames()")
+    steps: list[dict[str, Any]] = []
+
+    def step(kind: str, event: str, input_type: str, act: Callable[[], None]) -> None:
+        since = page.evaluate("performance.now()")
+        page.evaluate(f"window.__bench.armMapEvent('{event}', {TIMEOUT_MS})")
+        act()
+        done = page.evaluate("window.__bench.pending")
+        inputs = page.evaluate(
+            f"window.__bench.inputs.filter(i => i.t >= {since} && i.type === '{input_type}')")
+        steps.append({"kind": kind, "ms": done["drawn"] - inputs[-1]["t"], "zoom": done["zoom"]})
+
+    for dy in (-240, -240, 240, 240):
+        step("zoom", "zoomend", "wheel", lambda dy=dy: page.mouse.wheel(0, dy))
+    for dx, dy in ((260, 120), (-260, -120)):
+        def drag(dx: float = dx, dy: float = dy) -> None:
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            page.mouse.move(cx + dx, cy + dy, steps=20)
+            page.mouse.up()
+        step("pan", "moveend", "pointerup", drag)
+    frames = page.evaluate("window.__bench.stopFrames()")
+    times = frames["times"]
+    return {"steps": steps, "frame_ms": [b - a for a, b in zip(times, times[1:], strict=False)],
+            "longtasks": frames["longtasks"]}

@@ -1,0 +1,190 @@
+// In-page probes for the benchmarks, installed with add_init_script before any page script.
+//
+// Every time is `performance.now()` of the page: ms since the navigation started.
+//   fetches  every Dash callback request: its `output` and its start (Resource Timing adds
+//            the end and the byte counts, see `timeline`)
+//   inputs   click / keydown / wheel / pointerup events with their `timeStamp`
+//   maps     the Leaflet maps of the page (hooked when Leaflet defines `window.L`)
+//   until    resolves when a condition holds, checked once per animation frame, then
+//            waits 2 more frames (so the state seen has been painted at least once)
+(() => {
+  const B = (window.__bench = { fetches: [], inputs: [], maps: [], afterplots: 0, frames: null });
+  performance.setResourceTimingBufferSize(10000);
+
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === "string" ? input : input.url;
+    if (url.includes("_dash-update-component")) {
+      let output = "";
+      try { output = JSON.parse(init.body).output; } catch (e) { /* not JSON */ }
+      B.fetches.push({ output: output, start: performance.now() });
+    }
+    return fetch0.apply(this, arguments);
+  };
+
+  for (const type of ["click", "keydown", "wheel", "pointerup"]) {
+    window.addEventListener(type, (e) => B.inputs.push({ type: type, t: e.timeStamp }), true);
+  }
+
+  let leaflet;
+  Object.defineProperty(window, "L", {
+    configurable: true,
+    get() { return leaflet; },
+    set(value) {
+      leaflet = value;
+      if (value && value.Map && value.Map.addInitHook) {
+        value.Map.addInitHook(function () { B.maps.push(this); });
+      }
+    },
+  });
+
+  const raf = () => new Promise((resolve) => requestAnimationFrame(resolve));
+
+  B.until = (predicate, timeoutMs) => new Promise((resolve, reject) => {
+    const begin = performance.now();
+    const tick = () => {
+      let ok = false;
+      try { ok = predicate(); } catch (e) { ok = false; }
+      if (ok) {
+        const seen = performance.now();
+        raf().then(raf).then(() => resolve({ seen: seen, drawn: performance.now() }));
+      } else if (performance.now() - begin > timeoutMs) {
+        reject(new Error("condition not met within " + timeoutMs + " ms: " + predicate));
+      } else {
+        requestAnimationFrame(tick);
+      }
+    };
+    tick();
+  });
+
+  B.hideout = () => (window.mataGaruda && window.mataGaruda.map && window.mataGaruda.map.current);
+
+  // The app's SVG layer is drawn: exactly `n` region paths (codes under `prefix`), each
+  // filled with the colour the current hideout gives it, none white.
+  B.svgDrawn = (n, prefix, notRev) => {
+    const h = B.hideout();
+    if (!h || !h.rev || h.rev === notRev) return false;
+    const paths = document.querySelectorAll(".leaflet-overlay-pane path.leaflet-interactive");
+    if (paths.length !== n) return false;
+    for (const p of paths) {
+      const cls = Array.from(p.classList).find((c) => c.startsWith("region-"));
+      if (!cls) return false;
+      const code = cls.slice(7).replace(/-/g, ".");
+      if (prefix && !code.startsWith(prefix)) return false;
+      const row = h.d[code];
+      const want = row && row[0] !== null && row[0] !== undefined ? h.colors[row[0]] : h.missing;
+      const fill = p.getAttribute("fill");
+      if (!fill || fill === "#ffffff" || fill !== want) return false;
+    }
+    return true;
+  };
+
+  B.fills = () => Array.from(
+    document.querySelectorAll(".leaflet-overlay-pane path.leaflet-interactive, path.choroplethlocation"),
+    (p) => p.getAttribute("fill") || p.style.fill);
+
+  // A 64x64 thumbnail of the Leaflet canvas (RGBA bytes), to tell drawn and recoloured.
+  B.thumb = () => {
+    const c = document.querySelector(".leaflet-overlay-pane canvas");
+    if (!c || !c.width) return null;
+    const t = B._thumb || (B._thumb = document.createElement("canvas"));
+    t.width = 64; t.height = 64;
+    const g = t.getContext("2d", { willReadFrequently: true });
+    g.clearRect(0, 0, 64, 64);
+    g.drawImage(c, 0, 0, 64, 64);
+    return g.getImageData(0, 0, 64, 64).data;
+  };
+  const painted = (d) => { let k = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) k++; return k / (d.length / 4); };
+  const changed = (a, b) => {
+    let k = 0;
+    for (let i = 0; i < a.length; i += 4) {
+      if (Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]) > 24) k++;
+    }
+    return k / (a.length / 4);
+  };
+
+  // The app's canvas layer is drawn: the hideout (not `notRev`) colours `n` regions, the
+  // Leaflet canvas exists and has paint on >= 2% of it, and (for a recolour) >= 0.5% of
+  // the thumbnail changed since `before`.
+  B.canvasDrawn = (n, notRev, before) => {
+    const h = B.hideout();
+    if (!h || !h.rev || h.rev === notRev || Object.keys(h.d).length !== n) return false;
+    const now = B.thumb();
+    if (!now || painted(now) < 0.02) return false;
+    return !before || changed(now, before) >= 0.005;
+  };
+
+  // The baseline's plotly map is drawn: `n` choropleth paths, all filled, and a
+  // `plotly_afterplot` after `afterplots`; for a recolour some fill differs from `before`.
+  B.plotlyDrawn = (n, afterplots, before) => {
+    const gd = document.querySelector(".js-plotly-plot");
+    if (gd && gd.on && !gd.__benchHooked) {
+      gd.__benchHooked = true;
+      gd.on("plotly_afterplot", () => { B.afterplots += 1; });
+    }
+    if (!gd || B.afterplots <= (afterplots || 0)) return false;
+    const fills = B.fills();
+    if (fills.length !== n || fills.some((f) => !f)) return false;
+    return !before || fills.some((f, i) => f !== before[i]);
+  };
+
+  // Animation-frame intervals and long tasks while an interaction runs.
+  B.startFrames = () => {
+    const rec = (B.frames = { times: [], longtasks: [], running: true });
+    const loop = (t) => { rec.times.push(t); if (rec.running) requestAnimationFrame(loop); };
+    requestAnimationFrame(loop);
+    rec.observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) rec.longtasks.push([e.startTime, e.duration]);
+    });
+    rec.observer.observe({ type: "longtask" });
+  };
+  B.stopFrames = () => {
+    const rec = B.frames;
+    rec.running = false;
+    rec.observer.disconnect();
+    return { times: rec.times, longtasks: rec.longtasks };
+  };
+
+  // Resolves 2 frames after the newest Leaflet map fires `event` (armed before the input).
+  B.armMapEvent = (event, timeoutMs) => {
+    const map = B.maps[B.maps.length - 1];
+    B.pending = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no " + event)), timeoutMs);
+      map.once(event, () => {
+        const seen = performance.now();
+        raf().then(raf).then(() => { clearTimeout(timer); resolve({ seen: seen, drawn: performance.now(), zoom: map.getZoom() }); });
+      });
+    });
+  };
+
+  // Dash callbacks started at or after `since`, with end and sizes from Resource Timing,
+  // plus the boundary (/geo/) requests and navigation milestones.
+  B.timeline = (since) => {
+    const rt = performance.getEntriesByType("resource");
+    const dash = rt.filter((e) => e.name.includes("_dash-update-component"));
+    const used = new Set();
+    const fetches = B.fetches.filter((f) => f.start >= since).map((f) => {
+      let best = null;
+      for (const e of dash) {
+        if (!used.has(e) && Math.abs(e.startTime - f.start) < 5 && (!best || Math.abs(e.startTime - f.start) < Math.abs(best.startTime - f.start))) best = e;
+      }
+      if (best) used.add(best);
+      return {
+        output: f.output, start: f.start, end: best ? best.responseEnd : null,
+        encoded: best ? best.encodedBodySize : null, decoded: best ? best.decodedBodySize : null,
+        transfer: best ? best.transferSize : null,
+      };
+    });
+    const geo = rt.filter((e) => e.name.includes("/geo/") && e.startTime >= since).map((e) => ({
+      url: e.name, start: e.startTime, end: e.responseEnd, encoded: e.encodedBodySize,
+      decoded: e.decodedBodySize, transfer: e.transferSize, status: e.responseStatus,
+    }));
+    const nav = performance.getEntriesByType("navigation")[0];
+    const scripts = rt.filter((e) => e.initiatorType === "script" || e.name.endsWith(".js"));
+    return {
+      fetches: fetches, geo: geo,
+      nav: nav ? { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd } : null,
+      scriptBytes: scripts.reduce((s, e) => s + e.encodedBodySize, 0),
+    };
+  };
+})();
