@@ -95,6 +95,11 @@ def create_app(settings: Settings) -> Dash:
         Input(ids.SHELL_LANG, "value"),
         prevent_initial_call=True,
     )
+    app.clientside_callback(
+        ClientsideFunction(namespace="mataGaruda", function_name="togglePresentation"),
+        Output(ids.SHELL_PRESENT, "variant"),
+        Input(ids.SHELL_PRESENT, "n_clicks"),
+    )
     return app
 
 

@@ -19,6 +19,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "nav.peta": {"id": "Peta", "en": "Map"},
     "nav.tabel": {"id": "Tabel provinsi", "en": "Province table"},
     "nav.title": {"id": "Navigasi", "en": "Navigation"},
+    "shell.present": {"id": "Mode presentasi (layar penuh, huruf besar)",
+                      "en": "Presentation mode (full screen, large type)"},
     "lang.label": {"id": "Bahasa", "en": "Language"},
     "tabel.title": {"id": "Indeks Demokrasi Indonesia per provinsi",
                       "en": "Indonesian Democracy Index by province"},

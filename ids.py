@@ -2,7 +2,7 @@
 
 SHELL_LANG = "shell-lang"
 SHELL_LANG_STORE = "shell-lang-store"
-SHELL_LOCATION = "shell-location"
+SHELL_PRESENT = "shell-present"
 
 TABEL_TABLE = "tabel-table"
 TABEL_SUMMARY = "tabel-summary"

@@ -6,6 +6,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.location.reload();
       return lang;
     },
+    // Presentation mode: no navigation or controls, large type, full screen. Kept across
+    // pages and visits in localStorage; Escape leaves full screen (the browser's own key).
+    togglePresentation: function (clicks) {
+      const key = "mata-garuda-presentation";
+      let on = window.localStorage.getItem(key) === "1";
+      if (clicks) {
+        on = !on;
+        window.localStorage.setItem(key, on ? "1" : "0");
+        if (on && document.documentElement.requestFullscreen) {
+          document.documentElement.requestFullscreen().catch(function () {});
+        } else if (!on && document.fullscreenElement) {
+          document.exitFullscreen().catch(function () {});
+        }
+      }
+      document.body.classList.toggle("presentation", on);
+      window.dispatchEvent(new Event("resize"));
+      return on ? "light" : "default";
+    },
     // Write the view's URL without letting Dash's router re-render the page: a new view
     // gets a history entry (back and forward work), the first canonical URL replaces.
     pushUrl: function (target) {

@@ -38,12 +38,23 @@ def canvas_drawn(n: int) -> str:
     return f"window.__bench.canvasDrawn({n}, before.rev, before.thumb)"
 
 
+def settled(condition: str) -> str:
+    """JS condition: ``condition`` and the side panel's trend chart drawn (plotly.js loaded).
+
+    Interactions start from a settled page: plotly.js (for the panel's chart) is fetched
+    and evaluated after the map draws, a ~0.7 s main-thread task on this box, and a click
+    inside that window waits for it.
+    """
+    return f"({condition}) && window.__bench.panelDrawn()"
+
+
 def plotly_drawn(n: int) -> str:
     """JS condition: the baseline's plotly map shows ``n`` filled paths after an afterplot."""
     return f"window.__bench.plotlyDrawn({n}, before.afterplots, before.fills)"
 
 
-# The state an interaction's condition compares against, read just before the input.
+# The state an interaction's condition compares against, read just before the input (at
+# a page load there is none: the same conditions then only ask for a drawn map).
 BEFORE = """const B = window.__bench, h = B.hideout();
 const before = {rev: h ? h.rev : undefined, thumb: B.thumb(),
                 afterplots: B.afterplots, fills: B.fills()};"""
@@ -59,12 +70,10 @@ class Chromium:
         self.version = self.browser.version
 
     @contextmanager
-    def page(self, init: str = "") -> Iterator[Page]:
-        """Yield a page in a new context with the probes (and ``init``) installed."""
+    def page(self) -> Iterator[Page]:
+        """Yield a page in a new context with the probes installed."""
         context = self.browser.new_context(viewport=VIEWPORT)
         context.add_init_script(PROBE)
-        if init:
-            context.add_init_script(init)
         try:
             yield context.new_page()
         finally:
@@ -80,22 +89,30 @@ def _callback(timeline: dict[str, Any], output: str) -> dict[str, Any] | None:
     return calls[-1] if calls else None
 
 
-def goto_drawn(page: Page, url: str, condition: str) -> dict[str, Any]:
+def goto_drawn(page: Page, url: str, condition: str, settle: str | None = None,
+               install: bool = True) -> dict[str, Any]:
     """Navigate to ``url`` and time navigation start -> ``condition`` held + 2 frames.
 
-    Returns the times (ms from navigation start) and the page's timeline: the callbacks,
-    the boundary requests and their byte counts.
+    With ``settle``, also time that second condition (e.g. :func:`settled`). The waiters
+    are init scripts, so they run from the new document's first frame (``install=False``
+    reuses those a previous call left on the page). Returns the times (ms from navigation
+    start) and the page's timeline: callbacks, boundary requests, bytes, long tasks.
     """
-    page.evaluate("0")  # make sure the context exists before the init-script promise
-    page.add_init_script(
-        f"{AT_LOAD} window.__bench.load = window.__bench.until(() => {condition}, {TIMEOUT_MS});")
+    if install:
+        page.add_init_script(
+            f"{AT_LOAD} const B = window.__bench;"
+            f" B.load = B.until(() => {condition}, {TIMEOUT_MS});"
+            f" B.settle = {f'B.until(() => {settle}, {TIMEOUT_MS})' if settle else 'null'};")
     page.goto(url, wait_until="commit")
     times = page.evaluate("window.__bench.load")
-    timeline = page.evaluate("window.__bench.timeline(0)")
-    return {"ms": times["drawn"], "seen": times["seen"], "timeline": timeline}
+    result = {"ms": times["drawn"], "seen": times["seen"]}
+    if settle:
+        result["settled"] = page.evaluate("window.__bench.settle")["drawn"]
+    result["timeline"] = page.evaluate("window.__bench.timeline(0)")
+    return result
 
 
-def load(chromium: Chromium, url: str, condition: str,
+def load(chromium: Chromium, url: str, condition: str, settle: str | None = None,
          capture: Callable[[dict[str, Any]], None] | None = None,
          revisit: bool = False) -> dict[str, Any]:
     """Time a cold load of ``url`` in a fresh context (and, with ``revisit``, a warm one).
@@ -109,9 +126,9 @@ def load(chromium: Chromium, url: str, condition: str,
                         request.post_data or ""):
                     capture({"body": request.post_data, "headers": request.headers})
             page.on("request", on_request)
-        result = goto_drawn(page, url, condition)
+        result = goto_drawn(page, url, condition, settle)
         if revisit:
-            result["revisit"] = goto_drawn(page, url, condition)
+            result["revisit"] = goto_drawn(page, url, condition, settle, install=False)
         return result
 
 
@@ -160,7 +177,7 @@ def drill_down(chromium: Chromium, url: str, steps: list[tuple[str, int]]) -> li
     that many paths, all under the clicked code, coloured by the new hideout.
     """
     with chromium.page() as page:
-        goto_drawn(page, url, "window.__bench.svgDrawn(38, '', undefined)")
+        goto_drawn(page, url, settled(svg_drawn(38)))
         return [interact(page, svg_drawn(n, code + "."), click_region(page, code), "click")
                 for code, n in steps]
 
@@ -182,8 +199,7 @@ def recolours(chromium: Chromium, url: str, condition: str, runs: int, warmup: i
     ``after(page)`` runs on the same page afterwards (the pan/zoom measurement).
     """
     with chromium.page() as page:
-        first = condition.replace("before.", "undefined && before.")
-        goto_drawn(page, url, first.replace("undefined && before.thumb", "null"))
+        goto_drawn(page, url, settled(condition))
         press = year_keys(page)
         samples = [interact(page, condition, press("Home" if i % 2 == 0 else "End"), "keydown")
                    for i in range(warmup + runs)]
@@ -194,8 +210,7 @@ def baseline_recolours(chromium: Chromium, url: str, n: int, runs: int, warmup: 
                        budget_ms: float = float("inf")) -> list[dict[str, Any]]:
     """Load the baseline at ``url`` and click its recolour button, within ``budget_ms``."""
     with chromium.page() as page:
-        goto_drawn(page, url, plotly_drawn(n).replace("before.afterplots", "0")
-                   .replace("before.fills", "null"))
+        goto_drawn(page, url, plotly_drawn(n))
         samples: list[dict[str, Any]] = []
         spent = 0.0
         for _ in range(warmup + runs):

@@ -5,11 +5,16 @@
 //            the end and the byte counts, see `timeline`)
 //   inputs   click / keydown / wheel / pointerup events with their `timeStamp`
 //   maps     the Leaflet maps of the page (hooked when Leaflet defines `window.L`)
+//   longtasks  main-thread tasks over 50 ms: [start, duration]
 //   until    resolves when a condition holds, checked once per animation frame, then
 //            waits 2 more frames (so the state seen has been painted at least once)
 (() => {
-  const B = (window.__bench = { fetches: [], inputs: [], maps: [], afterplots: 0, frames: null });
+  const B = (window.__bench = { fetches: [], inputs: [], maps: [], afterplots: 0, frames: null,
+                                longtasks: [] });
   performance.setResourceTimingBufferSize(10000);
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) B.longtasks.push([e.startTime, e.duration]);
+  }).observe({ type: "longtask" });
 
   const fetch0 = window.fetch;
   window.fetch = function (input, init) {
@@ -103,6 +108,9 @@
     return k / (a.length / 4);
   };
 
+  // The page's side panel has drawn its trend chart (plotly.js loaded and evaluated).
+  B.panelDrawn = () => !!document.querySelector(".peta-trend .main-svg");
+
   // The app's canvas layer is drawn: the hideout (not `notRev`) colours `n` regions, the
   // Leaflet canvas exists and has paint on >= 2% of it, and (for a recolour) >= 0.5% of
   // the thumbnail changed since `before`.
@@ -130,19 +138,14 @@
 
   // Animation-frame intervals and long tasks while an interaction runs.
   B.startFrames = () => {
-    const rec = (B.frames = { times: [], longtasks: [], running: true });
+    const rec = (B.frames = { times: [], since: performance.now(), running: true });
     const loop = (t) => { rec.times.push(t); if (rec.running) requestAnimationFrame(loop); };
     requestAnimationFrame(loop);
-    rec.observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) rec.longtasks.push([e.startTime, e.duration]);
-    });
-    rec.observer.observe({ type: "longtask" });
   };
   B.stopFrames = () => {
     const rec = B.frames;
     rec.running = false;
-    rec.observer.disconnect();
-    return { times: rec.times, longtasks: rec.longtasks };
+    return { times: rec.times, longtasks: B.longtasks.filter((l) => l[0] >= rec.since) };
   };
 
   // Resolves 2 frames after the newest Leaflet map fires `event` (armed before the input).
@@ -182,7 +185,7 @@
     const nav = performance.getEntriesByType("navigation")[0];
     const scripts = rt.filter((e) => e.initiatorType === "script" || e.name.endsWith(".js"));
     return {
-      fetches: fetches, geo: geo,
+      fetches: fetches, geo: geo, longtasks: B.longtasks.filter((l) => l[0] + l[1] >= since),
       nav: nav ? { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd } : null,
       scriptBytes: scripts.reduce((s, e) => s + e.encodedBodySize, 0),
     };

@@ -49,7 +49,14 @@ def shell(lang: str, content: Any) -> dmc.MantineProvider:
                     dmc.Text(t("app.tagline", lang), size="xs", c="dimmed"),
                 ]),
             ], gap="sm"),
-            language_switch(lang),
+            dmc.Group([
+                dmc.Tooltip(dmc.ActionIcon(
+                    html.Img(src=dash.get_asset_url("present.svg"), width=20, height=20,
+                             alt=t("shell.present", lang)),
+                    id=ids.SHELL_PRESENT, variant="default", size="lg"),
+                            label=t("shell.present", lang)),
+                language_switch(lang),
+            ], gap="xs"),
         ],
         justify="space-between", h="100%", px="md",
     )

@@ -240,3 +240,21 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat", "›", "Kabupaten", "Bandung"]
     assert page.locator("#" + ids.PETA_SEARCH).input_value() == ""
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_one_screen_without_scrolling(browser, server: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    for path, regions in (("/", 38), ("/wilayah/32?indikator=ikp", 27)):
+        page.goto(server + path)
+        regions_drawn(page, regions)
+        assert page.evaluate("document.documentElement.scrollHeight") <= size[1]
+        for selector in (".peta-map-area", ".peta-legend", ".peta-controls", ".kpi-grid .kpi"):
+            box = page.locator(selector).first.bounding_box()
+            assert box is not None, selector
+            assert box["y"] >= 0 and box["y"] + box["height"] <= size[1], (selector, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= size[0], (selector, box)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"one-screen-{size[0]}x{size[1]}.png"))
+    context.close()
