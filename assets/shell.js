@@ -27,6 +27,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // Write the view's URL without letting Dash's router re-render the page: a new view
     // gets a history entry (back and forward work), the first canonical URL replaces.
     pushUrl: function (target) {
+      if (target && target.title) document.title = target.title;
       if (target && target.url && target.url !== window.location.pathname + window.location.search) {
         if (target.replace) {
           window.history.replaceState(window.history.state, "", target.url);

@@ -1,0 +1,1 @@
+"""Map benchmarks: ``python -m benchmarks`` (see README.md)."""

@@ -18,12 +18,16 @@ import json
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from geodata.registry import Level
 
 # level -> (indicator, the two years the recolour switches between); the same views the
 # app's recolour measurement switches between with the year slider's Home/End keys.
-SCENARIOS = {"provinsi": ("idi", (2024, 2015)), "kabkota": ("ikn", (2024, 2015))}
+SCENARIOS: dict[Level, tuple[str, tuple[int, int]]] = {
+    "provinsi": ("idi", (2024, 2015)), "kabkota": ("ikn", (2024, 2015))}
 EMPTY_TOPOLOGY = {
     "type": "Topology", "arcs": [], "transform": {"scale": [1, 1], "translate": [0, 0]},
     "objects": {name: {"type": "GeometryCollection", "geometries": []} for name in
@@ -45,14 +49,14 @@ def write_data(app_url: str, db_url: str, out: Path) -> dict[str, int]:
     registry, engine = load_registry(), make_engine(db_url)
     with engine.connect() as conn:
         catalogue = read_catalogue(conn)
-        values = {
+        values: dict[str, list[dict[str, Any]]] = {
             level: [dict(map_data(conn, View(indikator=ind, tahun=year, tingkat=level), registry,
                                   catalogue).frame.select("code", "value").iter_rows())
                     for year in years]
             for level, (ind, years) in SCENARIOS.items()
         }
     engine.dispose()
-    counts = {}
+    counts: dict[str, int] = {}
     for level in SCENARIOS:
         with urllib.request.urlopen(f"{app_url}/geo/{level}.json") as response:
             geojson = json.load(response)
@@ -101,9 +105,10 @@ def create(data_dir: Path) -> Any:
     """Return the baseline Dash app serving the layers in ``data_dir``."""
     from dash import Dash, Input, Output, dcc, html
 
-    layers = {level: json.loads((data_dir / f"{level}.json").read_text()) for level in SCENARIOS}
+    layers: dict[str, Any] = {level: json.loads((data_dir / f"{level}.json").read_text())
+                              for level in SCENARIOS}
     app = Dash(__name__, assets_folder=str(data_dir / "assets"), compress=True,
-               title="plotly baseline", update_title=None)
+               title="plotly baseline", update_title=None)  # type: ignore[arg-type]
     app.layout = html.Div([
         dcc.Location(id="url"),
         html.Button("recolour", id="recolour"),
@@ -121,5 +126,7 @@ def create(data_dir: Path) -> Any:
 
 
 if __name__ == "__main__":
+    import waitress  # the server the app uses too
+
     folder, port = Path(sys.argv[1]), int(sys.argv[2])
-    create(folder).run(host="127.0.0.1", port=port, debug=False)
+    waitress.serve(create(folder).server, host="127.0.0.1", port=port, threads=8)

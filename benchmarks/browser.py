@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize
 
 from tests.mapjs import POINT_IN_REGION, region_class
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 PROBE = Path(__file__).with_name("probe.js").read_text()
 TIMEOUT_MS = 30_000
 RENDER_OUTPUT = "peta-geojson.hideout"  # the page's render callback (colouring + geometry URL)
@@ -100,20 +101,22 @@ def goto_drawn(page: Page, url: str, condition: str, settle: str | None = None,
     """
     if install:
         page.add_init_script(
-            f"{AT_LOAD} const B = window.__bench;"
+            f"{{ {AT_LOAD} const B = window.__bench;"
             f" B.load = B.until(() => {condition}, {TIMEOUT_MS});"
-            f" B.settle = {f'B.until(() => {settle}, {TIMEOUT_MS})' if settle else 'null'};")
+            f" B.settle = {f'B.until(() => {settle}, {TIMEOUT_MS})' if settle else 'null'}; }}")
     page.goto(url, wait_until="commit")
     times = page.evaluate("window.__bench.load")
     result = {"ms": times["drawn"], "seen": times["seen"]}
     if settle:
         result["settled"] = page.evaluate("window.__bench.settle")["drawn"]
     result["timeline"] = page.evaluate("window.__bench.timeline(0)")
+    output = BASELINE_OUTPUT if "plotlyDrawn" in condition else RENDER_OUTPUT
+    result.update(phases(result["timeline"], output, 0.0, times["drawn"]))
     return result
 
 
 def load(chromium: Chromium, url: str, condition: str, settle: str | None = None,
-         capture: Callable[[dict[str, Any]], None] | None = None,
+         capture: Callable[[dict[str, Any]], object] | None = None,
          revisit: bool = False) -> dict[str, Any]:
     """Time a cold load of ``url`` in a fresh context (and, with ``revisit``, a warm one).
 
@@ -151,12 +154,28 @@ def interact(page: Page, condition: str, act: Callable[[], None], input_type: st
     timeline = page.evaluate(f"window.__bench.timeline({since})")
     call = _callback(timeline, output)
     return {
-        "ms": times["drawn"] - t0, "seen": times["seen"] - t0,
-        "callback_done": call["end"] - t0 if call and call["end"] else None,
+        "ms": times["drawn"] - t0, "seen": times["seen"] - t0, "t0": t0,
+        **phases(timeline, output, t0, times["drawn"]),
         "encoded": call["encoded"] if call else None, "decoded": call["decoded"] if call else None,
         "transfer": call["transfer"] if call else None,
         "callbacks": len(timeline["fetches"]), "geo": timeline["geo"],
+        "all_callbacks_transfer": sum(f["transfer"] or 0 for f in timeline["fetches"]),
     }
+
+
+def phases(timeline: dict[str, Any], output: str, t0: float, drawn: float) -> dict[str, Any]:
+    """Return where the time of a load or an input went.
+
+    ``callback_done`` and ``geo_done``: when (ms after ``t0``) the response of the callback
+    carrying ``output`` and of the boundary request ended; ``longest_task``: the longest
+    main-thread task that started before ``drawn``.
+    """
+    call = _callback(timeline, output)
+    geo = [g["end"] for g in timeline["geo"] if g["end"]]
+    tasks = [d for start, d in timeline["longtasks"] if start < drawn]
+    return {"callback_done": call["end"] - t0 if call and call["end"] else None,
+            "geo_done": max(geo) - t0 if geo else None,
+            "longest_task": max(tasks, default=0.0)}
 
 
 def click_region(page: Page, code: str) -> Callable[[], None]:
@@ -177,7 +196,7 @@ def drill_down(chromium: Chromium, url: str, steps: list[tuple[str, int]]) -> li
     that many paths, all under the clicked code, coloured by the new hideout.
     """
     with chromium.page() as page:
-        goto_drawn(page, url, settled(svg_drawn(38)))
+        goto_drawn(page, url, settled(svg_drawn(38)))  # the national provinsi map
         return [interact(page, svg_drawn(n, code + "."), click_region(page, code), "click")
                 for code, n in steps]
 
@@ -227,8 +246,9 @@ def pan_zoom(page: Page) -> dict[str, Any]:
     """Zoom in twice, out twice (mouse wheel) and pan twice (drag) over the map.
 
     Each step waits for Leaflet's ``zoomend``/``moveend`` plus 2 frames (timed from the
-    wheel event / the drag's pointerup). Animation-frame intervals and long tasks are
-    recorded over the whole sequence.
+    wheel event / the drag's pointerup). ``frame_ms`` holds the animation-frame intervals
+    that end inside a step (input -> redrawn), so idle frames between steps do not
+    dilute it; ``frames_all`` and ``longtasks`` cover the whole sequence.
     """
     box = page.locator(".leaflet-container").bounding_box()
     if box is None:
@@ -245,18 +265,26 @@ def pan_zoom(page: Page) -> dict[str, Any]:
         done = page.evaluate("window.__bench.pending")
         inputs = page.evaluate(
             f"window.__bench.inputs.filter(i => i.t >= {since} && i.type === '{input_type}')")
-        steps.append({"kind": kind, "ms": done["drawn"] - inputs[-1]["t"], "zoom": done["zoom"]})
+        steps.append({"kind": kind, "start": inputs[0]["t"], "drawn": done["drawn"],
+                      "ms": done["drawn"] - inputs[-1]["t"], "zoom": done["zoom"]})
 
     for dy in (-240, -240, 240, 240):
-        step("zoom", "zoomend", "wheel", lambda dy=dy: page.mouse.wheel(0, dy))
+        step("zoom", "zoomend", "wheel", partial(page.mouse.wheel, 0, dy))
     for dx, dy in ((260, 120), (-260, -120)):
         def drag(dx: float = dx, dy: float = dy) -> None:
             page.mouse.move(cx, cy)
             page.mouse.down()
             page.mouse.move(cx + dx, cy + dy, steps=20)
             page.mouse.up()
-        step("pan", "moveend", "pointerup", drag)
+        step("pan", "moveend", "pointerdown", drag)
+    for s in steps:
+        if s["kind"] == "pan":  # timed from the release; its window starts at the press
+            release = page.evaluate(f"window.__bench.inputs.filter(i => i.t >= {s['start']}"
+                                    " && i.type === 'pointerup')[0].t")
+            s["ms"] = s["drawn"] - release
     frames = page.evaluate("window.__bench.stopFrames()")
     times = frames["times"]
-    return {"steps": steps, "frame_ms": [b - a for a, b in zip(times, times[1:], strict=False)],
+    busy = [b - a for a, b in zip(times, times[1:], strict=False)
+            if any(s["start"] <= b <= s["drawn"] for s in steps)]
+    return {"steps": steps, "frame_ms": busy, "frames_all": times,
             "longtasks": frames["longtasks"]}

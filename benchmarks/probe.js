@@ -3,7 +3,7 @@
 // Every time is `performance.now()` of the page: ms since the navigation started.
 //   fetches  every Dash callback request: its `output` and its start (Resource Timing adds
 //            the end and the byte counts, see `timeline`)
-//   inputs   click / keydown / wheel / pointerup events with their `timeStamp`
+//   inputs   click / keydown / wheel / pointerdown / pointerup events with their `timeStamp`
 //   maps     the Leaflet maps of the page (hooked when Leaflet defines `window.L`)
 //   longtasks  main-thread tasks over 50 ms: [start, duration]
 //   until    resolves when a condition holds, checked once per animation frame, then
@@ -27,7 +27,7 @@
     return fetch0.apply(this, arguments);
   };
 
-  for (const type of ["click", "keydown", "wheel", "pointerup"]) {
+  for (const type of ["click", "keydown", "wheel", "pointerdown", "pointerup"]) {
     window.addEventListener(type, (e) => B.inputs.push({ type: type, t: e.timeStamp }), true);
   }
 
@@ -164,13 +164,13 @@
   // plus the boundary (/geo/) requests and navigation milestones.
   B.timeline = (since) => {
     const rt = performance.getEntriesByType("resource");
-    const dash = rt.filter((e) => e.name.includes("_dash-update-component"));
+    // Match each callback to its Resource Timing entry: the first unused one that started
+    // at (or just after) the fetch() call; entries are only there once the body arrived.
+    const dash = rt.filter((e) => e.name.includes("_dash-update-component"))
+      .sort((a, b) => a.startTime - b.startTime);
     const used = new Set();
     const fetches = B.fetches.filter((f) => f.start >= since).map((f) => {
-      let best = null;
-      for (const e of dash) {
-        if (!used.has(e) && Math.abs(e.startTime - f.start) < 5 && (!best || Math.abs(e.startTime - f.start) < Math.abs(best.startTime - f.start))) best = e;
-      }
+      const best = dash.find((e) => !used.has(e) && e.startTime >= f.start - 1 && e.startTime - f.start < 200);
       if (best) used.add(best);
       return {
         output: f.output, start: f.start, end: best ? best.responseEnd : null,

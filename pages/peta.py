@@ -184,7 +184,9 @@ def render(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
         legend(data, lang), panel(summ, data, lang), status_line(data, lang),
         notices(messages, lang), breadcrumb(chain, lang),
         {"key": layer.key, "canvas": uses_canvas(layer)},
-        {"url": view_url(replace(view, tahun=data.period)), "replace": shown["key"] is None},
+        {"url": view_url(replace(view, tahun=data.period)), "replace": shown["key"] is None,
+         "title": f"{chain[-1].name} · {data.indicator.short_name} {data.period or ''}"
+                  " · Mata Garuda"},
         _level_data(view.kode, lang), view.tampil != "perubahan", view.tampil == "perubahan",
     )
 
