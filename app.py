@@ -103,6 +103,11 @@ def create_app(settings: Settings) -> Dash:
     return app
 
 
+def services_of(app: Dash) -> Services:
+    """Return the services of an app built by :func:`create_app` (outside a request)."""
+    return app.server.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
 def main() -> None:
     """Serve the dashboard with settings from the environment."""
     settings = Settings.from_env()

@@ -38,11 +38,12 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port (default MATA_GARUDA_PORT or 8050).")
 def serve(demo: bool, port: int | None) -> None:
     """Set up the database on first run, then serve the dashboard."""
+    import threading
     from dataclasses import replace
 
     import waitress
 
-    from app import create_app
+    from app import create_app, services_of
     from ingest.bootstrap import bootstrap_steps
 
     settings = _settings()
@@ -54,6 +55,8 @@ def serve(demo: bool, port: int | None) -> None:
         tqdm.write(f"- {label}")
         step()
     app = create_app(settings)
+    threading.Thread(target=services_of(app).boundaries.warm, daemon=True,
+                     name="warm-boundaries").start()
     click.echo(f"Mata Garuda: http://{settings.host}:{settings.port}")
     waitress.serve(app.server, host=settings.host, port=settings.port, threads=8,
                    ident="mata-garuda")

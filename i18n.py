@@ -62,6 +62,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "peta.kpi.change": {"id": "Perubahan", "en": "Change"},
     "peta.kpi.categories": {"id": "Jumlah wilayah per kategori",
                             "en": "Regions per category"},
+    "peta.trend.alt": {"id": "Tren {indicator} {name} dibanding nasional",
+                       "en": "{indicator} trend of {name} against the national line"},
     "peta.top": {"id": "5 teratas", "en": "Top 5"},
     "peta.bottom": {"id": "5 terbawah", "en": "Bottom 5"},
     "peta.tt.value": {"id": "Nilai", "en": "Value"},

@@ -129,6 +129,7 @@
       });
     },
     tooltip: tooltip,
+    track: latest,
     rev: null,
     current: null,
     hovered: null,

@@ -24,9 +24,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.dispatchEvent(new Event("resize"));
       return on ? "light" : "default";
     },
-    // Write the view's URL without letting Dash's router re-render the page: a new view
-    // gets a history entry (back and forward work), the first canonical URL replaces.
-    pushUrl: function (target) {
+    // After a colouring arrives: remember it (shapes that load later use it), set the
+    // title and write the view's URL without letting Dash's router re-render the page:
+    // a new view gets a history entry (back and forward work), the first URL replaces.
+    afterColour: function (target, hideout) {
+      window.mataGaruda.map.track(hideout);
       if (target && target.title) document.title = target.title;
       if (target && target.url && target.url !== window.location.pathname + window.location.search) {
         if (target.replace) {

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 import dash_leaflet as dl
 import dash_mantine_components as dmc
 import polars as pl
-from dash import dcc, html
+from dash import html
 
 import ids
 from components.palettes import MISSING_COLOR, colors, default_palette, diverging_colors
+from components.sparkline import sparkline
 from components.status import kpi, simulated_badge
 from geodata.registry import NATIONAL_CODE, Region
 from i18n import format_number, t
@@ -95,22 +95,16 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
         "dec": dec, "lang": lang, "labels": labels, "sel": data.layer.selected,
         "weight": 0.3 if data.layer.level == "kecamatan" else 0.8,
     }
-    content["seq"] = time.time_ns() // 1000
     content["rev"] = hashlib.sha1(repr(sorted(rows.items())).encode() + repr(palette).encode()
                                   + lang.encode()).hexdigest()[:12]
     return content
 
 
-def choropleth(layer: Layer, colouring: dict[str, Any], with_geometry: bool = True) -> dl.Map:
-    """Return the map: a plain background, one GeoJSON layer fitted to its regions.
-
-    Without geometry the layer waits for its URL, which the page sets together with the
-    colouring, so shapes never appear uncoloured.
-    """
+def choropleth(layer: Layer, colouring: dict[str, Any]) -> dl.Map:
+    """Return the map: a plain background, one GeoJSON layer fitted to its regions."""
     return dl.Map(
         dl.GeoJSON(
-            id=ids.PETA_GEOJSON, url=geometry_url(layer) if with_geometry else None,
-            hideout=colouring,
+            id=ids.PETA_GEOJSON, url=geometry_url(layer), hideout=colouring,
             style=fn("style"), zoomToBounds=True,
             disableDefaultEventHandlers=True,
             eventHandlers={"click": fn("click"), "mouseover": fn("mouseover"),
@@ -192,30 +186,6 @@ def _ranked(frame: pl.DataFrame, title: str, dec: int, lang: str) -> html.Div:
                     className="rank-list")
 
 
-def trend_figure(s: Summary, data: MapData, lang: str) -> dict[str, Any]:
-    """Return a small plotly figure (plain dict) of the region against the national line."""
-    series = s.series
-    traces: list[dict[str, Any]] = []
-    if s.code != NATIONAL_CODE:
-        traces.append({"type": "scatter", "mode": "lines+markers", "name": s.name,
-                       "x": series["period"].to_list(), "y": series["value"].to_list(),
-                       "line": {"color": "#364fc7", "width": 3}})
-    traces.append({"type": "scatter", "mode": "lines+markers", "name": "Indonesia",
-                   "x": series["period"].to_list(), "y": series["national"].to_list(),
-                   "line": {"color": "#868e96", "width": 2, "dash": "dot"}})
-    return {
-        "data": traces,
-        "layout": {
-            "margin": {"l": 36, "r": 8, "t": 8, "b": 24}, "height": 170,
-            "showlegend": True, "legend": {"orientation": "h", "y": -0.25, "font": {"size": 11}},
-            "xaxis": {"dtick": 1 if series.height <= 10 else 2, "tickfont": {"size": 11}},
-            "yaxis": {"tickfont": {"size": 11}, "separatethousands": True},
-            "separators": ",." if lang == "id" else ".,",
-            "plot_bgcolor": "#ffffff", "paper_bgcolor": "rgba(0,0,0,0)",
-        },
-    }
-
-
 def change_tone(change: float, direction: str) -> str | None:
     """Return ``good`` or ``bad`` for a change given the indicator's direction (None: neutral)."""
     if change == 0 or direction == "neutral":
@@ -260,7 +230,10 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
             _ranked(s.worst, t("peta.bottom", lang), dec, lang) if not s.worst.is_empty()
             else None,
         ], className="rank-lists"))
-    children.append(dcc.Graph(figure=trend_figure(s, data, lang), config={"displayModeBar": False,
-                                                                           "responsive": True},
-                              className="peta-trend"))
+    periods = s.series["period"].to_list()
+    region = [] if s.code == NATIONAL_CODE else list(zip(periods, s.series["value"], strict=True))
+    children.append(sparkline(region, list(zip(periods, s.series["national"], strict=True)),
+                              region_name=s.name, decimals=dec, lang=lang,
+                              alt=t("peta.trend.alt", lang, name=s.name,
+                                    indicator=ind.short_name)))
     return html.Div(children, className="peta-panel-inner")

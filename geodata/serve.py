@@ -197,6 +197,11 @@ class BoundaryStore:
         """Return the levels whose layer file is installed, coarse to fine."""
         return available_levels(self.directory)
 
+    def warm(self) -> None:
+        """Build the national view of every installed level, so no first visitor waits."""
+        for level in self.levels():
+            self.payload(level)
+
     def payload(self, level: str, parent: str | None = None, fmt: str = "geojson") -> Payload:
         """Return the serialised view of ``level`` (inside ``parent`` when given).
 

@@ -7,6 +7,7 @@ link, back and forward reproduce the view.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -30,7 +31,15 @@ from components.peta import (
 from geodata.registry import NATIONAL_CODE
 from i18n import t
 from queries.classify import METHODS
-from queries.mapview import View, layer_of, map_data, parse_view, summary, view_url
+from queries.mapview import (
+    View,
+    layer_of,
+    map_data,
+    parse_view,
+    snap_period,
+    summary,
+    view_url,
+)
 from services import language, services
 
 dash.register_page(__name__, path="/", title="Peta · Mata Garuda", order=0, nav_key="nav.peta",
@@ -96,7 +105,8 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     return html.Div([
         dcc.Store(id=ids.PETA_STATE, data=state),
         dcc.Store(id=ids.PETA_URL),
-        dcc.Store(id=ids.PETA_LAYER, data={"key": None, "canvas": uses_canvas(layer)}),
+        dcc.Store(id=ids.PETA_LAYER, data={"key": layer.key, "canvas": uses_canvas(layer),
+                                           "first": True}),
         dcc.Interval(id=ids.PETA_TICK, interval=1200, disabled=True),
         html.Div([
             html.Div(id=ids.PETA_BREADCRUMB, className="peta-crumbs"),
@@ -112,8 +122,8 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
         controls(view, lang),
         html.Div([
             html.Div([
-                html.Div(choropleth(layer, {}, with_geometry=False), id=ids.PETA_MAP_BOX,
-                         className="peta-map-box"),
+                # The geometry loads while the first colouring is computed.
+                html.Div(choropleth(layer, {}), id=ids.PETA_MAP_BOX, className="peta-map-box"),
                 html.Div(id=ids.PETA_LEGEND, className="peta-legend-slot"),
                 html.Div(id=ids.PETA_STATUS, className="peta-status"),
                 html.Div(id=ids.PETA_NOTICES, className="peta-notices"),
@@ -146,7 +156,9 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
         kode = trigger["kode"]
     if kode != state["kode"]:
         tingkat = None  # a new region starts at its own default layer
-    view = View(kode=kode, indikator=indikator, tahun=tahun, tampil=tampil,
+    periods = services().catalogue[indikator].periods
+    view = View(kode=kode, indikator=indikator, tahun=snap_period(tahun, state["tahun"], periods),
+                tampil=tampil,
                 dari=int(dari) if dari else None, kelas=kelas, n=int(n), palet=palet,
                 tingkat=_tingkat(kode, tingkat))
     return {**asdict(view), "messages": []}
@@ -157,45 +169,71 @@ def _tingkat(kode: str, level: str | None) -> Any:
     return level if level in LEVEL_OPTIONS[depth:] and level != LEVEL_OPTIONS[depth] else None
 
 
+def _view(state: dict[str, Any]) -> View:
+    return View(**{k: v for k, v in state.items() if k != "messages"})
+
+
+def _compute(view: View, lang: str) -> tuple[Any, ...]:
+    svc = services()
+    with svc.engine.connect() as conn:
+        data = map_data(conn, view, svc.registry, svc.catalogue, lang)
+        return data, summary(conn, data, svc.registry, lang), hideout(data, lang)
+
+
+def _cached(view: View, lang: str) -> tuple[Any, ...]:
+    """Return the map data, side-panel summary and colouring of a view (server cache)."""
+    return services().cached(f"peta|{view!r}|{lang}", lambda: _compute(view, lang))
+
+
+# Two callbacks draw a view. This one answers with plain JSON only (geometry URL and
+# colouring), which Dash serialises fast even for 7,285 regions; the other builds the
+# legend and panel components. A new colouring carries a fresh sequence number so the
+# browser never paints an older one over it.
 @callback(
-    Output(ids.PETA_MAP_BOX, "children"), Output(ids.PETA_GEOJSON, "url"),
-    Output(ids.PETA_GEOJSON, "hideout"),
+    Output(ids.PETA_GEOJSON, "url"), Output(ids.PETA_GEOJSON, "hideout"),
+    Output(ids.PETA_LAYER, "data"), Output(ids.PETA_URL, "data"),
+    Input(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
+    State(ids.SHELL_LANG_STORE, "data"),
+)
+def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """Recolour the map, and point it at new geometry when the layer changes."""
+    view = _view(state)
+    data, _summary, colouring = _cached(view, lang)
+    layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
+    region = services().registry.get(view.kode)
+    return (
+        no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
+        no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000},
+        {"key": layer.key, "canvas": uses_canvas(layer)},
+        {"url": view_url(replace(view, tahun=data.period)), "replace": shown.get("first", False),
+         "title": f"{region.name} · {data.indicator.short_name} {data.period or ''}"
+                  " · Mata Garuda"},
+    )
+
+
+@callback(
+    Output(ids.PETA_MAP_BOX, "children"),
     Output(ids.PETA_LEGEND, "children"), Output(ids.PETA_PANEL, "children"),
     Output(ids.PETA_STATUS, "children"), Output(ids.PETA_NOTICES, "children"),
-    Output(ids.PETA_BREADCRUMB, "children"), Output(ids.PETA_LAYER, "data"),
-    Output(ids.PETA_URL, "data"), Output(ids.PETA_LEVEL, "data"),
+    Output(ids.PETA_BREADCRUMB, "children"), Output(ids.PETA_LEVEL, "data"),
     Output(ids.PETA_BASE, "disabled"), Output(ids.PETA_METHOD, "disabled"),
     Input(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
     State(ids.SHELL_LANG_STORE, "data"),
 )
-def render(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
-    """Draw the view: new geometry only when the layer changes, otherwise a recolour."""
-    svc = services()
-    view = View(**{k: v for k, v in state.items() if k != "messages"})
-    data, summ = svc.cached(f"peta|{view!r}|{lang}", lambda: _compute(view, lang))
-    colouring, layer = hideout(data, lang), data.layer
-    rebuild = uses_canvas(layer) != shown["canvas"]  # a renderer is chosen when a map is made
+def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """Build the legend, side panel, badges, messages and breadcrumb of the view."""
+    svc, view = services(), _view(state)
+    data, summ, colouring = _cached(view, lang)
+    rebuild = uses_canvas(data.layer) != shown["canvas"]  # a renderer is chosen with the map
     chain = [*svc.registry.ancestors(view.kode), svc.registry.get(view.kode)]
     messages = [*map(tuple, state.get("messages", [])), *data.messages]
     return (
-        choropleth(layer, colouring) if rebuild else no_update,
-        no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
-        no_update if rebuild else colouring,  # set with the URL, so new shapes load coloured
+        choropleth(data.layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
+        else no_update,
         legend(data, lang), panel(summ, data, lang), status_line(data, lang),
-        notices(messages, lang), breadcrumb(chain, lang),
-        {"key": layer.key, "canvas": uses_canvas(layer)},
-        {"url": view_url(replace(view, tahun=data.period)), "replace": shown["key"] is None,
-         "title": f"{chain[-1].name} · {data.indicator.short_name} {data.period or ''}"
-                  " · Mata Garuda"},
-        _level_data(view.kode, lang), view.tampil != "perubahan", view.tampil == "perubahan",
+        notices(messages, lang), breadcrumb(chain, lang), _level_data(view.kode, lang),
+        view.tampil != "perubahan", view.tampil == "perubahan",
     )
-
-
-def _compute(view: View, lang: str) -> tuple[Any, Any]:
-    svc = services()
-    with svc.engine.connect() as conn:
-        data = map_data(conn, view, svc.registry, svc.catalogue, lang)
-        return data, summary(conn, data, svc.registry, lang)
 
 
 def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
@@ -215,6 +253,15 @@ def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
     periods = list(services().catalogue[indikator].periods)
     value = year if year in periods else periods[-1]
     return periods[0], periods[-1], _marks(periods), value, [str(p) for p in periods[:-1]]
+
+
+@callback(
+    Output(ids.PETA_YEAR, "value", allow_duplicate=True), Input(ids.PETA_STATE, "data"),
+    State(ids.PETA_YEAR, "value"), prevent_initial_call=True,
+)
+def show_year(state: dict[str, Any], value: float) -> Any:
+    """Put the slider on the view's year (a keyboard step can leave it between two)."""
+    return no_update if value == state["tahun"] or state["tahun"] is None else state["tahun"]
 
 
 @callback(
@@ -272,7 +319,7 @@ def _search_label(code: str, name: str, registry: Any) -> str:
 
 
 dash.clientside_callback(
-    dash.ClientsideFunction(namespace="mataGaruda", function_name="pushUrl"),
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="afterColour"),
     Output(ids.PETA_URL, "clear_data"), Input(ids.PETA_URL, "data"),
-    prevent_initial_call=True,
+    Input(ids.PETA_GEOJSON, "hideout"), prevent_initial_call=True,
 )

@@ -8,8 +8,10 @@ the newest version wins.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from geodata.registry import NATIONAL_CODE, Level
 from queries.catalogue import Indicator
@@ -33,24 +35,35 @@ def previous_period(ind: Indicator, period: int) -> int | None:
     return max(earlier) if earlier else None
 
 
-def _regions(conn: Connection, level: Level, parent: str | None) -> pl.DataFrame:
-    query = select(region.c.code, region.c.name, region.c.parent_code).where(
-        region.c.level == level)
+def _in_view(query: Select[Any], level: Level, parent: str | None) -> Select[Any]:
+    """Limit a query joined to ``region`` to one level, optionally inside ``parent``."""
+    query = query.where(region.c.level == level)
     if parent is not None and parent != NATIONAL_CODE:
         query = query.where(region.c.code.like(parent + ".%"))
+    return query
+
+
+def _regions(conn: Connection, level: Level, parent: str | None) -> pl.DataFrame:
+    query = _in_view(select(region.c.code, region.c.name, region.c.parent_code), level, parent)
     rows = conn.execute(query.order_by(region.c.code)).all()
     return pl.DataFrame(rows, schema={"code": pl.String, "name": pl.String,
                                       "parent_code": pl.String}, orient="row")
 
 
-def _observations(conn: Connection, indicator_id: str, codes: list[str] | None,
-                  periods: list[int]) -> pl.LazyFrame:
-    """Return the winning (source, version) value per region and period."""
+def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
+                  code: str | None = None, level: Level | None = None,
+                  parent: str | None = None) -> pl.LazyFrame:
+    """Return the winning (source, version) value per region and period.
+
+    Limited to one region (``code``) or to one level, optionally inside ``parent``.
+    """
     o = observation.c
     query = select(o.region_code, o.period, o.value, o.source_kind, o.version, o.source,
                    o.source_url).where(o.indicator_id == indicator_id, o.period.in_(periods))
-    if codes is not None:
-        query = query.where(o.region_code.in_(codes))
+    if code is not None:
+        query = query.where(o.region_code == code)
+    if level is not None:
+        query = _in_view(query.join(region, region.c.code == o.region_code), level, parent)
     frame = pl.DataFrame(conn.execute(query).all(), schema=_OBS_SCHEMA, orient="row")
     return (
         frame.lazy()
@@ -106,8 +119,7 @@ def indicator_values(
     regions = _regions(conn, level, parent)
     prev = previous_period(ind, period)
     periods = [period] if prev is None else [period, prev]
-    codes = None if parent in (None, NATIONAL_CODE) else regions["code"].to_list()
-    obs = _observations(conn, ind.id, codes, periods)
+    obs = _observations(conn, ind.id, periods, level=level, parent=parent)
     return _assemble(regions, obs, ind, period, prev, lang)
 
 
@@ -148,7 +160,7 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
 
 def time_series(conn: Connection, ind: Indicator, code: str) -> pl.DataFrame:
     """Return one region's values over all periods: ``period, value, source_kind, simulated``."""
-    obs = _observations(conn, ind.id, [code], list(ind.periods))
+    obs = _observations(conn, ind.id, list(ind.periods), code=code)
     return (
         obs.select("period", "value", "source_kind", "source", "source_url")
         .with_columns(simulated=pl.col("source_kind") == "simulasi")

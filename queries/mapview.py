@@ -60,6 +60,25 @@ class Layer:
         return f"{self.level}:{self.parent or NATIONAL_CODE}"
 
 
+def snap_period(value: float | None, previous: int | None, periods: tuple[int, ...]) -> int:
+    """Return the period a slider value means.
+
+    A keyboard step on a slider with marks only may land between two periods (2023.95):
+    moving down from ``previous`` goes to the period below it, moving up to the one above.
+    """
+    if value is None:
+        return periods[-1]
+    if value in periods:
+        return int(value)
+    if previous is not None and value < previous:
+        below = [p for p in periods if p < previous]
+        return below[-1] if below else periods[0]
+    if previous is not None and value > previous:
+        above = [p for p in periods if p > previous]
+        return above[0] if above else periods[-1]
+    return min(periods, key=lambda p: abs(p - value))
+
+
 def _int(text: str | None) -> int | None:
     return int(text) if text is not None and text.strip().lstrip("-").isdigit() else None
 

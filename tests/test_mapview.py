@@ -141,3 +141,15 @@ def test_kecamatan_of_a_kabkota_and_selection(demo_engine: sa.Engine,
                         read_catalogue(conn))
     assert data.frame.height == len(registry.children("32.73"))
     assert hideout(data, "id")["sel"] == "32.73.01"
+
+
+@pytest.mark.parametrize(("value", "previous", "expected"), [
+    (2024, 2023, 2024), (2023.95, 2024, 2023), (2019.05, 2019, 2020), (None, None, 2024),
+    (2015.1, None, 2015), (2014.9, 2015, 2015), (2024.05, 2024, 2024),
+])
+def test_slider_values_snap_to_periods(value: float | None, previous: int | None,
+                                       expected: int) -> None:
+    from queries.mapview import snap_period
+
+    assert snap_period(value, previous, tuple(range(2015, 2025))) == expected
+    assert snap_period(2023.95, 2024, (2019, 2024)) == 2019
