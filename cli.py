@@ -43,7 +43,7 @@ def serve(demo: bool, port: int | None) -> None:
 
     import waitress
 
-    from app import create_app, services_of
+    from app import create_app
     from ingest.bootstrap import bootstrap_steps
 
     settings = _settings()
@@ -55,11 +55,25 @@ def serve(demo: bool, port: int | None) -> None:
         tqdm.write(f"- {label}")
         step()
     app = create_app(settings)
-    threading.Thread(target=services_of(app).boundaries.warm, daemon=True,
-                     name="warm-boundaries").start()
+    threading.Thread(target=_warm, args=(app,), daemon=True, name="warm-up").start()
     click.echo(f"Mata Garuda: http://{settings.host}:{settings.port}")
     waitress.serve(app.server, host=settings.host, port=settings.port, threads=8,
                    ident="mata-garuda")
+
+
+def _warm(app) -> None:  # type: ignore[no-untyped-def]
+    """Build the national boundary views, then freeze what start-up allocated.
+
+    Freezing moves the long-lived objects (registry, boundary layers and payloads) out
+    of the garbage collector's way, so a full collection during a request stays short.
+    """
+    import gc
+
+    from app import services_of
+
+    services_of(app).boundaries.warm()
+    gc.collect()
+    gc.freeze()
 
 
 @main.group()

@@ -74,6 +74,16 @@
     return current || h || {};
   }
 
+  // A colouring that arrives after its shapes were drawn with an older one (the two
+  // travel separately) repaints the shapes still on the map.
+  function track(h) {
+    const state = window.mataGaruda.map;
+    const before = state.current;
+    if (latest(h) === before || !h) return;
+    state.layers = state.layers.filter(function (layer) { return layer._map; });
+    state.layers.forEach(function (layer) { layer.setStyle(style(layer.feature, null)); });
+  }
+
   function style(feature, context) {
     const h = latest(context && context.hideout);
     const code = feature.properties.code;
@@ -98,6 +108,9 @@
 
   const map = {
     style: style,
+    onEachFeature: function (feature, layer) {
+      window.mataGaruda.map.layers.push(layer);
+    },
     // One region is highlighted and carries the tooltip at a time.
     mouseover: function (e) {
       const layer = e.layer || e.target;
@@ -129,7 +142,8 @@
       });
     },
     tooltip: tooltip,
-    track: latest,
+    track: track,
+    layers: [],
     rev: null,
     current: null,
     hovered: null,

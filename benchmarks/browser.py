@@ -40,11 +40,10 @@ def canvas_drawn(n: int) -> str:
 
 
 def settled(condition: str) -> str:
-    """JS condition: ``condition`` and the side panel's trend chart drawn (plotly.js loaded).
+    """JS condition: ``condition`` and the side panel drawn (KPI cards and trend image).
 
-    Interactions start from a settled page: plotly.js (for the panel's chart) is fetched
-    and evaluated after the map draws, a ~0.7 s main-thread task on this box, and a click
-    inside that window waits for it.
+    Interactions start from a settled page, so a click does not wait for the panel's
+    components to mount.
     """
     return f"({condition}) && window.__bench.panelDrawn()"
 

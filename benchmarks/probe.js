@@ -108,8 +108,11 @@
     return k / (a.length / 4);
   };
 
-  // The page's side panel has drawn its trend chart (plotly.js loaded and evaluated).
-  B.panelDrawn = () => !!document.querySelector(".peta-trend .main-svg");
+  // The page's side panel is drawn: its KPI cards and its trend image decoded.
+  B.panelDrawn = () => {
+    const img = document.querySelector(".peta-panel img.peta-trend");
+    return !!document.querySelector(".peta-panel .kpi") && !!img && img.complete;
+  };
 
   // The app's canvas layer is drawn: the hideout (not `notRev`) colours `n` regions, the
   // Leaflet canvas exists and has paint on >= 2% of it, and (for a recolour) >= 0.5% of

@@ -105,7 +105,7 @@ def choropleth(layer: Layer, colouring: dict[str, Any]) -> dl.Map:
     return dl.Map(
         dl.GeoJSON(
             id=ids.PETA_GEOJSON, url=geometry_url(layer), hideout=colouring,
-            style=fn("style"), zoomToBounds=True,
+            style=fn("style"), onEachFeature=fn("onEachFeature"), zoomToBounds=True,
             disableDefaultEventHandlers=True,
             eventHandlers={"click": fn("click"), "mouseover": fn("mouseover"),
                            "mouseout": fn("mouseout")},

@@ -189,7 +189,7 @@ def test_tolerance_table() -> None:
     assert set(NATIONAL_TOLERANCE) == set(LAYER_FILES)
     assert simplify_tolerance("provinsi") == 0.015
     assert simplify_tolerance("kabkota") == 0.015
-    assert simplify_tolerance("kecamatan") == 0.01
+    assert simplify_tolerance("kecamatan") == 0.015
     assert simplify_tolerance("kecamatan", 3.0) == pytest.approx(0.001)
     assert simplify_tolerance("kabkota", 0.3) == pytest.approx(0.0001)
     assert simplify_tolerance("kabkota", 300.0) == 0.015  # never coarser than national
