@@ -258,3 +258,12 @@ def test_one_screen_without_scrolling(browser, server: str, size: tuple[int, int
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"one-screen-{size[0]}x{size[1]}.png"))
     context.close()
+
+
+def test_all_kecamatan_on_one_canvas(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=konflik&tingkat=kecamatan")
+    page.wait_for_function(
+        "document.querySelector('.leaflet-overlay-pane canvas') && window.mataGaruda.map.current"
+        " && Object.keys(window.mataGaruda.map.current.d).length == 7285")
+    assert sum(legend_counts(page)) == 7285
+    assert page.locator(".legend-missing .swatch-grey").count() == 1  # no hatch on a canvas
