@@ -147,7 +147,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
 def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
                  palet: str | None, tingkat: str, click: dict[str, Any] | None,
                  crumbs: list[int | None], hits: list[int | None],
-                 state: dict[str, Any]) -> dict[str, Any]:
+                 state: dict[str, Any]) -> Any:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
     kode, trigger = state["kode"], ctx.triggered_id
     if trigger == ids.PETA_GEOJSON and click:
@@ -161,6 +161,8 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                 tampil=tampil,
                 dari=int(dari) if dari else None, kelas=kelas, n=int(n), palet=palet,
                 tingkat=_tingkat(kode, tingkat))
+    if view == _view(state):
+        return no_update  # e.g. a control set by the page itself to what it shows
     return {**asdict(view), "messages": []}
 
 
@@ -216,6 +218,7 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
     Output(ids.PETA_LEGEND, "children"), Output(ids.PETA_PANEL, "children"),
     Output(ids.PETA_STATUS, "children"), Output(ids.PETA_NOTICES, "children"),
     Output(ids.PETA_BREADCRUMB, "children"), Output(ids.PETA_LEVEL, "data"),
+    Output(ids.PETA_LEVEL, "value"),
     Output(ids.PETA_BASE, "disabled"), Output(ids.PETA_METHOD, "disabled"),
     Input(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
     State(ids.SHELL_LANG_STORE, "data"),
@@ -232,7 +235,7 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
         else no_update,
         legend(data, lang), panel(summ, data, lang), status_line(data, lang),
         notices(messages, lang), breadcrumb(chain, lang), _level_data(view.kode, lang),
-        view.tampil != "perubahan", view.tampil == "perubahan",
+        data.layer.level, view.tampil != "perubahan", view.tampil == "perubahan",
     )
 
 
