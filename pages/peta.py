@@ -134,20 +134,20 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
 
 
 @callback(
-    Output(ids.PETA_STATE, "data"),
+    Output(ids.PETA_STATE, "data"), Output(ids.PETA_LEVEL, "value"),
     Input(ids.PETA_INDICATOR, "value"), Input(ids.PETA_YEAR, "value"),
     Input(ids.PETA_SHOW, "value"), Input(ids.PETA_BASE, "value"),
     Input(ids.PETA_METHOD, "value"), Input(ids.PETA_CLASSES, "value"),
     Input(ids.PETA_PALETTE, "value"), Input(ids.PETA_LEVEL, "value"),
     Input(ids.PETA_GEOJSON, "clickData"), Input({"type": ids.PETA_CRUMB, "kode": ALL}, "n_clicks"),
     Input({"type": ids.PETA_HIT, "kode": ALL}, "n_clicks"),
-    State(ids.PETA_STATE, "data"),
+    State(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
     prevent_initial_call=True,
 )
 def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
                  palet: str | None, tingkat: str, click: dict[str, Any] | None,
                  crumbs: list[int | None], hits: list[int | None],
-                 state: dict[str, Any]) -> Any:
+                 state: dict[str, Any], shown: dict[str, Any]) -> Any:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
     kode, trigger = state["kode"], ctx.triggered_id
     if trigger == ids.PETA_GEOJSON and click:
@@ -161,9 +161,10 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                 tampil=tampil,
                 dari=int(dari) if dari else None, kelas=kelas, n=int(n), palet=palet,
                 tingkat=_tingkat(kode, tingkat))
-    if view == _view(state):
-        return no_update  # e.g. a control set by the page itself to what it shows
-    return {**asdict(view), "messages": []}
+    if view == _view(shown.get("view") or state):
+        return no_update, no_update  # e.g. the slider put on the year shown
+    level = layer_of(view, services().registry).level
+    return {**asdict(view), "messages": []}, no_update if level == tingkat else level
 
 
 def _tingkat(kode: str, level: str | None) -> Any:
@@ -203,11 +204,13 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
     data, _summary, colouring = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
     region = services().registry.get(view.kode)
+    shown_view = replace(view, tahun=data.period, kelas=view.method(data.indicator))
     return (
         no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
         no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000},
-        {"key": layer.key, "canvas": uses_canvas(layer)},
-        {"url": view_url(replace(view, tahun=data.period)), "replace": shown.get("first", False),
+        # What is shown, defaults resolved: controls set to it change nothing.
+        {"key": layer.key, "canvas": uses_canvas(layer), "view": asdict(shown_view)},
+        {"url": view_url(shown_view), "replace": shown.get("first", False),
          "title": f"{region.name} · {data.indicator.short_name} {data.period or ''}"
                   " · Mata Garuda"},
     )
@@ -218,7 +221,6 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
     Output(ids.PETA_LEGEND, "children"), Output(ids.PETA_PANEL, "children"),
     Output(ids.PETA_STATUS, "children"), Output(ids.PETA_NOTICES, "children"),
     Output(ids.PETA_BREADCRUMB, "children"), Output(ids.PETA_LEVEL, "data"),
-    Output(ids.PETA_LEVEL, "value"),
     Output(ids.PETA_BASE, "disabled"), Output(ids.PETA_METHOD, "disabled"),
     Input(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
     State(ids.SHELL_LANG_STORE, "data"),
@@ -235,7 +237,7 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
         else no_update,
         legend(data, lang), panel(summ, data, lang), status_line(data, lang),
         notices(messages, lang), breadcrumb(chain, lang), _level_data(view.kode, lang),
-        data.layer.level, view.tampil != "perubahan", view.tampil == "perubahan",
+        view.tampil != "perubahan", view.tampil == "perubahan",
     )
 
 
@@ -259,12 +261,13 @@ def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
 
 
 @callback(
-    Output(ids.PETA_YEAR, "value", allow_duplicate=True), Input(ids.PETA_STATE, "data"),
+    Output(ids.PETA_YEAR, "value", allow_duplicate=True), Input(ids.PETA_LAYER, "data"),
     State(ids.PETA_YEAR, "value"), prevent_initial_call=True,
 )
-def show_year(state: dict[str, Any], value: float) -> Any:
-    """Put the slider on the view's year (a keyboard step can leave it between two)."""
-    return no_update if value == state["tahun"] or state["tahun"] is None else state["tahun"]
+def show_year(shown: dict[str, Any], value: float) -> Any:
+    """Put the slider on the year shown (the latest with data, or between two after a key)."""
+    year = shown["view"]["tahun"]
+    return no_update if year is None or value == year else year
 
 
 @callback(

@@ -162,6 +162,8 @@ def legend_counts(page) -> list[int]:  # type: ignore[no-untyped-def]
 def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(server + "/")
     regions_drawn(page, 38)
+    page.wait_for_url("**/?indikator=idi&tahun=2024**")  # the canonical URL replaces "/"
+    entries = page.evaluate("history.length")
     assert sum(legend_counts(page)) == 38
     point = page.evaluate(POINT_IN_REGION, region_class("32"))
     page.mouse.move(*point)
@@ -171,7 +173,8 @@ def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: i
         assert expected in tooltip, tooltip
     page.mouse.click(*point)
     regions_drawn(page, 27)
-    assert "/wilayah/32?" in page.url and "indikator=idi" in page.url
+    page.wait_for_url("**/wilayah/32?indikator=idi**")
+    assert page.evaluate("history.length") == entries + 1  # one entry per view, no more
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat"]
     assert sum(legend_counts(page)) == 27
