@@ -148,6 +148,72 @@ def geodata_check() -> None:
 
 
 @main.group()
+def user() -> None:
+    """Manage accounts (passwords are stored as argon2id hashes only)."""
+
+
+def _echo_password(username: str, password: str) -> None:
+    click.echo(f"{username}: {password}")
+    click.echo("(shown once; it is stored only as a hash)", err=True)
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "pusat", "provinsi", "kabkota", "viewer"]),
+              required=True, help="admin, pusat (whole country), provinsi or kabkota operator, "
+                                  "viewer (read only).")
+@click.option("--region", default=None, help="Region code of a provinsi/kabkota operator.")
+@click.option("--name", default="", help="Display name.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of generating one.")
+def user_add(username: str, role: str, region: str | None, name: str,
+             password_stdin: bool) -> None:
+    """Add an account; a generated password is printed once."""
+    from auth.accounts import AccountError, add_account
+    from geodata.registry import load_registry
+    from ingest.bootstrap import prepare_database
+
+    engine = _engine(_settings())
+    prepare_database(engine)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        with engine.begin() as conn:
+            password = add_account(conn, load_registry(), username=username, role=role,
+                                   region_code=region, display_name=name, password=password,
+                                   by="cli")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not password_stdin:
+        _echo_password(username, password)
+
+
+@user.command("reset-password")
+@click.argument("username")
+def user_reset_password(username: str) -> None:
+    """Give an account a new generated password (to be changed at next sign-in)."""
+    from auth.accounts import AccountError, set_password
+
+    engine = _engine(_settings())
+    try:
+        with engine.begin() as conn:
+            password = set_password(conn, username, by="cli")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    _echo_password(username, password)
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the accounts with role, region and state."""
+    from auth.accounts import list_accounts
+
+    with _engine(_settings()).connect() as conn:
+        for a in list_accounts(conn):
+            state = "active" if a["active"] else "inactive"
+            click.echo(f"{a['username']:<24} {a['role']:<9} {a['region_code'] or '-':<10} {state}")
+
+
+@main.group()
 def data() -> None:
     """Import indicator data."""
 

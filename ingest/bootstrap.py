@@ -94,6 +94,33 @@ def load_demo(engine: Engine, registry: Registry, echo: Echo = print,
     _mark_loaded(engine, "demo", fingerprint)
 
 
+DEMO_ACCOUNTS = (
+    ("admin", "admin", None, "Administrator"),
+    ("pusat", "pusat", None, "Ditjen Polpum (pusat)"),
+    ("jabar", "provinsi", "32", "Kesbangpol Provinsi Jawa Barat"),
+    ("kotabandung", "kabkota", "32.73", "Kesbangpol Kota Bandung"),
+    ("pengamat", "viewer", None, "Pengamat (baca saja)"),
+)
+
+
+def load_demo_accounts(engine: Engine, registry: Registry, echo: Echo = print) -> None:
+    """Create the demo accounts once, printing their generated passwords that one time."""
+    from auth.accounts import add_account
+
+    if _fingerprint(engine, "accounts:demo") is not None:
+        return
+    lines = []
+    with engine.begin() as conn:
+        for username, role, region, name in DEMO_ACCOUNTS:
+            password = add_account(conn, registry, username=username, role=role,
+                                   region_code=region, display_name=name, by="make run")
+            lines.append(f"  {username:<12} {password}  ({role} {region or ''})".rstrip())
+    _mark_loaded(engine, "accounts:demo", "v1")
+    echo("  demo accounts (passwords shown once, stored only as hashes):")
+    for line in lines:
+        echo(line)
+
+
 Step = tuple[str, Callable[[], None]]
 
 
@@ -107,6 +134,7 @@ def bootstrap_steps(engine: Engine, published_dir: Path | None, *, demo: bool = 
                       lambda: load_published(engine, published_dir, registry, echo)))
     if demo:
         steps.append(("demo data", lambda: load_demo(engine, registry, echo)))
+        steps.append(("demo accounts", lambda: load_demo_accounts(engine, registry, echo)))
     return steps
 
 

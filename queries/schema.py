@@ -142,3 +142,48 @@ dataset_load = Table(
     Column("fingerprint", String(128), nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
 )
+
+ROLES = ("admin", "pusat", "provinsi", "kabkota", "viewer")
+
+# Accounts. A provinsi or kab/kota operator has the region it may work on; admin, pusat
+# and viewer have none (the whole country). Accounts are never deleted, only deactivated.
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("region_code", String(16), ForeignKey("region.code"), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("must_change_password", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(
+        "role IN ('admin', 'pusat', 'provinsi', 'kabkota', 'viewer')", name="role_known"),
+)
+
+# Every sign-in attempt, for throttling and temporary locks.
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("remote_addr", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("success", Boolean, nullable=False),
+)
+
+# Append-only record of what was done, by whom, from where.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("remote_addr", String(64), nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Accounts, roles and region scope, sign-in protection (argon2id, throttling, audit)."""

@@ -1,0 +1,70 @@
+"""Roles and region scope: who may read, write and verify which region's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geodata.registry import NATIONAL_CODE, level_of
+from queries.schema import ROLES
+
+REGIONAL_ROLES = {"provinsi": "provinsi", "kabkota": "kabkota"}  # role -> level of its region
+
+
+class ScopeError(PermissionError):
+    """An action on a region outside the user's scope."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A user's role and, for regional operators, the region they work on.
+
+    A provinsi operator's scope is the province and everything in it; a kab/kota
+    operator's is the kab/kota and its kecamatan; admin, pusat and viewer see the
+    whole country.
+    """
+
+    role: str
+    region: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
+        wanted = REGIONAL_ROLES.get(self.role)
+        if wanted is None and self.region is not None:
+            raise ValueError(f"role {self.role} has no region, got {self.region!r}")
+        if wanted is not None and (self.region is None or level_of(self.region) != wanted):
+            raise ValueError(f"role {self.role} needs a {wanted} region code, got {self.region!r}")
+
+    def covers(self, code: str) -> bool:
+        """Return whether ``code`` is inside the scope's region (everything without one)."""
+        if self.region is None:
+            return True
+        return code == self.region or code.startswith(self.region + ".")
+
+    def can_read(self, code: str) -> bool:
+        """Return whether the user may see the non-public data of ``code``."""
+        return self.role in ("admin", "pusat", "viewer") or self.covers(code)
+
+    def can_write(self, code: str) -> bool:
+        """Return whether the user may enter or correct values of ``code``."""
+        if self.role in ("admin", "pusat"):
+            return True
+        return self.role in REGIONAL_ROLES and self.covers(code)
+
+    def can_verify(self, code: str) -> bool:
+        """Return whether the user may verify values of ``code``.
+
+        The province verifies its kab/kota (and their kecamatan); pusat verifies the
+        provinces and the national figures; admin may verify anything.
+        """
+        if self.role == "admin":
+            return True
+        if self.role == "pusat":
+            return code == NATIONAL_CODE or level_of(code) == "provinsi"
+        return self.role == "provinsi" and self.covers(code) and code != self.region
+
+    def require(self, allowed: bool, action: str, code: str) -> None:
+        """Raise :class:`ScopeError` naming the action and region when not ``allowed``."""
+        if not allowed:
+            raise ScopeError(f"{self.role} {self.region or ''} may not {action} {code}".replace(
+                "  ", " "))
