@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import ids
-from components.shell import shell
+from auth.web import csrf_token, current_account, init_auth
+from components.shell import account_menu, shell
 from components.status import notice
 from geodata.boundaries import available_levels
 from geodata.http import boundaries_blueprint
@@ -41,7 +42,10 @@ def _layout() -> Any:
     if not available_levels(services().settings.boundaries_dir):
         content.append(notice(t("nodata.title", lang), t("boundaries.missing", lang), "red"))
     content.append(dash.page_container)
-    return shell(lang, content)
+    account = current_account()
+    menu = account_menu(lang, account.display_name if account else None,
+                        account.role if account else None, csrf_token())
+    return shell(lang, content, menu)
 
 
 def _catalogue(engine: Engine) -> dict[str, Indicator]:
@@ -71,6 +75,7 @@ def create_app(settings: Settings) -> Dash:
         cache=Cache(server, config=_cache_config(settings)),
     )
     server.register_blueprint(boundaries_blueprint(server.extensions[EXTENSION].boundaries))
+    init_auth(server, engine, public_view=settings.public_view, language=language)
 
     @server.get("/health")
     def health() -> flask.Response:

@@ -80,6 +80,11 @@ class Settings:
         metadata=_help("Flask secret key. Generated and kept in `var/secret_key` for local use;"
                        " required when ENV=production."),
     )
+    public_view: bool = field(
+        default=False,
+        metadata=_help("`true` lets anonymous visitors read the published indicators (maps,"
+                       " tables); everything else needs a signed-in account. Default `false`."),
+    )
     language: str = field(
         default="id",
         metadata=_help("Default interface language: `id` (Bahasa Indonesia) or `en`."),
@@ -106,6 +111,10 @@ class Settings:
                 if not raw.isdigit() or not 0 < int(raw) < 65536:
                     raise SettingsError(f"{PREFIX}PORT must be a port number, got {raw!r}")
                 values["port"] = int(raw)
+            elif f.name == "public_view":
+                if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise SettingsError(f"{PREFIX}PUBLIC_VIEW must be true or false, got {raw!r}")
+                values["public_view"] = raw.lower() in ("true", "1", "yes")
             elif f.name in ("var_dir", "boundaries_dir", "published_dir"):
                 values[f.name] = Path(raw).expanduser()
             else:

@@ -63,7 +63,9 @@ def app_server(var_dir: Path, port: int) -> Iterator[tuple[str, float]]:
 
     The first start creates the SQLite database with the published and demo data.
     """
-    env = {**os.environ, "MATA_GARUDA_VAR_DIR": str(var_dir), "MATA_GARUDA_PORT": str(port)}
+    # The public view: the map as an anonymous visitor reads it (no sign-in to time).
+    env = {**os.environ, "MATA_GARUDA_VAR_DIR": str(var_dir), "MATA_GARUDA_PORT": str(port),
+           "MATA_GARUDA_PUBLIC_VIEW": "true"}
     for name in ("MATA_GARUDA_DATABASE_URL", "MATA_GARUDA_REDIS_URL"):
         env.pop(name, None)  # the baseline reads the same SQLite file
     url = f"http://127.0.0.1:{port}"

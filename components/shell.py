@@ -38,8 +38,22 @@ def language_switch(lang: str) -> dmc.SegmentedControl:
     )
 
 
-def shell(lang: str, content: Any) -> dmc.MantineProvider:
-    """Wrap ``content`` in the header, navigation and theme."""
+def account_menu(lang: str, name: str | None, role: str | None, csrf: str) -> html.Div:
+    """Return the signed-in account with a sign-out button, or a sign-in link."""
+    if name is None:
+        return html.Div(dmc.Anchor(t("shell.signin", lang), href="/masuk"), className="account")
+    return html.Div([
+        dmc.Text(f"{name} · {t('role.' + (role or 'viewer'), lang)}", size="sm",
+                 className="account-name"),
+        html.Form([
+            dcc.Input(type="hidden", name="csrf_token", value=csrf),
+            html.Button(t("shell.signout", lang), type="submit", className="signout"),
+        ], method="POST", action="/keluar"),
+    ], className="account")
+
+
+def shell(lang: str, content: Any, account: html.Div | None = None) -> dmc.MantineProvider:
+    """Wrap ``content`` in the header (with ``account``), navigation and theme."""
     header = dmc.Group(
         [
             dmc.Group([
@@ -56,6 +70,7 @@ def shell(lang: str, content: Any) -> dmc.MantineProvider:
                     id=ids.SHELL_PRESENT, variant="default", size="lg"),
                             label=t("shell.present", lang)),
                 language_switch(lang),
+                account,
             ], gap="xs"),
         ],
         justify="space-between", h="100%", px="md",

@@ -22,7 +22,8 @@ from settings import Settings
 def client(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
            boundaries_dir: Path) -> Iterator[FlaskClient]:
     var = tmp_path_factory.mktemp("var")
-    settings = Settings(var_dir=var, boundaries_dir=boundaries_dir, published_dir=published_dir)
+    settings = Settings(var_dir=var, boundaries_dir=boundaries_dir, published_dir=published_dir,
+                        public_view=True)
     bootstrap(make_engine(settings.db_url), published_dir, demo=False, echo=lambda _m: None)
     app = create_app(settings)
     yield app.server.test_client()
@@ -37,7 +38,11 @@ def dash_update(client: FlaskClient, outputs: list[tuple[str, str]],
         "changedPropIds": [], "state": [],
     }
     client.set_cookie("lang", lang)
-    response = client.post("/_dash-update-component", json=body)
+    client.get("/health")  # sets the CSRF cookie
+    token = client.get_cookie("mg_csrf")
+    assert token is not None
+    response = client.post("/_dash-update-component", json=body,
+                           headers={"X-CSRFToken": token.value})
     assert response.status_code == 200, response.text
     return response.get_json()["response"]  # type: ignore[no-any-return]
 
@@ -93,7 +98,7 @@ def test_boundaries_are_served_with_etag(client: FlaskClient) -> None:
 
 
 def test_app_without_boundaries_says_how_to_install(tmp_path: Path, registry: Registry) -> None:
-    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
+    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none", public_view=True,
                         published_dir=tmp_path / "none")
     bootstrap(make_engine(settings.db_url), None, demo=False, echo=lambda _m: None)
     client = create_app(settings).server.test_client()

@@ -25,6 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 ARTIFACTS = PROJECT_ROOT / "test-results"
+USERNAME, PASSWORD = "penguji", "Uji-Peta-Nasional-7"
 
 
 def _free_port() -> int:
@@ -56,6 +57,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
            "MATA_GARUDA_BOUNDARIES_DIR": str(boundaries_dir),
            "MATA_GARUDA_PUBLISHED_DIR": str(published_dir)}
     env.pop("MATA_GARUDA_DATABASE_URL", None)
+    env.pop("MATA_GARUDA_PUBLIC_VIEW", None)  # signed in, as the ministry deploys it
+    subprocess.run([sys.executable, "-m", "cli", "user", "add", USERNAME, "--role", "admin",
+                    "--password-stdin"], cwd=PROJECT_ROOT, env=env, input=PASSWORD.encode(),
+                   check=True, capture_output=True)
     log = (var / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "cli", "serve"], cwd=PROJECT_ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
@@ -91,12 +96,22 @@ def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-de
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(pg, request.getfixturevalue("server"))
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
     assert errors == [], f"console errors: {errors}"
+
+
+def sign_in(page, server: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/masuk")
+    page.get_by_label("Nama pengguna").fill(USERNAME)
+    page.get_by_label("Kata sandi").fill(password)
+    page.get_by_role("button", name="Masuk").click()
+    if password == PASSWORD:
+        page.wait_for_url(lambda url: "/masuk" not in url)
 
 
 def idi_2024(published_dir: Path) -> dict[str, float]:
@@ -249,6 +264,7 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
 def test_one_screen_without_scrolling(browser, server: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
+    sign_in(page, server)
     for path, regions in (("/", 38), ("/wilayah/32?indikator=ikp", 27)):
         page.goto(server + path)
         regions_drawn(page, regions)
@@ -270,3 +286,26 @@ def test_all_kecamatan_on_one_canvas(page, server: str) -> None:  # type: ignore
         " && Object.keys(window.mataGaruda.map.current.d).length == 7285")
     assert sum(legend_counts(page)) == 7285
     assert page.locator(".legend-missing .swatch-grey").count() == 1  # no hatch on a canvas
+
+
+def test_sign_in_page_refuses_then_signs_in_and_out(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/wilayah/32?indikator=ikp")
+    page.wait_for_url("**/masuk?next=/wilayah/32**")
+    page.get_by_label("Nama pengguna").fill(USERNAME)
+    page.get_by_label("Kata sandi").fill("Salah-Sandi-0000")
+    page.get_by_role("button", name="Masuk").click()
+    assert page.get_by_role("alert").inner_text() == "Nama pengguna atau kata sandi salah."
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url("**/wilayah/32?indikator=ikp**")
+    regions_drawn(page, 27)
+    page.get_by_role("button", name="Keluar").click()
+    page.wait_for_url("**/masuk")
+    page.goto(server + "/")
+    page.wait_for_url("**/masuk?next=/**")
+    assert errors == []
+    context.close()

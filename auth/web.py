@@ -1,0 +1,187 @@
+"""Sign-in for the web app: flask-login sessions, the sign-in page, CSRF protection.
+
+Every request needs a signed-in account, except the sign-in page, static files and
+``/health``; with ``MATA_GARUDA_PUBLIC_VIEW`` an anonymous visitor may also read (GET
+pages and boundaries, and Dash's read-only callbacks). Every state-changing request
+(POST, PUT, PATCH, DELETE), Dash callbacks included, must carry the session's CSRF
+token: forms in a hidden field, scripts in the ``X-CSRFToken`` header, which
+``assets/csrf.js`` adds from the ``mg_csrf`` cookie (double submit).
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import quote, urlsplit
+
+import flask
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import Engine
+
+from auth.accounts import Account, authenticate, get_account
+
+log = logging.getLogger("mata_garuda.auth")
+CSRF_COOKIE = "mg_csrf"
+CSRF_HEADER = "X-CSRFToken"
+CSRF_FIELD = "csrf_token"
+SESSION_LIFETIME = timedelta(hours=8)
+OPEN_PREFIXES = ("/masuk", "/assets/", "/_dash-component-suites/", "/health", "/_favicon.ico",
+                 "/favicon.ico")
+# Dash posts its callbacks here; for an anonymous public view these only read.
+READ_ONLY_POSTS = ("/_dash-update-component",)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+TEXTS = {
+    "id": {"title": "Masuk", "username": "Nama pengguna", "password": "Kata sandi",
+           "submit": "Masuk", "wrong": "Nama pengguna atau kata sandi salah.",
+           "locked": "Terlalu banyak percobaan gagal. Coba lagi setelah {time} UTC.",
+           "csrf": "Sesi formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
+           "intro": "Pemantauan Terintegrasi Urusan Pemerintahan Umum"},
+    "en": {"title": "Sign in", "username": "Username", "password": "Password",
+           "submit": "Sign in", "wrong": "Wrong username or password.",
+           "locked": "Too many failed attempts. Try again after {time} UTC.",
+           "csrf": "The form expired. Reload the page and try again.",
+           "intro": "Integrated monitoring of general government affairs"},
+}
+
+
+class SessionUser(UserMixin):  # type: ignore[misc]
+    """The flask-login user: an :class:`Account` kept for the request."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def get_id(self) -> str:
+        """Return the account id as flask-login stores it in the session."""
+        return str(self.account.id)
+
+
+def current_account() -> Account | None:
+    """Return the signed-in account of the request, or None (anonymous)."""
+    user = current_user
+    return user.account if getattr(user, "is_authenticated", False) else None
+
+
+def csrf_token() -> str:
+    """Return the session's CSRF token, creating it on first use."""
+    token = flask.session.get(CSRF_FIELD)
+    if not token:
+        token = flask.session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def _csrf_ok() -> bool:
+    expected = flask.session.get(CSRF_FIELD)
+    given = flask.request.headers.get(CSRF_HEADER) or flask.request.form.get(CSRF_FIELD)
+    return bool(expected and given and hmac.compare_digest(str(expected), str(given)))
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a same-site path to go to after sign-in (never another host)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _form(lang: str, error: str = "", username: str = "", next_url: str = "/") -> str:
+    t = TEXTS[lang]
+    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{t["title"]} · Mata Garuda</title><link rel="stylesheet" href="/assets/masuk.css">
+</head><body><main class="signin">
+<img src="/assets/garuda.svg" width="64" height="64" alt="">
+<h1>Mata Garuda</h1><p class="intro">{t["intro"]}</p>{alert}
+<form method="post" action="/masuk">
+<input type="hidden" name="{CSRF_FIELD}" value="{csrf_token()}">
+<input type="hidden" name="next" value="{html.escape(next_url)}">
+<label>{t["username"]}<input name="username" autocomplete="username" required maxlength="64"
+ value="{html.escape(username)}" autofocus></label>
+<label>{t["password"]}<input name="password" type="password" autocomplete="current-password"
+ required maxlength="128"></label>
+<button type="submit">{t["submit"]}</button>
+</form></main></body></html>"""
+
+
+def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
+              language: Callable[[], str]) -> None:
+    """Protect ``server``: sessions, the sign-in and sign-out routes, access and CSRF checks."""
+    server.config.update(PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME, REMEMBER_COOKIE_DURATION=0)
+    manager = LoginManager(server)
+    manager.session_protection = "strong"
+
+    @manager.user_loader  # type: ignore[untyped-decorator]
+    def load(user_id: str) -> SessionUser | None:
+        if not user_id.isdigit():
+            return None
+        with engine.connect() as conn:
+            account = get_account(conn, int(user_id))
+        return SessionUser(account) if account else None
+
+    @server.before_request
+    def guard() -> ResponseReturnValue | None:
+        request = flask.request
+        if request.method not in SAFE_METHODS and not _csrf_ok():
+            if request.path == "/masuk":
+                return flask.make_response(_form(language(), TEXTS[language()]["csrf"]), 400)
+            return _refuse(403, "missing or wrong CSRF token")
+        if request.path.startswith(OPEN_PREFIXES) or current_account() is not None:
+            return None
+        if public_view and (request.method in SAFE_METHODS or request.path in READ_ONLY_POSTS):
+            return None
+        if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
+            return flask.redirect("/masuk?next=" + quote(request.full_path.rstrip("?"), safe="/"))
+        return _refuse(401, "sign in first")
+
+    @server.after_request
+    def csrf_cookie(response: flask.Response) -> flask.Response:
+        response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Lax", httponly=False,
+                            secure=server.config.get("SESSION_COOKIE_SECURE", False))
+        return response
+
+    @server.route("/masuk", methods=["GET", "POST"])
+    def sign_in() -> ResponseReturnValue:
+        lang = language()
+        request = flask.request
+        next_url = _safe_next(request.values.get("next"))
+        if request.method == "GET":
+            return _form(lang, next_url=next_url)
+        username = request.form.get("username", "")[:64]
+        with engine.begin() as conn:
+            result = authenticate(conn, username, request.form.get("password", "")[:128],
+                                  request.remote_addr or "")
+        if result.account is None:
+            message = TEXTS[lang][result.reason]
+            if result.locked_until is not None:
+                message = message.format(time=result.locked_until.strftime("%H:%M"))
+            return flask.make_response(_form(lang, message, username, next_url), 401)
+        flask.session.clear()  # a new session on sign-in (no fixation)
+        flask.session.permanent = True
+        login_user(SessionUser(result.account))
+        csrf_token()
+        return flask.redirect(next_url)
+
+    @server.post("/keluar")
+    def sign_out() -> ResponseReturnValue:
+        logout_user()
+        flask.session.clear()
+        return flask.redirect("/masuk")
+
+
+def _refuse(status: int, message: str) -> flask.Response:
+    account = current_account()
+    log.warning("refused %s %s (%s): %s from %s", flask.request.method, flask.request.path,
+                account.username if account else "anonymous", message,
+                flask.request.remote_addr)
+    response = flask.jsonify(error=message)
+    response.status_code = status
+    return response
