@@ -15,7 +15,7 @@ from dash import html
 from i18n import format_number
 
 WIDTH, HEIGHT = 320, 150
-LEFT, RIGHT, TOP, BOTTOM = 44, 10, 10, 40
+LEFT, RIGHT, TOP, BOTTOM = 44, 20, 10, 40
 REGION_COLOR, NATIONAL_COLOR = "#364fc7", "#868e96"
 
 

@@ -114,7 +114,7 @@ def load_demo_accounts(engine: Engine, registry: Registry, echo: Echo = print) -
         for username, role, region, name in DEMO_ACCOUNTS:
             password = add_account(conn, registry, username=username, role=role,
                                    region_code=region, display_name=name, by="make run")
-            lines.append(f"  {username:<12} {password}  ({role} {region or ''})".rstrip())
+            lines.append(f"  {username:<12} {password}  ({role}{' ' + region if region else ''})")
     _mark_loaded(engine, "accounts:demo", "v1")
     echo("  demo accounts (passwords shown once, stored only as hashes):")
     for line in lines:
