@@ -17,7 +17,8 @@ from geodata.registry import NATIONAL_CODE, Level
 from queries.catalogue import Indicator
 from queries.schema import observation, region, target
 
-SOURCE_PRIORITY = {"published": 0, "simulasi": 1}
+# Published figures first, then verified entries of the offices, then simulated values.
+SOURCE_PRIORITY = {"published": 0, "entry": 1, "simulasi": 2}
 
 _OBS_SCHEMA = {
     "region_code": pl.String, "period": pl.Int64, "value": pl.Float64,
@@ -59,18 +60,25 @@ def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
     """
     o = observation.c
     query = select(o.region_code, o.period, o.value, o.source_kind, o.version, o.source,
-                   o.source_url).where(o.indicator_id == indicator_id, o.period.in_(periods))
+                   o.source_url, o.status).where(o.indicator_id == indicator_id,
+                                                 o.period.in_(periods))
     if code is not None:
         query = query.where(o.region_code == code)
     if level is not None:
         query = _in_view(query.join(region, region.c.code == o.region_code), level, parent)
-    frame = pl.DataFrame(conn.execute(query).all(), schema=_OBS_SCHEMA, orient="row")
+    frame = pl.DataFrame(conn.execute(query).all(), schema={**_OBS_SCHEMA, "status": pl.String},
+                         orient="row")
+    keys = ["region_code", "period"]
     return (
         frame.lazy()
+        # The newest version of each source; an entry counts once it is verified.
+        .sort([*keys, "source_kind", "version"], descending=[False, False, False, True])
+        .unique(subset=[*keys, "source_kind"], keep="first", maintain_order=True)
+        .filter((pl.col("source_kind") != "entry") | (pl.col("status") == "verified"))
         .with_columns(pl.col("source_kind").replace_strict(SOURCE_PRIORITY).alias("_prio"))
-        .sort(["region_code", "period", "_prio", "version"], descending=[False, False, False, True])
-        .unique(subset=["region_code", "period"], keep="first", maintain_order=True)
-        .drop("_prio", "version")
+        .sort([*keys, "_prio"])
+        .unique(subset=keys, keep="first", maintain_order=True)
+        .drop("_prio", "version", "status")
     )
 
 

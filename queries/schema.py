@@ -90,8 +90,9 @@ indicator_break = Table(
 )
 
 # One row per version of a value. A correction inserts version n+1; nothing is
-# updated or deleted. `source_kind` separates published figures from simulated ones
-# (and, later, from values entered by Kesbangpol offices).
+# updated or deleted. `source_kind` separates published figures, simulated ones and
+# values entered by Kesbangpol offices; an entry's status (draft, submitted, verified,
+# rejected, withdrawn) changes by adding a version too.
 observation = Table(
     "observation",
     metadata,
@@ -109,9 +110,11 @@ observation = Table(
     Column("provenance", Text, nullable=False),
     Column("recorded_by", String(64), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # Why a version was made (an operator's reason, a verifier's rejection comment).
+    Column("reason", Text, nullable=False, server_default=""),
     UniqueConstraint("indicator_id", "region_code", "period", "source_kind", "version"),
     CheckConstraint("version >= 1", name="version_positive"),
-    CheckConstraint("source_kind IN ('published', 'simulasi')", name="source_kind_known"),
+    CheckConstraint("source_kind IN ('published', 'simulasi', 'entry')", name="source_kind_known"),
     Index("ix_observation_lookup", "indicator_id", "period", "region_code"),
 )
 

@@ -1,0 +1,208 @@
+"""Values entered by Kesbangpol offices: draft, submit, verify, reject, withdraw, restore.
+
+Every action adds a version (who, when, value, status, reason); nothing is updated or
+deleted. The region scope is checked here, below any page or callback. An action names
+the version it was based on: when someone else changed the value since, it fails with
+:class:`ConflictError` and nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from auth.accounts import Account, audit
+from auth.scope import Scope
+from geodata.registry import LEVELS, Registry, level_of
+from queries.catalogue import Indicator
+from queries.schema import observation
+
+SOURCE_KIND = "entry"
+STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
+MAX_REASON = 2000
+
+
+class EntryError(ValueError):
+    """An entry that cannot be made; the message names what is wrong."""
+
+
+class ConflictError(EntryError):
+    """The value changed since the version the action was based on."""
+
+    def __init__(self, current: EntryVersion | None) -> None:
+        self.current = current
+        if current is None:
+            super().__init__("changed meanwhile; reload and try again")
+            return
+        super().__init__(
+            f"changed meanwhile by {current.recorded_by} at {current.recorded_at:%Y-%m-%d %H:%M}"
+            f" UTC (now version {current.version}, {current.status}); reload and try again")
+
+
+@dataclass(frozen=True)
+class EntryVersion:
+    """One version of an entered value."""
+
+    version: int
+    value: float
+    status: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+    source: str  # the office that entered the value
+
+
+def history(conn: Connection, scope: Scope, indicator_id: str, code: str,
+            period: int) -> list[EntryVersion]:
+    """Return every version of an entered value, oldest first."""
+    scope.require(scope.can_read(code), "read", code)
+    o = observation.c
+    rows = conn.execute(
+        select(o.version, o.value, o.status, o.reason, o.recorded_by, o.recorded_at, o.source)
+        .where(o.indicator_id == indicator_id, o.region_code == code, o.period == period,
+               o.source_kind == SOURCE_KIND)
+        .order_by(o.version)
+    ).all()
+    return [EntryVersion(*row) for row in rows]
+
+
+def current(conn: Connection, scope: Scope, indicator_id: str, code: str,
+            period: int) -> EntryVersion | None:
+    """Return the newest version of an entered value, or None."""
+    versions = history(conn, scope, indicator_id, code, period)
+    return versions[-1] if versions else None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which value an action is about."""
+
+    indicator: Indicator
+    code: str
+    period: int
+
+
+def _check_target(target: Target, registry: Registry) -> None:
+    ind, code = target.indicator, target.code
+    if code not in registry:
+        raise EntryError(f"unknown region code {code!r}")
+    if LEVELS.index(level_of(code)) > LEVELS.index(ind.lowest_level):
+        raise EntryError(f"{ind.id} is not defined below {ind.lowest_level}")
+    if target.period not in ind.periods:
+        periods = ", ".join(map(str, ind.periods))
+        raise EntryError(f"{ind.id} has no period {target.period}; periods: {periods}")
+
+
+def _append(conn: Connection, account: Account, target: Target, *, value: float, status: str,
+            reason: str, base_version: int | None, remote_addr: str,
+            source: str | None = None) -> int:
+    """Write the next version after ``base_version``; fail on a conflict."""
+    if len(reason) > MAX_REASON:
+        raise EntryError(f"reason is {len(reason)} characters; at most {MAX_REASON}")
+    o = observation.c
+    where = (o.indicator_id == target.indicator.id, o.region_code == target.code,
+             o.period == target.period, o.source_kind == SOURCE_KIND)
+    newest = conn.scalar(select(func.max(o.version)).where(*where))
+    if newest != base_version:
+        raise ConflictError(current(conn, Scope("admin"), target.indicator.id, target.code,
+                                    target.period))
+    version = (newest or 0) + 1
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(observation).values(
+                indicator_id=target.indicator.id, region_code=target.code,
+                period=target.period, value=value, source_kind=SOURCE_KIND, status=status,
+                version=version, source=(source or account.display_name)[:200], source_url="",
+                note="",
+                provenance=f"entry by {account.username}", recorded_by=account.username,
+                recorded_at=datetime.now(UTC), reason=reason))
+    except IntegrityError:  # another transaction wrote this version first
+        raise ConflictError(None) from None
+    audit(conn, account.username, f"entry.{status}",
+          f"{target.indicator.id} {target.code} {target.period}",
+          f"version {version} value {value!r} {reason}".strip(), remote_addr)
+    return version
+
+
+def save_draft(conn: Connection, registry: Registry, account: Account, target: Target,
+               value: float, *, base_version: int | None, reason: str = "",
+               remote_addr: str = "") -> int:
+    """Enter or correct a value as a draft; return its version."""
+    scope = account.scope
+    scope.require(scope.can_write(target.code), "write", target.code)
+    _check_target(target, registry)
+    if not target.indicator.in_range(value) or value != value:
+        raise EntryError(f"{value!r} is outside the range of {target.indicator.id} "
+                         f"({target.indicator.range_text()})")
+    return _append(conn, account, target, value=value, status="draft", reason=reason,
+                   base_version=base_version, remote_addr=remote_addr)
+
+
+def _transition(conn: Connection, account: Account, target: Target, *, allowed: bool,
+                action: str, status: str, from_statuses: tuple[str, ...],
+                base_version: int | None, reason: str, remote_addr: str) -> int:
+    account.scope.require(allowed, action, target.code)
+    now = current(conn, account.scope, target.indicator.id, target.code, target.period)
+    if now is None or now.version != base_version:
+        raise ConflictError(now)
+    if now.status not in from_statuses:
+        raise EntryError(f"cannot {action} a value that is {now.status}; it must be "
+                         f"{' or '.join(from_statuses)}")
+    return _append(conn, account, target, value=now.value, status=status, reason=reason,
+                   base_version=base_version, remote_addr=remote_addr, source=now.source)
+
+
+def submit(conn: Connection, account: Account, target: Target, *, base_version: int,
+           remote_addr: str = "") -> int:
+    """Submit a draft for verification."""
+    return _transition(conn, account, target, allowed=account.scope.can_write(target.code),
+                       action="submit", status="submitted", from_statuses=("draft",),
+                       base_version=base_version, reason="", remote_addr=remote_addr)
+
+
+def verify(conn: Connection, account: Account, target: Target, *, base_version: int,
+           remote_addr: str = "") -> int:
+    """Verify a submitted value (the province for its kab/kota, pusat for provinces)."""
+    return _transition(conn, account, target, allowed=account.scope.can_verify(target.code),
+                       action="verify", status="verified", from_statuses=("submitted",),
+                       base_version=base_version, reason="", remote_addr=remote_addr)
+
+
+def reject(conn: Connection, account: Account, target: Target, *, base_version: int,
+           comment: str, remote_addr: str = "") -> int:
+    """Send a submitted value back with a comment saying what to fix."""
+    if not comment.strip():
+        raise EntryError("a rejection needs a comment saying what to fix")
+    return _transition(conn, account, target, allowed=account.scope.can_verify(target.code),
+                       action="reject", status="rejected", from_statuses=("submitted",),
+                       base_version=base_version, reason=comment.strip(),
+                       remote_addr=remote_addr)
+
+
+def withdraw(conn: Connection, account: Account, target: Target, *, base_version: int,
+             reason: str, remote_addr: str = "") -> int:
+    """Mark a value withdrawn (it stays in the history; nothing is deleted)."""
+    if not reason.strip():
+        raise EntryError("withdrawing a value needs a reason")
+    return _transition(conn, account, target, allowed=account.scope.can_write(target.code),
+                       action="withdraw", status="withdrawn",
+                       from_statuses=("draft", "submitted", "verified", "rejected"),
+                       base_version=base_version, reason=reason.strip(),
+                       remote_addr=remote_addr)
+
+
+def restore(conn: Connection, registry: Registry, account: Account, target: Target, *,
+            from_version: int, base_version: int, reason: str = "",
+            remote_addr: str = "") -> int:
+    """Bring back the value of an earlier version as a new draft."""
+    versions = history(conn, account.scope, target.indicator.id, target.code, target.period)
+    old = next((v for v in versions if v.version == from_version), None)
+    if old is None:
+        raise EntryError(f"no version {from_version} of {target.indicator.id} {target.code} "
+                         f"{target.period}")
+    return save_draft(conn, registry, account, target, old.value, base_version=base_version,
+                      reason=reason or f"restored version {from_version}",
+                      remote_addr=remote_addr)

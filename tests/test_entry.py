@@ -1,0 +1,194 @@
+"""Values entered by offices: scope below the UI, workflow, versions, conflicts, map."""
+
+from __future__ import annotations
+
+import threading
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from auth.accounts import Account
+from auth.scope import ScopeError
+from geodata.registry import Registry
+from ingest.entry import (
+    ConflictError,
+    EntryError,
+    Target,
+    history,
+    reject,
+    restore,
+    save_draft,
+    submit,
+    verify,
+    withdraw,
+)
+from queries.catalogue import read_catalogue
+from queries.indicators import indicator_values
+from queries.schema import audit_log, observation
+
+JABAR = Account(1, "jabar", "Kesbangpol Provinsi Jawa Barat", "provinsi", "32", False)
+BANDUNG = Account(2, "kotabandung", "Kesbangpol Kota Bandung", "kabkota", "32.73", False)
+JATENG = Account(3, "jateng", "Kesbangpol Provinsi Jawa Tengah", "provinsi", "33", False)
+PUSAT = Account(4, "pusat", "Ditjen Polpum", "pusat", None, False)
+VIEWER = Account(5, "pengamat", "Pengamat", "viewer", None, False)
+
+
+@pytest.fixture
+def target(engine: sa.Engine) -> Target:
+    with engine.connect() as conn:
+        ind = read_catalogue(conn)["turnout_pilkada"]
+    return Target(ind, "32.73", 2024)
+
+
+def rows(engine: sa.Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(observation).order_by(observation.c.id))]
+
+
+def test_workflow_keeps_every_version(engine: sa.Engine, registry: Registry,
+                                      target: Target) -> None:
+    with engine.begin() as conn:
+        v1 = save_draft(conn, registry, BANDUNG, target, 71.5, base_version=None)
+        v2 = submit(conn, BANDUNG, target, base_version=v1)
+        v3 = reject(conn, JABAR, target, base_version=v2, comment="DPT belum final")
+        v4 = save_draft(conn, registry, BANDUNG, target, 72.25, base_version=v3,
+                        reason="angka DPT final")
+        v5 = submit(conn, BANDUNG, target, base_version=v4)
+        v6 = verify(conn, JABAR, target, base_version=v5)
+        versions = history(conn, BANDUNG.scope, "turnout_pilkada", "32.73", 2024)
+    assert [v.version for v in versions] == [1, 2, 3, 4, 5, 6] == [v1, v2, v3, v4, v5, v6]
+    assert [v.status for v in versions] == ["draft", "submitted", "rejected", "draft",
+                                            "submitted", "verified"]
+    assert [v.value for v in versions] == [71.5, 71.5, 71.5, 72.25, 72.25, 72.25]
+    assert versions[2].reason == "DPT belum final" and versions[2].recorded_by == "jabar"
+    assert versions[3].reason == "angka DPT final"
+    with engine.connect() as conn:
+        actions = conn.scalars(sa.select(audit_log.c.action).order_by(audit_log.c.id)).all()
+    assert actions == ["entry.draft", "entry.submitted", "entry.rejected", "entry.draft",
+                       "entry.submitted", "entry.verified"]
+
+
+def test_scope_is_enforced_below_the_ui(engine: sa.Engine, registry: Registry,
+                                        target: Target) -> None:
+    before = rows(engine)
+    with engine.begin() as conn:
+        with pytest.raises(ScopeError, match="provinsi 33 may not write 32.73"):
+            save_draft(conn, registry, JATENG, target, 70.0, base_version=None)
+        with pytest.raises(ScopeError, match="viewer may not write"):
+            save_draft(conn, registry, VIEWER, target, 70.0, base_version=None)
+        with pytest.raises(ScopeError, match="kabkota 32.73 may not read 33.01"):
+            history(conn, BANDUNG.scope, "turnout_pilkada", "33.01", 2024)
+    assert rows(engine) == before
+    with engine.begin() as conn:
+        v1 = save_draft(conn, registry, BANDUNG, target, 70.0, base_version=None)
+        v2 = submit(conn, BANDUNG, target, base_version=v1)
+        with pytest.raises(ScopeError, match="may not verify 32.73"):
+            verify(conn, BANDUNG, target, base_version=v2)  # not one's own value
+        with pytest.raises(ScopeError, match="may not verify 32.73"):
+            verify(conn, PUSAT, target, base_version=v2)  # pusat verifies provinces
+        assert verify(conn, JABAR, target, base_version=v2) == 3
+
+
+def test_bad_values_are_refused_with_a_reason(engine: sa.Engine, registry: Registry,
+                                              target: Target) -> None:
+    with engine.begin() as conn:
+        ind = target.indicator
+        cases = [
+            (Target(ind, "32.73", 2024), 101.0, "outside the range of turnout_pilkada"),
+            (Target(ind, "32.73", 2024), float("nan"), "outside the range"),
+            (Target(ind, "32.73", 2023), 70.0, "has no period 2023"),
+            (Target(ind, "32.99", 2024), 70.0, "unknown region code '32.99'"),
+            (Target(read_catalogue(conn)["idi"], "32.73", 2024), 70.0,
+             "idi is not defined below provinsi"),
+        ]
+        for where, value, message in cases:
+            with pytest.raises(EntryError, match=message):
+                save_draft(conn, registry, JABAR, where, value, base_version=None)
+        with pytest.raises(EntryError, match="at most 2000"):
+            save_draft(conn, registry, JABAR, target, 70.0, base_version=None,
+                       reason="x" * 2001)
+        v1 = save_draft(conn, registry, JABAR, target, 70.0, base_version=None,
+                        reason="'; DROP TABLE observation; --")
+        with pytest.raises(EntryError, match="cannot verify a value that is draft"):
+            verify(conn, JABAR, target, base_version=v1)
+        with pytest.raises(EntryError, match="needs a comment"):
+            reject(conn, JABAR, target, base_version=v1, comment="  ")
+    assert len(rows(engine)) == 1
+
+
+def test_two_operators_on_one_value_conflict(engine: sa.Engine, registry: Registry,
+                                             target: Target) -> None:
+    with engine.begin() as conn:
+        v1 = save_draft(conn, registry, BANDUNG, target, 70.0, base_version=None)
+    # Both opened version 1; the province saves first.
+    with engine.begin() as conn:
+        save_draft(conn, registry, JABAR, target, 71.0, base_version=v1)
+    before = rows(engine)
+    conflict = r"changed meanwhile by jabar .* \(now version 2, draft\)"
+    with pytest.raises(ConflictError, match=conflict):
+        with engine.begin() as conn:
+            save_draft(conn, registry, BANDUNG, target, 72.0, base_version=v1)
+    assert rows(engine) == before
+
+
+def test_racing_writers_never_overwrite(engine: sa.Engine, registry: Registry,
+                                        target: Target) -> None:
+    with engine.begin() as conn:
+        save_draft(conn, registry, BANDUNG, target, 70.0, base_version=None)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def write(value: float) -> None:
+        barrier.wait()
+        try:
+            with engine.begin() as conn:
+                save_draft(conn, registry, BANDUNG, target, value, base_version=1)
+            outcomes.append("ok")
+        except (ConflictError, sa.exc.OperationalError):
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(71.0 + i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1 and outcomes.count("conflict") == 3
+    with engine.connect() as conn:
+        versions = history(conn, BANDUNG.scope, "turnout_pilkada", "32.73", 2024)
+    assert [v.version for v in versions] == [1, 2]
+
+
+def test_withdraw_and_restore(engine: sa.Engine, registry: Registry, target: Target) -> None:
+    with engine.begin() as conn:
+        v1 = save_draft(conn, registry, BANDUNG, target, 70.0, base_version=None)
+        v2 = save_draft(conn, registry, BANDUNG, target, 75.0, base_version=v1)
+        with pytest.raises(EntryError, match="needs a reason"):
+            withdraw(conn, BANDUNG, target, base_version=v2, reason="")
+        v3 = withdraw(conn, BANDUNG, target, base_version=v2, reason="salah input")
+        v4 = restore(conn, registry, BANDUNG, target, from_version=1, base_version=v3)
+        versions = history(conn, BANDUNG.scope, "turnout_pilkada", "32.73", 2024)
+    assert [(v.version, v.status, v.value) for v in versions] == [
+        (1, "draft", 70.0), (2, "draft", 75.0), (3, "withdrawn", 75.0), (4, "draft", 70.0)]
+    assert versions[3].reason == "restored version 1" and v4 == 4
+
+
+def test_only_verified_entries_reach_the_map(engine: sa.Engine, registry: Registry,
+                                             target: Target) -> None:
+    def shown() -> dict[str, object]:
+        with engine.connect() as conn:
+            frame = indicator_values(conn, target.indicator, "kabkota", 2024, "32")
+        return frame.filter(pl.col("code") == "32.73").row(0, named=True)
+
+    with engine.begin() as conn:
+        v1 = save_draft(conn, registry, BANDUNG, target, 70.0, base_version=None)
+        v2 = submit(conn, BANDUNG, target, base_version=v1)
+    assert shown()["value"] is None
+    with engine.begin() as conn:
+        v3 = verify(conn, JABAR, target, base_version=v2)
+    row = shown()
+    assert (row["value"], row["source"], row["simulated"]) == (
+        70.0, "Kesbangpol Kota Bandung", False)
+    with engine.begin() as conn:
+        save_draft(conn, registry, BANDUNG, target, 90.0, base_version=v3)
+    assert shown()["value"] is None  # a correction in progress is not verified
