@@ -18,6 +18,29 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "nav.peta": {"id": "Peta", "en": "Map"},
     "nav.tabel": {"id": "Tabel provinsi", "en": "Province table"},
+    "nav.isian": {"id": "Isian data", "en": "Data entry"},
+    "isian.title": {"id": "Isian data", "en": "Data entry"},
+    "isian.intro": {
+        "id": "{office}: isi nilai baru, simpan sebagai draf, lalu ajukan untuk verifikasi. "
+              "Setiap perubahan disimpan sebagai versi baru.",
+        "en": "{office}: enter new values, save them as drafts, then submit them for "
+              "verification. Every change is kept as a new version."},
+    "isian.readonly": {
+        "id": "Halaman ini untuk operator Kesbangpol dan pusat. Masuk dengan akun operator.",
+        "en": "This page is for Kesbangpol operators and the ministry. Sign in with an "
+              "operator account."},
+    "isian.comment": {"id": "Komentar penolakan", "en": "Rejection comment"},
+    "isian.save": {"id": "Simpan draf", "en": "Save drafts"},
+    "isian.submit": {"id": "Ajukan terpilih", "en": "Submit selected"},
+    "isian.verify": {"id": "Verifikasi terpilih", "en": "Verify selected"},
+    "isian.reject": {"id": "Tolak terpilih", "en": "Reject selected"},
+    "isian.region": {"id": "Wilayah", "en": "Region"},
+    "isian.current": {"id": "Nilai terakhir", "en": "Latest value"},
+    "isian.status": {"id": "Status", "en": "Status"},
+    "isian.new": {"id": "Nilai baru", "en": "New value"},
+    "isian.reason": {"id": "Alasan", "en": "Reason"},
+    "isian.done": {"id": "{n} nilai diproses.", "en": "{n} value(s) processed."},
+    "isian.failed": {"id": "Tidak ada yang disimpan", "en": "Nothing was saved"},
     "nav.title": {"id": "Navigasi", "en": "Navigation"},
     "shell.present": {"id": "Mode presentasi (layar penuh, huruf besar)",
                       "en": "Presentation mode (full screen, large type)"},

@@ -24,6 +24,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from sqlalchemy import Engine
 
 from auth.accounts import Account, authenticate, get_account
+from auth.scope import ScopeError
 
 log = logging.getLogger("mata_garuda.auth")
 CSRF_COOKIE = "mg_csrf"
@@ -141,6 +142,10 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
         if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
             return flask.redirect("/masuk?next=" + quote(request.full_path.rstrip("?"), safe="/"))
         return _refuse(401, "sign in first")
+
+    @server.errorhandler(ScopeError)
+    def out_of_scope(exc: ScopeError) -> ResponseReturnValue:
+        return _refuse(403, str(exc))
 
     @server.after_request
     def csrf_cookie(response: flask.Response) -> flask.Response:

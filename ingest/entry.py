@@ -110,15 +110,15 @@ def _append(conn: Connection, account: Account, target: Target, *, value: float,
         raise ConflictError(current(conn, Scope("admin"), target.indicator.id, target.code,
                                     target.period))
     version = (newest or 0) + 1
+    # No savepoint: a conflict fails the caller's whole transaction, which is what we want
+    # (and pysqlite's savepoints would commit on release outside an explicit BEGIN).
     try:
-        with conn.begin_nested():
-            conn.execute(insert(observation).values(
-                indicator_id=target.indicator.id, region_code=target.code,
-                period=target.period, value=value, source_kind=SOURCE_KIND, status=status,
-                version=version, source=(source or account.display_name)[:200], source_url="",
-                note="",
-                provenance=f"entry by {account.username}", recorded_by=account.username,
-                recorded_at=datetime.now(UTC), reason=reason))
+        conn.execute(insert(observation).values(
+            indicator_id=target.indicator.id, region_code=target.code, period=target.period,
+            value=value, source_kind=SOURCE_KIND, status=status, version=version,
+            source=(source or account.display_name)[:200], source_url="", note="",
+            provenance=f"entry by {account.username}", recorded_by=account.username,
+            recorded_at=datetime.now(UTC), reason=reason))
     except IntegrityError:  # another transaction wrote this version first
         raise ConflictError(None) from None
     audit(conn, account.username, f"entry.{status}",
@@ -206,3 +206,45 @@ def restore(conn: Connection, registry: Registry, account: Account, target: Targ
     return save_draft(conn, registry, account, target, old.value, base_version=base_version,
                       reason=reason or f"restored version {from_version}",
                       remote_addr=remote_addr)
+
+
+ACTIONS = ("save", "submit", "verify", "reject")
+
+
+def act(conn: Connection, registry: Registry, account: Account, indicator: Indicator,
+        period: int, action: str, rows: list[dict[str, object]], *, comment: str = "",
+        remote_addr: str = "") -> int:
+    """Apply one action to several rows of the entry grid, all or nothing; return how many.
+
+    ``save`` writes rows whose ``new_value`` is set (a draft each); the others act on the
+    listed rows. Every row carries the ``version`` it was shown at, so a value changed
+    meanwhile raises :class:`ConflictError` and the caller's transaction rolls back.
+    """
+    if action not in ACTIONS:
+        raise EntryError(f"unknown action {action!r}")
+    done = 0
+    for row in rows:
+        target = Target(indicator, str(row["code"]), period)
+        base = row.get("version")
+        base_version = int(str(base)) if base is not None else None
+        if action == "save":
+            raw = row.get("new_value")
+            if raw is None or raw == "":
+                continue
+            try:
+                value = float(str(raw).replace(",", "."))
+            except ValueError:
+                raise EntryError(f"{row['code']}: {raw!r} is not a number") from None
+            save_draft(conn, registry, account, target, value, base_version=base_version,
+                       reason=str(row.get("reason") or ""), remote_addr=remote_addr)
+        elif base_version is None:
+            raise EntryError(f"{row['code']}: nothing entered yet")
+        elif action == "submit":
+            submit(conn, account, target, base_version=base_version, remote_addr=remote_addr)
+        elif action == "verify":
+            verify(conn, account, target, base_version=base_version, remote_addr=remote_addr)
+        else:
+            reject(conn, account, target, base_version=base_version, comment=comment,
+                   remote_addr=remote_addr)
+        done += 1
+    return done

@@ -1,0 +1,126 @@
+"""Isian data: an office enters, submits and verifies its regions' values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+import flask
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+import ids
+from auth.web import current_account
+from components.status import notice
+from i18n import t
+from ingest.entry import EntryError, act
+from queries.entries import entry_table
+from services import language, services
+
+dash.register_page(__name__, path="/isian", title="Isian data · Mata Garuda", order=3,
+                   nav_key="nav.isian", description="Isian dan verifikasi data wilayah")
+
+DEFAULT_INDICATOR = "turnout_pilkada"
+
+
+def layout(**_query: str) -> html.Div:
+    """Return the entry page; viewers and anonymous visitors get a notice instead."""
+    lang = language()
+    account = current_account()
+    if account is None or account.role == "viewer":
+        return html.Div(notice(t("isian.title", lang), t("isian.readonly", lang), "gray"))
+    catalogue = services().catalogue
+    ind = catalogue[DEFAULT_INDICATOR]
+    return html.Div([
+        dmc.Title(t("isian.title", lang), order=2),
+        dmc.Text(t("isian.intro", lang, office=account.display_name), c="dimmed", mb="sm"),
+        dcc.Store(id=ids.ISIAN_REFRESH, data=0),
+        dmc.Group([
+            dmc.Select(id=ids.ISIAN_INDICATOR, label=t("peta.indicator", lang), w=320,
+                       value=ind.id, allowDeselect=False,
+                       data=[{"value": k, "label": f"{i.short_name} – {i.name(lang)}"}
+                             for k, i in catalogue.items()]),
+            dmc.Select(id=ids.ISIAN_PERIOD, label=t("peta.year", lang), w=110,
+                       value=str(ind.periods[-1]), allowDeselect=False,
+                       data=[str(p) for p in ind.periods]),
+            dmc.TextInput(id=ids.ISIAN_COMMENT, label=t("isian.comment", lang), w=320),
+        ], align="flex-end"),
+        dmc.Group([
+            dmc.Button(t(f"isian.{action}", lang), id={"type": ids.ISIAN_ACTION,
+                                                        "action": action},
+                       variant="filled" if action == "save" else "light")
+            for action in ("save", "submit", "verify", "reject")
+        ], my="sm"),
+        html.Div(id=ids.ISIAN_MESSAGE),
+        dag.AgGrid(id=ids.ISIAN_GRID, rowData=[], columnDefs=_columns(lang),
+                   defaultColDef={"sortable": True, "resizable": True},
+                   dashGridOptions={"rowSelection": {"mode": "multiRow"},
+                                    "stopEditingWhenCellsLoseFocus": True,
+                                    "getRowId": "params.data.code"},
+                   getRowId="params.data.code", style={"height": "60vh"},
+                   className="ag-theme-quartz"),
+    ])
+
+
+def _columns(lang: str) -> list[dict[str, Any]]:
+    return [
+        {"field": "code", "headerName": t("col.code", lang), "width": 120},
+        {"field": "name", "headerName": t("isian.region", lang), "flex": 2},
+        {"field": "level", "headerName": t("peta.level", lang), "width": 110},
+        {"field": "value", "headerName": t("isian.current", lang), "width": 120,
+         "type": "numericColumn",
+         "valueFormatter": {"function": f"formatNumber(params.value, 2, '{lang}')"}},
+        {"field": "status", "headerName": t("isian.status", lang), "width": 130,
+         "valueFormatter": {"function": "params.value == null ? '–' : params.value"}},
+        {"field": "version", "headerName": "v", "width": 70},
+        {"field": "new_value", "headerName": t("isian.new", lang), "width": 130,
+         "editable": True, "cellClass": "cell-editable"},
+        {"field": "reason", "headerName": t("isian.reason", lang), "flex": 1,
+         "editable": True, "cellClass": "cell-editable"},
+    ]
+
+
+@callback(
+    Output(ids.ISIAN_GRID, "rowData"), Output(ids.ISIAN_PERIOD, "data"),
+    Input(ids.ISIAN_INDICATOR, "value"), Input(ids.ISIAN_PERIOD, "value"),
+    Input(ids.ISIAN_REFRESH, "data"),
+)
+def load(indikator: str, period: str, _refresh: int) -> tuple[Any, Any]:
+    """Show the office's regions with the newest entered value of each."""
+    account, svc = current_account(), services()
+    if account is None:
+        flask.abort(401)
+    ind = svc.catalogue[indikator]
+    year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
+    with svc.engine.connect() as conn:
+        frame = entry_table(conn, svc.registry, account.scope, ind, year)
+    return frame.to_dicts(), [str(p) for p in ind.periods]
+
+
+@callback(
+    Output(ids.ISIAN_MESSAGE, "children"), Output(ids.ISIAN_REFRESH, "data"),
+    Input({"type": ids.ISIAN_ACTION, "action": dash.ALL}, "n_clicks"),
+    State(ids.ISIAN_GRID, "rowData"), State(ids.ISIAN_GRID, "selectedRows"),
+    State(ids.ISIAN_INDICATOR, "value"), State(ids.ISIAN_PERIOD, "value"),
+    State(ids.ISIAN_COMMENT, "value"), State(ids.ISIAN_REFRESH, "data"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+)
+def run(clicks: list[int | None], rows: list[dict[str, Any]], selected: list[dict[str, Any]],
+        indikator: str, period: str, comment: str | None, refresh: int,
+        lang: str) -> tuple[Any, Any]:
+    """Save edits, or submit, verify or reject the selected rows, all or nothing."""
+    account, svc = current_account(), services()
+    trigger = ctx.triggered_id
+    if account is None or not any(clicks) or not isinstance(trigger, dict):
+        return no_update, no_update
+    action = trigger["action"]
+    chosen = rows if action == "save" else (selected or [])
+    try:
+        with svc.engine.begin() as conn:
+            done = act(conn, svc.registry, account, svc.catalogue[indikator], int(period),
+                       action, chosen, comment=comment or "",
+                       remote_addr=flask.request.remote_addr or "")
+    except EntryError as exc:
+        return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), refresh + 1
+    return dmc.Alert(t("isian.done", lang, n=done), color="green"), refresh + 1

@@ -1,0 +1,88 @@
+"""Read queries for entered values: the regions an office works on, and completeness."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import Connection, func, select
+
+from auth.scope import Scope
+from geodata.registry import LEVELS, Registry
+from queries.catalogue import Indicator
+from queries.schema import observation
+
+_SCHEMA = {"code": pl.String, "version": pl.Int64, "value": pl.Float64, "status": pl.String,
+           "recorded_by": pl.String, "reason": pl.String}
+
+
+def _newest(conn: Connection, indicator_id: str, period: int) -> pl.DataFrame:
+    """Return the newest entered version of every region for one indicator and period."""
+    o = observation.c
+    newest = (
+        select(o.region_code, func.max(o.version).label("version"))
+        .where(o.indicator_id == indicator_id, o.period == period, o.source_kind == "entry")
+        .group_by(o.region_code).subquery()
+    )
+    rows = conn.execute(
+        select(o.region_code, o.version, o.value, o.status, o.recorded_by, o.reason)
+        .join(newest, (o.region_code == newest.c.region_code) & (o.version == newest.c.version))
+        .where(o.indicator_id == indicator_id, o.period == period, o.source_kind == "entry")
+    ).all()
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+
+
+def scope_regions(registry: Registry, scope: Scope, ind: Indicator) -> list[tuple[str, str, str]]:
+    """Return (code, name, level) of the regions a scope enters values for, top down.
+
+    Regional operators get their region and everything in it, down to the indicator's
+    lowest level; admin and pusat get the national figure and the provinces.
+    """
+    deepest = LEVELS.index(ind.lowest_level)
+    if scope.region is None:
+        top = [registry.get("ID"), *registry.children("ID")]
+        return [(r.code, r.name, r.level) for r in top if LEVELS.index(r.level) <= deepest]
+    out: list[tuple[str, str, str]] = []
+    stack = [registry.get(scope.region)]
+    while stack:
+        region = stack.pop(0)
+        if LEVELS.index(region.level) > deepest:
+            continue
+        out.append((region.code, region.name, region.level))
+        stack.extend(registry.children(region.code))
+    return out
+
+
+def entry_table(conn: Connection, registry: Registry, scope: Scope, ind: Indicator,
+                period: int) -> pl.DataFrame:
+    """Return the regions in scope with their newest entered value, status and version.
+
+    Columns: ``code, name, level, version, value, status, recorded_by, reason`` (null
+    where nothing was entered yet).
+    """
+    regions = pl.DataFrame(scope_regions(registry, scope, ind),
+                           schema={"code": pl.String, "name": pl.String, "level": pl.String},
+                           orient="row")
+    newest = _newest(conn, ind.id, period).filter(
+        pl.col("code").map_elements(scope.can_read, return_dtype=pl.Boolean))
+    return regions.join(newest, on="code", how="left", validate="1:1")
+
+
+def completeness(conn: Connection, registry: Registry, ind: Indicator,
+                 period: int) -> pl.DataFrame:
+    """Return, per office level, how many offices submitted and verified a value.
+
+    Columns: ``level, offices, submitted, verified`` for ``provinsi`` and ``kabkota``
+    (levels the indicator is defined at). Submitted counts values submitted or verified.
+    """
+    newest = _newest(conn, ind.id, period)
+    rows = []
+    for level in ("provinsi", "kabkota"):
+        if LEVELS.index(level) > LEVELS.index(ind.lowest_level):
+            continue
+        codes = {r.code for r in registry.at_level(level)}
+        mine = newest.filter(pl.col("code").is_in(codes))
+        rows.append((level, len(codes),
+                     mine.filter(pl.col("status").is_in(["submitted", "verified"])).height,
+                     mine.filter(pl.col("status") == "verified").height))
+    return pl.DataFrame(rows, schema={"level": pl.String, "offices": pl.Int64,
+                                      "submitted": pl.Int64, "verified": pl.Int64},
+                        orient="row")

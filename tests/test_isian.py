@@ -1,0 +1,103 @@
+"""The data-entry page over HTTP: scope below the UI, hand-made callbacks refused (403)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+import ids
+from queries.schema import audit_log, observation
+from tests.test_signin import app_client, sign_in
+
+__all__ = ["app_client"]
+
+
+def callback(client: FlaskClient, outputs: list[tuple[str, str]],
+             inputs: list[object], state: list[dict[str, object]],
+             changed: list[str] | None = None) -> object:
+    token = client.get_cookie("mg_csrf")
+    assert token is not None
+    body = {"output": f"..{'...'.join(f'{i}.{p}' for i, p in outputs)}..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": inputs, "state": state, "changedPropIds": changed or []}
+    return client.post("/_dash-update-component", json=body,
+                       headers={"X-CSRFToken": token.value})
+
+
+def load(client: FlaskClient) -> object:
+    return callback(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
+                    [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
+                     {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
+                     {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0}], [])
+
+
+def run(client: FlaskClient, action: str, rows: list[dict[str, object]]) -> object:
+    return callback(
+        client, [(ids.ISIAN_MESSAGE, "children"), (ids.ISIAN_REFRESH, "data")],
+        [[{"id": {"type": ids.ISIAN_ACTION, "action": a}, "property": "n_clicks",
+           "value": 1 if a == action else None}
+          for a in ("save", "submit", "verify", "reject")]],
+        [{"id": ids.ISIAN_GRID, "property": "rowData", "value": rows},
+         {"id": ids.ISIAN_GRID, "property": "selectedRows", "value": rows},
+         {"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
+         {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
+         {"id": ids.ISIAN_COMMENT, "property": "value", "value": ""},
+         {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
+         {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}],
+        [json.dumps({"action": action, "type": ids.ISIAN_ACTION}, separators=(",", ":"))
+         + ".n_clicks"],
+    )
+
+
+def observations(tmp_path: Path) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(observation))]
+
+
+def test_operator_sees_only_its_regions(app_client: FlaskClient) -> None:
+    app_client.get("/health")  # the CSRF cookie, as any page load sets it
+    assert load(app_client).status_code == 401  # type: ignore[attr-defined]
+    sign_in(app_client)
+    response = load(app_client)
+    rows = response.get_json()["response"][ids.ISIAN_GRID]["rowData"]  # type: ignore[attr-defined]
+    codes = {r["code"] for r in rows}
+    assert "32" in codes and "32.73" in codes and len(codes) == 28  # IKP: province + 27 kab/kota
+    assert all(c == "32" or c.startswith("32.") for c in codes)
+
+
+def test_saving_in_scope_and_a_forged_region(app_client: FlaskClient, tmp_path: Path) -> None:
+    sign_in(app_client)
+    ok = run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "41,5",
+                                   "reason": "rekap Bawaslu"}])
+    assert ok.status_code == 200  # type: ignore[attr-defined]
+    assert [r[4] for r in observations(tmp_path)] == [41.5]
+    before = observations(tmp_path)
+    forged = run(app_client, "save", [{"code": "33.01", "version": None, "new_value": "50"}])
+    assert forged.status_code == 403  # type: ignore[attr-defined]
+    assert "may not write 33.01" in forged.get_json()["error"]  # type: ignore[attr-defined]
+    assert observations(tmp_path) == before
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
+    with engine.connect() as conn:
+        assert conn.scalars(sa.select(audit_log.c.action)).all()[-1] == "entry.draft"
+
+
+def test_bad_values_and_conflicts_leave_nothing_half_written(app_client: FlaskClient,
+                                                             tmp_path: Path) -> None:
+    sign_in(app_client)
+    run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "40"}])
+    before = observations(tmp_path)
+    for rows in (
+        [{"code": "32.04", "version": None, "new_value": "30"},
+         {"code": "32.01", "version": None, "new_value": "abc"}],
+        [{"code": "32.04", "version": None, "new_value": "30"},
+         {"code": "32.73", "version": None, "new_value": "45"}],  # stale: version 1 exists
+        [{"code": "32.04", "version": None, "new_value": "1000"}],
+    ):
+        response = run(app_client, "save", rows)
+        text = str(response.get_json())  # type: ignore[attr-defined]
+        assert "Tidak ada yang disimpan" in text
+        assert observations(tmp_path) == before
