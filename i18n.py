@@ -19,6 +19,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "nav.peta": {"id": "Peta", "en": "Map"},
     "nav.tabel": {"id": "Tabel provinsi", "en": "Province table"},
     "nav.isian": {"id": "Isian data", "en": "Data entry"},
+    "status.draft": {"id": "Draf", "en": "Draft"},
+    "status.submitted": {"id": "Diajukan", "en": "Submitted"},
+    "status.verified": {"id": "Diverifikasi", "en": "Verified"},
+    "status.rejected": {"id": "Ditolak", "en": "Rejected"},
+    "status.withdrawn": {"id": "Ditarik", "en": "Withdrawn"},
     "isian.title": {"id": "Isian data", "en": "Data entry"},
     "isian.intro": {
         "id": "{office}: isi nilai baru, simpan sebagai draf, lalu ajukan untuk verifikasi. "

@@ -70,9 +70,9 @@ def _columns(lang: str) -> list[dict[str, Any]]:
         {"field": "level", "headerName": t("peta.level", lang), "width": 110},
         {"field": "value", "headerName": t("isian.current", lang), "width": 120,
          "type": "numericColumn",
-         "valueFormatter": {"function": f"formatNumber(params.value, 2, '{lang}')"}},
-        {"field": "status", "headerName": t("isian.status", lang), "width": 130,
-         "valueFormatter": {"function": "params.value == null ? '–' : params.value"}},
+         "valueFormatter": {"function": f"params.value == null ? '–' : "
+                                        f"formatNumber(params.value, 2, '{lang}')"}},
+        {"field": "status_label", "headerName": t("isian.status", lang), "width": 130},
         {"field": "version", "headerName": "v", "width": 70},
         {"field": "new_value", "headerName": t("isian.new", lang), "width": 130,
          "editable": True, "cellClass": "cell-editable"},
@@ -95,7 +95,10 @@ def load(indikator: str, period: str, _refresh: int) -> tuple[Any, Any]:
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
         frame = entry_table(conn, svc.registry, account.scope, ind, year)
-    return frame.to_dicts(), [str(p) for p in ind.periods]
+    lang = language()
+    rows = [{**r, "status_label": t(f"status.{r['status']}", lang) if r["status"] else "–"}
+            for r in frame.to_dicts()]
+    return rows, [str(p) for p in ind.periods]
 
 
 @callback(
