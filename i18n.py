@@ -24,6 +24,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "status.verified": {"id": "Diverifikasi", "en": "Verified"},
     "status.rejected": {"id": "Ditolak", "en": "Rejected"},
     "status.withdrawn": {"id": "Ditarik", "en": "Withdrawn"},
+    "nav.kelengkapan": {"id": "Kelengkapan data", "en": "Data completeness"},
+    "kelengkapan.title": {"id": "Kelengkapan data", "en": "Data completeness"},
+    "kelengkapan.only": {"id": "Halaman ini untuk admin dan pusat.",
+                         "en": "This page is for admins and the ministry."},
+    "kelengkapan.office": {"id": "Kantor (wilayah)", "en": "Office (region)"},
+    "kelengkapan.by": {"id": "Terakhir oleh", "en": "Last by"},
+    "kelengkapan.count": {"id": "{n} dari {total} mengajukan",
+                          "en": "{n} of {total} submitted"},
+    "kelengkapan.verified": {"id": "{n} diverifikasi", "en": "{n} verified"},
+    "kelengkapan.none": {"id": "Belum mengisi", "en": "Nothing entered"},
     "isian.title": {"id": "Isian data", "en": "Data entry"},
     "isian.intro": {
         "id": "{office}: isi nilai baru, simpan sebagai draf, lalu ajukan untuk verifikasi. "

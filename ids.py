@@ -42,3 +42,8 @@ ISIAN_ACTION = "isian-action"
 ISIAN_MESSAGE = "isian-message"
 ISIAN_GRID = "isian-grid"
 ISIAN_REFRESH = "isian-refresh-store"
+
+LENGKAP_INDICATOR = "kelengkapan-indikator-select"
+LENGKAP_PERIOD = "kelengkapan-periode-select"
+LENGKAP_SUMMARY = "kelengkapan-summary"
+LENGKAP_GRID = "kelengkapan-grid"

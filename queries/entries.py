@@ -6,7 +6,7 @@ import polars as pl
 from sqlalchemy import Connection, func, select
 
 from auth.scope import Scope
-from geodata.registry import LEVELS, Registry
+from geodata.registry import LEVELS, Level, Registry
 from queries.catalogue import Indicator
 from queries.schema import observation
 
@@ -75,7 +75,8 @@ def completeness(conn: Connection, registry: Registry, ind: Indicator,
     """
     newest = _newest(conn, ind.id, period)
     rows = []
-    for level in ("provinsi", "kabkota"):
+    offices: tuple[Level, ...] = ("provinsi", "kabkota")
+    for level in offices:
         if LEVELS.index(level) > LEVELS.index(ind.lowest_level):
             continue
         codes = {r.code for r in registry.at_level(level)}
@@ -86,3 +87,12 @@ def completeness(conn: Connection, registry: Registry, ind: Indicator,
     return pl.DataFrame(rows, schema={"level": pl.String, "offices": pl.Int64,
                                       "submitted": pl.Int64, "verified": pl.Int64},
                         orient="row")
+
+
+def office_status(conn: Connection, registry: Registry, ind: Indicator, period: int,
+                  level: Level) -> pl.DataFrame:
+    """Return every office of ``level`` with the status of its own region's value."""
+    regions = pl.DataFrame([(r.code, r.name, r.parent_code) for r in registry.at_level(level)],
+                           schema={"code": pl.String, "name": pl.String,
+                                   "parent_code": pl.String}, orient="row")
+    return regions.join(_newest(conn, ind.id, period), on="code", how="left", validate="1:1")

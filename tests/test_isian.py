@@ -101,3 +101,39 @@ def test_bad_values_and_conflicts_leave_nothing_half_written(app_client: FlaskCl
         text = str(response.get_json())  # type: ignore[attr-defined]
         assert "Tidak ada yang disimpan" in text
         assert observations(tmp_path) == before
+
+
+def test_completeness_counts_offices(app_client: FlaskClient, tmp_path: Path) -> None:
+    from auth.accounts import add_account
+    from geodata.registry import load_registry
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
+    with engine.begin() as conn:
+        add_account(conn, load_registry(), username="pusat", role="pusat",
+                    password="Ditjen-Polpum-2026")
+    sign_in(app_client)  # jabar saves and submits Kota Bandung and Kabupaten Bogor
+    run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "40"},
+                             {"code": "32.01", "version": None, "new_value": "50"}])
+    run(app_client, "submit", [{"code": "32.73", "version": 1}])
+    denied = callback(app_client, [(ids.LENGKAP_SUMMARY, "children"),
+                                   (ids.LENGKAP_GRID, "rowData")],
+                      [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": "ikp"},
+                       {"id": ids.LENGKAP_PERIOD, "property": "value", "value": "2024"}], [])
+    assert denied.status_code == 403  # type: ignore[attr-defined]
+    token = app_client.get_cookie("mg_csrf")
+    assert token is not None
+    app_client.post("/keluar", data={"csrf_token": token.value})
+    page = app_client.get("/masuk").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    app_client.post("/masuk", data={"username": "pusat", "password": "Ditjen-Polpum-2026",
+                                    "csrf_token": csrf})
+    response = callback(app_client, [(ids.LENGKAP_SUMMARY, "children"),
+                                     (ids.LENGKAP_GRID, "rowData")],
+                        [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": "ikp"},
+                         {"id": ids.LENGKAP_PERIOD, "property": "value", "value": "2024"}], [])
+    data = response.get_json()["response"]  # type: ignore[attr-defined]
+    text = json.dumps(data[ids.LENGKAP_SUMMARY])
+    assert "0 dari 38 mengajukan" in text and "1 dari 514 mengajukan" in text
+    rows = {r["code"]: r["status_label"] for r in data[ids.LENGKAP_GRID]["rowData"]}
+    assert rows["32.73"] == "Diajukan" and rows["32.01"] == "Draf"
+    assert rows["33.01"] == "Belum mengisi" and len(rows) == 38 + 514
