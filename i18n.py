@@ -34,6 +34,14 @@ TEXTS: dict[str, dict[str, str]] = {
                           "en": "{n} of {total} submitted"},
     "kelengkapan.verified": {"id": "{n} diverifikasi", "en": "{n} verified"},
     "kelengkapan.none": {"id": "Belum mengisi", "en": "Nothing entered"},
+    "nav.audit": {"id": "Log audit", "en": "Audit log"},
+    "audit.title": {"id": "Log audit", "en": "Audit log"},
+    "audit.only": {"id": "Halaman ini untuk admin.", "en": "This page is for admins."},
+    "audit.at": {"id": "Waktu (UTC)", "en": "Time (UTC)"},
+    "audit.user": {"id": "Pengguna", "en": "User"},
+    "audit.action": {"id": "Tindakan", "en": "Action"},
+    "audit.target": {"id": "Sasaran", "en": "Target"},
+    "audit.detail": {"id": "Rincian", "en": "Detail"},
     "isian.title": {"id": "Isian data", "en": "Data entry"},
     "isian.intro": {
         "id": "{office}: isi nilai baru, simpan sebagai draf, lalu ajukan untuk verifikasi. "

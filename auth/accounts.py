@@ -211,3 +211,9 @@ def list_accounts(conn: Connection) -> list[dict[str, object]]:
     """Return every account (without password hashes), by username."""
     columns = [c for c in app_user.c if c.name != "password_hash"]
     return [dict(r._mapping) for r in conn.execute(select(*columns).order_by(app_user.c.username))]
+
+
+def audit_entries(conn: Connection, limit: int = 2000) -> list[dict[str, object]]:
+    """Return the newest audit log entries, newest first."""
+    rows = conn.execute(select(audit_log).order_by(audit_log.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in rows]

@@ -20,8 +20,11 @@ def callback(client: FlaskClient, outputs: list[tuple[str, str]],
              changed: list[str] | None = None) -> object:
     token = client.get_cookie("mg_csrf")
     assert token is not None
-    body = {"output": f"..{'...'.join(f'{i}.{p}' for i, p in outputs)}..",
-            "outputs": [{"id": i, "property": p} for i, p in outputs],
+    many = len(outputs) > 1
+    described = [{"id": i, "property": p} for i, p in outputs]
+    body = {"output": f"..{'...'.join(f'{i}.{p}' for i, p in outputs)}.." if many
+            else f"{outputs[0][0]}.{outputs[0][1]}",
+            "outputs": described if many else described[0],
             "inputs": inputs, "state": state, "changedPropIds": changed or []}
     return client.post("/_dash-update-component", json=body,
                        headers={"X-CSRFToken": token.value})
@@ -137,3 +140,28 @@ def test_completeness_counts_offices(app_client: FlaskClient, tmp_path: Path) ->
     rows = {r["code"]: r["status_label"] for r in data[ids.LENGKAP_GRID]["rowData"]}
     assert rows["32.73"] == "Diajukan" and rows["32.01"] == "Draf"
     assert rows["33.01"] == "Belum mengisi" and len(rows) == 38 + 514
+
+
+def test_audit_log_is_for_admins_only(app_client: FlaskClient, tmp_path: Path) -> None:
+    from auth.accounts import add_account
+    from geodata.registry import load_registry
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
+    with engine.begin() as conn:
+        add_account(conn, load_registry(), username="admin", role="admin",
+                    password="Kunci-Ditjen-Polpum-9")
+    inputs = [{"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}]
+    sign_in(app_client)
+    assert callback(app_client, [(ids.AUDIT_GRID, "rowData")], inputs,
+                    []).status_code == 403  # type: ignore[attr-defined]
+    token = app_client.get_cookie("mg_csrf")
+    assert token is not None
+    app_client.post("/keluar", data={"csrf_token": token.value})
+    page = app_client.get("/masuk").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    app_client.post("/masuk", data={"username": "admin", "password": "Kunci-Ditjen-Polpum-9",
+                                    "csrf_token": csrf})
+    response = callback(app_client, [(ids.AUDIT_GRID, "rowData")], inputs, [])
+    rows = response.get_json()["response"][ids.AUDIT_GRID]["rowData"]  # type: ignore[attr-defined]
+    actions = [r["action"] for r in rows]
+    assert actions[:2] == ["signin", "signin"] and "account.add" in actions
