@@ -42,6 +42,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "audit.action": {"id": "Tindakan", "en": "Action"},
     "audit.target": {"id": "Sasaran", "en": "Target"},
     "audit.detail": {"id": "Rincian", "en": "Detail"},
+    "isian.history": {"id": "Riwayat perubahan", "en": "Change history"},
+    "isian.history.none": {"id": "Belum ada isian.", "en": "Nothing entered yet."},
+    "isian.version": {"id": "Versi", "en": "Version"},
+    "isian.restore": {"id": "Pulihkan versi", "en": "Restore version"},
+    "isian.restore.version": {"id": "Versi", "en": "Version"},
+    "isian.restore.pick": {"id": "Pilih satu baris dan nomor versi yang dipulihkan.",
+                           "en": "Select one row and the version number to restore."},
     "isian.title": {"id": "Isian data", "en": "Data entry"},
     "isian.intro": {
         "id": "{office}: isi nilai baru, simpan sebagai draf, lalu ajukan untuk verifikasi. "

@@ -12,9 +12,10 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 import ids
 from auth.web import current_account
+from components.entry import version_table
 from components.status import notice
 from i18n import t
-from ingest.entry import EntryError, act
+from ingest.entry import EntryError, Target, act, history, restore
 from queries.entries import entry_table
 from services import language, services
 
@@ -58,8 +59,14 @@ def layout(**_query: str) -> html.Div:
                    dashGridOptions={"rowSelection": {"mode": "multiRow"},
                                     "stopEditingWhenCellsLoseFocus": True,
                                     "getRowId": "params.data.code"},
-                   getRowId="params.data.code", style={"height": "60vh"},
+                   getRowId="params.data.code", style={"height": "52vh"},
                    className="ag-theme-quartz"),
+        html.Div(id=ids.ISIAN_HISTORY, className="isian-history"),
+        dmc.Group([
+            dmc.NumberInput(id=ids.ISIAN_RESTORE_VERSION, label=t("isian.restore.version", lang),
+                            min=1, w=140),
+            dmc.Button(t("isian.restore", lang), id=ids.ISIAN_RESTORE, variant="outline"),
+        ], align="flex-end", mt="xs"),
     ])
 
 
@@ -127,3 +134,48 @@ def run(clicks: list[int | None], rows: list[dict[str, Any]], selected: list[dic
     except EntryError as exc:
         return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), refresh + 1
     return dmc.Alert(t("isian.done", lang, n=done), color="green"), refresh + 1
+
+
+@callback(
+    Output(ids.ISIAN_HISTORY, "children"),
+    Input(ids.ISIAN_GRID, "selectedRows"), Input(ids.ISIAN_REFRESH, "data"),
+    State(ids.ISIAN_INDICATOR, "value"), State(ids.ISIAN_PERIOD, "value"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+)
+def show_history(selected: list[dict[str, Any]] | None, _refresh: int, indikator: str,
+                 period: str, lang: str) -> Any:
+    """Show every version of the one selected value: who, when, value, status, reason."""
+    account, svc = current_account(), services()
+    if account is None or not selected or len(selected) != 1:
+        return None
+    code = selected[0]["code"]
+    with svc.engine.connect() as conn:
+        versions = history(conn, account.scope, indikator, code, int(period))
+    return version_table(versions, f"{t('isian.history', lang)}: {code} {selected[0]['name']}",
+                         lang)
+
+
+@callback(
+    Output(ids.ISIAN_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.ISIAN_REFRESH, "data", allow_duplicate=True),
+    Input(ids.ISIAN_RESTORE, "n_clicks"),
+    State(ids.ISIAN_GRID, "selectedRows"), State(ids.ISIAN_RESTORE_VERSION, "value"),
+    State(ids.ISIAN_INDICATOR, "value"), State(ids.ISIAN_PERIOD, "value"),
+    State(ids.ISIAN_REFRESH, "data"), State(ids.SHELL_LANG_STORE, "data"),
+    prevent_initial_call=True,
+)
+def restore_version(_clicks: int, selected: list[dict[str, Any]] | None, version: int | None,
+                    indikator: str, period: str, refresh: int, lang: str) -> tuple[Any, Any]:
+    """Bring back an earlier version of the selected value as a new draft."""
+    account, svc = current_account(), services()
+    if account is None or not selected or len(selected) != 1 or not version:
+        return dmc.Alert(t("isian.restore.pick", lang), color="yellow"), no_update
+    row = selected[0]
+    target = Target(svc.catalogue[indikator], row["code"], int(period))
+    try:
+        with svc.engine.begin() as conn:
+            restore(conn, svc.registry, account, target, from_version=int(version),
+                    base_version=row["version"], remote_addr=flask.request.remote_addr or "")
+    except EntryError as exc:
+        return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), refresh + 1
+    return dmc.Alert(t("isian.done", lang, n=1), color="green"), refresh + 1

@@ -165,3 +165,39 @@ def test_audit_log_is_for_admins_only(app_client: FlaskClient, tmp_path: Path) -
     rows = response.get_json()["response"][ids.AUDIT_GRID]["rowData"]  # type: ignore[attr-defined]
     actions = [r["action"] for r in rows]
     assert actions[:2] == ["signin", "signin"] and "account.add" in actions
+
+
+def test_history_and_restore(app_client: FlaskClient, tmp_path: Path) -> None:
+    sign_in(app_client)
+    run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "40"}])
+    run(app_client, "save", [{"code": "32.73", "version": 1, "new_value": "44",
+                              "reason": "koreksi"}])
+    row = {"code": "32.73", "name": "Kota Bandung", "version": 2}
+    state = [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
+             {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
+             {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}]
+    shown = callback(app_client, [(ids.ISIAN_HISTORY, "children")],
+                     [{"id": ids.ISIAN_GRID, "property": "selectedRows", "value": [row]},
+                      {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0}], state)
+    text = json.dumps(shown.get_json())  # type: ignore[attr-defined]
+    assert "Riwayat perubahan" in text and "koreksi" in text and "44,00" in text
+    # The restore callback shares its outputs (allow_duplicate): ask Dash for their keys.
+    deps = app_client.get("/_dash-dependencies").get_json()
+    spec = next(d for d in deps if d["inputs"] == [{"id": ids.ISIAN_RESTORE,
+                                                      "property": "n_clicks"}])
+    token = app_client.get_cookie("mg_csrf")
+    assert token is not None
+    restored = app_client.post("/_dash-update-component", headers={"X-CSRFToken": token.value},
+                               json={
+        "output": spec["output"],
+        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
+                    for o in spec["output"].strip(".").split("...")],
+        "inputs": [{"id": ids.ISIAN_RESTORE, "property": "n_clicks", "value": 1}],
+        "state": [{"id": ids.ISIAN_GRID, "property": "selectedRows", "value": [row]},
+                  {"id": ids.ISIAN_RESTORE_VERSION, "property": "value", "value": 1},
+                  *state[:2], {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
+                  state[2]],
+        "changedPropIds": [f"{ids.ISIAN_RESTORE}.n_clicks"]})
+    assert restored.status_code == 200, restored.get_data(as_text=True)
+    values = [r[4] for r in observations(tmp_path)]
+    assert values == [40.0, 44.0, 40.0]  # restored as version 3; nothing was overwritten
