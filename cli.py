@@ -1,8 +1,9 @@
-"""The ``mata-garuda`` command: serve, db upgrade, geodata import, data import, demo."""
+"""The ``mata-garuda`` command: serve, db (upgrade, backup, restore), geodata, data, demo."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -78,7 +79,7 @@ def _warm(app) -> None:  # type: ignore[no-untyped-def]
 
 @main.group()
 def db() -> None:
-    """Manage the database schema."""
+    """Manage the database: schema, backup and restore."""
 
 
 @db.command("upgrade")
@@ -90,6 +91,70 @@ def db_upgrade() -> None:
     engine = _engine(_settings())
     prepare_database(engine)
     click.echo(f"database at revision {current_revision(engine)}")
+
+
+def _progress_bar(bar: tqdm) -> Callable[[str, int, int], None]:
+    """Return a backup/restore progress callback drawing one bar per table or step."""
+    def update(step: str, done: int, total: int) -> None:
+        if step != bar.desc:
+            bar.reset(total=total or None)
+            bar.set_description_str(step)
+        bar.n = done
+        bar.refresh()
+
+    return update
+
+
+@db.command("backup")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path | None) -> None:
+    """Write the whole database to one backup FILE (ZIP; default var/backups/<time>.zip).
+
+    The backup is a consistent snapshot taken while the dashboard keeps running. It
+    holds password hashes: keep it as safe as the database.
+    """
+    from datetime import UTC, datetime
+
+    from ingest.backup import BackupError, backup
+
+    settings = _settings()
+    target = file or (settings.var_dir / "backups"
+                      / f"mata-garuda-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.zip")
+    with tqdm(unit="row", file=sys.stderr, leave=False) as bar:
+        try:
+            report = backup(_engine(settings), target, progress=_progress_bar(bar))
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(str(report))
+    if report.extra_tables:
+        click.echo("warning: tables unknown to Mata Garuda, kept in the file but skipped by a"
+                   " restore: " + ", ".join(report.extra_tables), err=True)
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def db_restore(file: Path) -> None:
+    """Restore a backup FILE into an empty database (MATA_GARUDA_DATABASE_URL).
+
+    The file is checked first (manifest, checksums). A database that already holds
+    data is refused: nothing is ever deleted, so point MATA_GARUDA_DATABASE_URL at a
+    new, empty SQLite file or PostgreSQL database. The rows go in all or nothing, then
+    the schema is upgraded to the newest revision.
+    """
+    from ingest.backup import BackupError, restore
+
+    with tqdm(unit="row", file=sys.stderr, leave=False) as bar:
+        try:
+            report = restore(_engine(_settings()), file, progress=_progress_bar(bar))
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(str(report))
+    if report.changed_by_upgrade:
+        click.echo("note: the schema upgrade changed the content of "
+                   + ", ".join(report.changed_by_upgrade))
+    if report.not_restored:
+        click.echo("warning: tables unknown to Mata Garuda were not restored (their rows stay"
+                   " in the backup file): " + ", ".join(report.not_restored), err=True)
 
 
 @main.group()
