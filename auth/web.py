@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import Engine
 
-from auth.accounts import Account, authenticate, get_account
+from auth.accounts import Account, AccountError, authenticate, get_account, set_password
 from auth.scope import ScopeError
 
 log = logging.getLogger("mata_garuda.auth")
@@ -31,8 +31,8 @@ CSRF_COOKIE = "mg_csrf"
 CSRF_HEADER = "X-CSRFToken"
 CSRF_FIELD = "csrf_token"
 SESSION_LIFETIME = timedelta(hours=8)
-OPEN_PREFIXES = ("/masuk", "/assets/", "/_dash-component-suites/", "/health", "/_favicon.ico",
-                 "/favicon.ico")
+OPEN_PREFIXES = ("/masuk", "/sandi", "/assets/", "/_dash-component-suites/", "/health",
+                 "/_favicon.ico", "/favicon.ico")
 # Dash posts its callbacks here; for an anonymous public view these only read.
 READ_ONLY_POSTS = ("/_dash-update-component",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -42,12 +42,20 @@ TEXTS = {
            "submit": "Masuk", "wrong": "Nama pengguna atau kata sandi salah.",
            "locked": "Terlalu banyak percobaan gagal. Coba lagi setelah {time} UTC.",
            "csrf": "Sesi formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
-           "intro": "Pemantauan Terintegrasi Urusan Pemerintahan Umum"},
+           "intro": "Pemantauan Terintegrasi Urusan Pemerintahan Umum",
+           "change": "Ganti kata sandi", "new": "Kata sandi baru", "again": "Ulangi kata sandi",
+           "must": "Kata sandi ini dibuat otomatis: ganti sebelum melanjutkan.",
+           "mismatch": "Kedua kata sandi tidak sama.",
+           "policy": "Kata sandi perlu: {problems}."},
     "en": {"title": "Sign in", "username": "Username", "password": "Password",
            "submit": "Sign in", "wrong": "Wrong username or password.",
            "locked": "Too many failed attempts. Try again after {time} UTC.",
            "csrf": "The form expired. Reload the page and try again.",
-           "intro": "Integrated monitoring of general government affairs"},
+           "intro": "Integrated monitoring of general government affairs",
+           "change": "Change password", "new": "New password", "again": "Repeat password",
+           "must": "This password was generated: change it before you go on.",
+           "mismatch": "The two passwords differ.",
+           "policy": "The password needs: {problems}."},
 }
 
 
@@ -92,16 +100,33 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _form(lang: str, error: str = "", username: str = "", next_url: str = "/") -> str:
-    t = TEXTS[lang]
-    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+def _page(lang: str, title: str, body: str) -> str:
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{t["title"]} · Mata Garuda</title><link rel="stylesheet" href="/assets/masuk.css">
+<title>{title} · Mata Garuda</title><link rel="stylesheet" href="/assets/masuk.css">
 </head><body><main class="signin">
 <img src="/assets/garuda.svg" width="64" height="64" alt="">
-<h1>Mata Garuda</h1><p class="intro">{t["intro"]}</p>{alert}
+<h1>Mata Garuda</h1>{body}</main></body></html>"""
+
+
+def _change_form(lang: str, error: str = "") -> str:
+    t = TEXTS[lang]
+    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return _page(lang, t["change"], f"""<p class="intro">{t["must"]}</p>{alert}
+<form method="post" action="/sandi">
+<input type="hidden" name="{CSRF_FIELD}" value="{csrf_token()}">
+<label>{t["new"]}<input name="password" type="password" autocomplete="new-password" required
+ maxlength="128" autofocus></label>
+<label>{t["again"]}<input name="again" type="password" autocomplete="new-password" required
+ maxlength="128"></label>
+<button type="submit">{t["change"]}</button></form>""")
+
+
+def _form(lang: str, error: str = "", username: str = "", next_url: str = "/") -> str:
+    t = TEXTS[lang]
+    alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return _page(lang, t["title"], f"""<p class="intro">{t["intro"]}</p>{alert}
 <form method="post" action="/masuk">
 <input type="hidden" name="{CSRF_FIELD}" value="{csrf_token()}">
 <input type="hidden" name="next" value="{html.escape(next_url)}">
@@ -110,7 +135,7 @@ def _form(lang: str, error: str = "", username: str = "", next_url: str = "/") -
 <label>{t["password"]}<input name="password" type="password" autocomplete="current-password"
  required maxlength="128"></label>
 <button type="submit">{t["submit"]}</button>
-</form></main></body></html>"""
+</form>""")
 
 
 def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
@@ -135,7 +160,13 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
             if request.path == "/masuk":
                 return flask.make_response(_form(language(), TEXTS[language()]["csrf"]), 400)
             return _refuse(403, "missing or wrong CSRF token")
-        if request.path.startswith(OPEN_PREFIXES) or current_account() is not None:
+        account = current_account()
+        if account is not None and account.must_change_password and not request.path.startswith(
+                OPEN_PREFIXES):
+            if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
+                return flask.redirect("/sandi")
+            return _refuse(403, "change the generated password first")
+        if request.path.startswith(OPEN_PREFIXES) or account is not None:
             return None
         if public_view and (request.method in SAFE_METHODS or request.path in READ_ONLY_POSTS):
             return None
@@ -174,6 +205,26 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
         login_user(SessionUser(result.account))
         csrf_token()
         return flask.redirect(next_url)
+
+    @server.route("/sandi", methods=["GET", "POST"])
+    def change_password() -> ResponseReturnValue:
+        account, lang = current_account(), language()
+        if account is None:
+            return flask.redirect("/masuk")
+        if flask.request.method == "GET":
+            return _change_form(lang)
+        new, again = (flask.request.form.get(k, "")[:128] for k in ("password", "again"))
+        if new != again:
+            return flask.make_response(_change_form(lang, TEXTS[lang]["mismatch"]), 400)
+        try:
+            with engine.begin() as conn:
+                set_password(conn, account.username, new, by=account.username,
+                             must_change=False)
+        except AccountError as exc:
+            problems = str(exc).removeprefix("password needs ")
+            return flask.make_response(
+                _change_form(lang, TEXTS[lang]["policy"].format(problems=problems)), 400)
+        return flask.redirect("/")
 
     @server.post("/keluar")
     def sign_out() -> ResponseReturnValue:

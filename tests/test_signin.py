@@ -138,3 +138,31 @@ def test_sign_ins_are_audited(app_client: FlaskClient, tmp_path: Path) -> None:
     with engine.connect() as conn:
         actions = conn.scalars(sa.select(audit_log.c.action).order_by(audit_log.c.id)).all()
     assert actions[-2:] == ["signin.failed", "signin"]
+
+
+def test_a_generated_password_must_be_changed_first(tmp_path: Path,
+                                                    registry: Registry) -> None:
+    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
+                        published_dir=tmp_path / "none")
+    engine = make_engine(settings.db_url)
+    prepare_database(engine, registry)
+    with engine.begin() as conn:
+        generated = add_account(conn, registry, username="pusat", role="pusat")
+    client = create_app(settings).server.test_client()
+    token = form_token(client)
+    client.post("/masuk", data={"username": "pusat", "password": generated,
+                                "csrf_token": token})
+    assert client.get("/").headers["Location"] == "/sandi"
+    assert client.get("/_dash-layout").status_code == 403
+    page = client.get("/sandi").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    weak = client.post("/sandi", data={"password": "short", "again": "short",
+                                       "csrf_token": csrf})
+    assert weak.status_code == 400 and "at least 12 characters" in weak.get_data(as_text=True)
+    differ = client.post("/sandi", data={"password": PASSWORD, "again": PASSWORD + "x",
+                                         "csrf_token": csrf})
+    assert "Kedua kata sandi tidak sama." in differ.get_data(as_text=True)
+    done = client.post("/sandi", data={"password": PASSWORD, "again": PASSWORD,
+                                       "csrf_token": csrf})
+    assert done.status_code == 302 and done.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
