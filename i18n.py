@@ -49,6 +49,29 @@ TEXTS: dict[str, dict[str, str]] = {
     "isian.restore.version": {"id": "Versi", "en": "Version"},
     "isian.restore.pick": {"id": "Pilih satu baris dan nomor versi yang dipulihkan.",
                            "en": "Select one row and the version number to restore."},
+    "nav.unggah": {"id": "Unggah data", "en": "Upload data"},
+    "unggah.title": {"id": "Unggah data", "en": "Upload data"},
+    "unggah.intro": {
+        "id": "Unduh templat untuk wilayah Anda, isi kolom value, lalu unggah. Periksa "
+              "pratinjau; tidak ada yang tersimpan sebelum Anda menekan Simpan.",
+        "en": "Download the template of your regions, fill in the value column, then upload "
+              "it. Check the preview; nothing is saved until you press Save."},
+    "unggah.template.xlsx": {"id": "Unduh templat XLSX", "en": "Download XLSX template"},
+    "unggah.template.csv": {"id": "Unduh templat CSV", "en": "Download CSV template"},
+    "unggah.drop": {"id": "Tarik berkas CSV/XLSX ke sini atau klik untuk memilih (maks. 5 MB)",
+                    "en": "Drop a CSV/XLSX file here or click to choose (max. 5 MB)"},
+    "unggah.row": {"id": "Baris", "en": "Row"},
+    "unggah.errors": {"id": "Masalah", "en": "Problems"},
+    "unggah.apply": {"id": "Simpan sebagai draf", "en": "Save as drafts"},
+    "unggah.expired": {"id": "Pratinjau kedaluwarsa; unggah berkas lagi.",
+                       "en": "The preview expired; upload the file again."},
+    "unggah.saved": {"id": "{n} nilai tersimpan sebagai draf.",
+                     "en": "{n} value(s) saved as drafts."},
+    "unggah.status.new": {"id": "baru", "en": "new"},
+    "unggah.status.changed": {"id": "berubah", "en": "changed"},
+    "unggah.status.unchanged": {"id": "tetap", "en": "unchanged"},
+    "unggah.status.skipped": {"id": "kosong", "en": "empty"},
+    "unggah.status.error": {"id": "salah", "en": "errors"},
     "isian.title": {"id": "Isian data", "en": "Data entry"},
     "isian.intro": {
         "id": "{office}: isi nilai baru, simpan sebagai draf, lalu ajukan untuk verifikasi. "

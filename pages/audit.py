@@ -17,7 +17,7 @@ from components.status import notice
 from i18n import t
 from services import language, services
 
-dash.register_page(__name__, path="/audit", title="Log audit · Mata Garuda", order=5,
+dash.register_page(__name__, path="/audit", title="Log audit · Mata Garuda", order=6,
                    nav_key="nav.audit", description="Log audit untuk admin")
 
 

@@ -18,7 +18,7 @@ from queries.entries import completeness, office_status
 from services import language, services
 
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
-                   order=4, nav_key="nav.kelengkapan",
+                   order=5, nav_key="nav.kelengkapan",
                    description="Kelengkapan pengisian data per kantor Kesbangpol")
 
 

@@ -309,3 +309,30 @@ def test_sign_in_page_refuses_then_signs_in_and_out(browser, server: str) -> Non
     page.wait_for_url("**/masuk?next=/**")
     assert errors == []
     context.close()
+
+
+def test_upload_a_filled_template(page, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    page.goto(server + "/unggah")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Unduh templat XLSX").click()
+    template = tmp_path / download.value.suggested_filename
+    download.value.save_as(template)
+    book = load_workbook(template)
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    value_col = next(i for i, h in enumerate(header) if str(h).startswith("value")) + 1
+    codes = {sheet.cell(r, header.index("code") + 1).value: r for r in range(2, sheet.max_row + 1)}
+    sheet.cell(codes["32"], value_col, 77.5)
+    sheet.cell(codes["33"], value_col, 76.25)
+    book.save(template)
+    page.locator("#" + ids.UNGGAH_FILE + " input[type=file]").set_input_files(str(template))
+    page.get_by_text("baru: 2").wait_for()
+    page.get_by_role("button", name="Simpan sebagai draf").click()
+    page.get_by_text("2 nilai tersimpan sebagai draf.").wait_for()
+    # The same content again changes nothing.
+    again = tmp_path / ("lagi-" + template.name)
+    again.write_bytes(template.read_bytes())
+    page.locator("#" + ids.UNGGAH_FILE + " input[type=file]").set_input_files(str(again))
+    page.get_by_text("tetap: 2").wait_for()

@@ -1,0 +1,137 @@
+"""Unggah data: download a template, upload it filled in, check the preview, then save."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+import flask
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+import ids
+from auth.web import current_account
+from components.status import notice
+from i18n import t
+from ingest.entry import EntryError
+from ingest.upload import UploadError, apply, preview, template, template_filename
+from services import language, services
+
+dash.register_page(__name__, path="/unggah", title="Unggah data · Mata Garuda", order=4,
+                   nav_key="nav.unggah", description="Unggah isian data dari templat")
+
+MAX_UPLOAD = 6 * 1024 * 1024  # bytes of the base64 the browser sends (the file: 5 MB)
+
+
+def layout(**_query: str) -> html.Div:
+    """Return the upload page for offices; others get a notice."""
+    lang = language()
+    account = current_account()
+    if account is None or account.role == "viewer":
+        return html.Div(notice(t("unggah.title", lang), t("isian.readonly", lang), "gray"))
+    catalogue = services().catalogue
+    return html.Div([
+        dmc.Title(t("unggah.title", lang), order=2),
+        dmc.Text(t("unggah.intro", lang), c="dimmed", mb="sm"),
+        dcc.Store(id=ids.UNGGAH_TOKEN),
+        dcc.Download(id=ids.UNGGAH_DOWNLOAD),
+        dmc.Group([
+            dmc.Select(id=ids.UNGGAH_INDICATOR, label=t("peta.indicator", lang), w=320,
+                       value="turnout_pilkada", allowDeselect=False,
+                       data=[{"value": k, "label": f"{i.short_name} – {i.name(lang)}"}
+                             for k, i in catalogue.items()]),
+            dmc.TextInput(id=ids.UNGGAH_PERIOD, label=t("peta.year", lang), value="2024", w=90),
+            dmc.Button(t("unggah.template.xlsx", lang), id=ids.UNGGAH_XLSX, variant="light"),
+            dmc.Button(t("unggah.template.csv", lang), id=ids.UNGGAH_CSV, variant="subtle"),
+        ], align="flex-end", mb="sm"),
+        dcc.Upload(html.Div(t("unggah.drop", lang)), id=ids.UNGGAH_FILE, max_size=MAX_UPLOAD,
+                   className="unggah-drop", multiple=False),
+        html.Div(id=ids.UNGGAH_SUMMARY, className="unggah-summary"),
+        dag.AgGrid(id=ids.UNGGAH_GRID, rowData=[], columnDefs=[
+            {"field": "row", "headerName": t("unggah.row", lang), "width": 80},
+            {"field": "code", "headerName": t("col.code", lang), "width": 110},
+            {"field": "name", "headerName": t("isian.region", lang), "flex": 1},
+            {"field": "value", "headerName": t("isian.new", lang), "width": 110},
+            {"field": "current", "headerName": t("isian.current", lang), "width": 120},
+            {"field": "status", "headerName": t("isian.status", lang), "width": 110},
+            {"field": "errors", "headerName": t("unggah.errors", lang), "flex": 2,
+             "cellClassRules": {"cell-error": "params.value"}},
+        ], defaultColDef={"sortable": True, "resizable": True}, style={"height": "45vh"},
+            className="ag-theme-quartz"),
+        dmc.Button(t("unggah.apply", lang), id=ids.UNGGAH_APPLY, mt="sm", disabled=True),
+        html.Div(id=ids.UNGGAH_RESULT, className="unggah-result"),
+    ])
+
+
+@callback(
+    Output(ids.UNGGAH_DOWNLOAD, "data"),
+    Input(ids.UNGGAH_XLSX, "n_clicks"), Input(ids.UNGGAH_CSV, "n_clicks"),
+    State(ids.UNGGAH_INDICATOR, "value"), State(ids.UNGGAH_PERIOD, "value"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+)
+def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> Any:
+    """Send the template of the office's regions for one indicator and period."""
+    account, svc = current_account(), services()
+    if account is None:
+        flask.abort(401)
+    fmt = "csv" if dash.ctx.triggered_id == ids.UNGGAH_CSV else "xlsx"
+    year = int(period) if period and period.isdigit() else svc.catalogue[indikator].periods[-1]
+    with svc.engine.connect() as conn:
+        body = template(svc.registry, svc.catalogue, account, indikator, year, fmt, lang,
+                        conn=conn)
+    return dcc.send_bytes(body, template_filename(indikator, year, account, fmt))
+
+
+@callback(
+    Output(ids.UNGGAH_GRID, "rowData"), Output(ids.UNGGAH_SUMMARY, "children"),
+    Output(ids.UNGGAH_APPLY, "disabled"), Output(ids.UNGGAH_TOKEN, "data"),
+    # The same content under another name or date is checked again (to show "unchanged").
+    Input(ids.UNGGAH_FILE, "contents"), Input(ids.UNGGAH_FILE, "filename"),
+    Input(ids.UNGGAH_FILE, "last_modified"), State(ids.SHELL_LANG_STORE, "data"),
+    prevent_initial_call=True,
+)
+def check(contents: str | None, filename: str | None, _modified: int | None,
+          lang: str) -> tuple[Any, ...]:
+    """Check the uploaded file; keep the preview on the server under a token."""
+    account, svc = current_account(), services()
+    if account is None:
+        flask.abort(401)
+    if not contents or not filename:
+        return no_update, no_update, no_update, no_update
+    data = base64.b64decode(contents.split(",", 1)[1])
+    with svc.engine.connect() as conn:
+        result = preview(conn, svc.registry, svc.catalogue, account, filename, data)
+    token = uuid.uuid4().hex
+    svc.cache.set(f"upload|{account.username}|{token}", result, timeout=3600)
+    totals = ", ".join(f"{t('unggah.status.' + k, lang)}: {v}" for k, v in result.totals.items())
+    summary = [dmc.Text(f"{filename}: {totals}", fw=600)]
+    summary += [dmc.Alert(e, color="red", variant="light", p="xs") for e in result.errors[:20]]
+    rows = [{**r, "status": t(f"unggah.status.{r['status']}", lang)} for r in result.records()]
+    return rows, summary, not result.ok, token
+
+
+@callback(
+    Output(ids.UNGGAH_RESULT, "children"), Output(ids.UNGGAH_APPLY, "disabled",
+                                                  allow_duplicate=True),
+    Input(ids.UNGGAH_APPLY, "n_clicks"), State(ids.UNGGAH_TOKEN, "data"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+)
+def save(_clicks: int, token: str | None, lang: str) -> tuple[Any, bool]:
+    """Save the checked upload all or nothing; a stale preview is refused."""
+    account, svc = current_account(), services()
+    if account is None:
+        flask.abort(401)
+    checked = svc.cache.get(f"upload|{account.username}|{token}") if token else None
+    if checked is None:
+        return dmc.Alert(t("unggah.expired", lang), color="yellow"), True
+    try:
+        with svc.engine.begin() as conn:
+            report = apply(conn, svc.registry, svc.catalogue, account, checked,
+                           flask.request.remote_addr or "")
+    except (UploadError, EntryError) as exc:
+        return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), True
+    svc.cache.delete(f"upload|{account.username}|{token}")
+    return dmc.Alert(t("unggah.saved", lang, n=report.written), color="green"), True
