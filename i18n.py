@@ -93,6 +93,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "isian.new": {"id": "Nilai baru", "en": "New value"},
     "isian.reason": {"id": "Alasan", "en": "Reason"},
     "isian.done": {"id": "{n} nilai diproses.", "en": "{n} value(s) processed."},
+    "isian.dberror": {
+        "id": "Basis data tidak menjawab; tidak ada yang tersimpan. Coba simpan lagi.",
+        "en": "The database did not answer; nothing was saved. Try saving again."},
     "isian.failed": {"id": "Tidak ada yang disimpan", "en": "Nothing was saved"},
     "nav.title": {"id": "Navigasi", "en": "Navigation"},
     "shell.present": {"id": "Mode presentasi (layar penuh, huruf besar)",

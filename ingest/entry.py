@@ -223,7 +223,8 @@ def act(conn: Connection, registry: Registry, account: Account, indicator: Indic
     if action not in ACTIONS:
         raise EntryError(f"unknown action {action!r}")
     done = 0
-    for row in rows:
+    # A fixed order: two batches over the same rows never wait on each other crosswise.
+    for row in sorted(rows, key=lambda r: str(r["code"])):
         target = Target(indicator, str(row["code"]), period)
         base = row.get("version")
         base_version = int(str(base)) if base is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash
@@ -9,6 +10,7 @@ import dash_ag_grid as dag
 import dash_mantine_components as dmc
 import flask
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from sqlalchemy.exc import SQLAlchemyError
 
 import ids
 from auth.web import current_account
@@ -23,6 +25,7 @@ dash.register_page(__name__, path="/isian", title="Isian data · Mata Garuda", o
                    nav_key="nav.isian", description="Isian dan verifikasi data wilayah")
 
 DEFAULT_INDICATOR = "turnout_pilkada"
+log = logging.getLogger("mata_garuda.isian")
 
 
 def layout(**_query: str) -> html.Div:
@@ -133,6 +136,10 @@ def run(clicks: list[int | None], rows: list[dict[str, Any]], selected: list[dic
                        remote_addr=flask.request.remote_addr or "")
     except EntryError as exc:
         return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), refresh + 1
+    except SQLAlchemyError:
+        log.exception("entry %s by %s failed", action, account.username)
+        return dmc.Alert(t("isian.dberror", lang), color="red",
+                         title=t("isian.failed", lang)), refresh + 1
     return dmc.Alert(t("isian.done", lang, n=done), color="green"), refresh + 1
 
 

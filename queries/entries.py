@@ -15,18 +15,23 @@ _SCHEMA = {"code": pl.String, "version": pl.Int64, "value": pl.Float64, "status"
 
 
 def _newest(conn: Connection, indicator_id: str, period: int) -> pl.DataFrame:
-    """Return the newest entered version of every region for one indicator and period."""
+    """Return the newest entered version of every region for one indicator and period.
+
+    A window function, not a join back to a max() subquery: with stale planner
+    statistics PostgreSQL ran that subquery once per row (seconds after a few thousand
+    versions; found by the load test).
+    """
     o = observation.c
-    newest = (
-        select(o.region_code, func.max(o.version).label("version"))
+    ranked = (
+        select(o.region_code, o.version, o.value, o.status, o.recorded_by, o.reason,
+               func.row_number().over(partition_by=o.region_code,
+                                      order_by=o.version.desc()).label("newest"))
         .where(o.indicator_id == indicator_id, o.period == period, o.source_kind == "entry")
-        .group_by(o.region_code).subquery()
+        .subquery()
     )
-    rows = conn.execute(
-        select(o.region_code, o.version, o.value, o.status, o.recorded_by, o.reason)
-        .join(newest, (o.region_code == newest.c.region_code) & (o.version == newest.c.version))
-        .where(o.indicator_id == indicator_id, o.period == period, o.source_kind == "entry")
-    ).all()
+    c = ranked.c
+    rows = conn.execute(select(c.region_code, c.version, c.value, c.status, c.recorded_by,
+                               c.reason).where(c.newest == 1)).all()
     return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
 
 
