@@ -79,6 +79,16 @@ def _account(row: object) -> Account:
                    r["must_change_password"])
 
 
+def _new_password(password: str | None, username: str) -> tuple[bool, str]:
+    """Return (generated?, password): the given one if it meets the policy, else raise."""
+    if password is None:
+        return True, generate_password()
+    problems = policy_problems(password, username)
+    if problems:
+        raise AccountError("password needs " + "; ".join(problems))
+    return False, password
+
+
 def add_account(conn: Connection, registry: Registry, *, username: str, role: str,
                 region_code: str | None = None, display_name: str = "",
                 password: str | None = None, by: str = "system") -> str:
@@ -101,11 +111,7 @@ def add_account(conn: Connection, registry: Registry, *, username: str, role: st
         raise AccountError(str(exc)) from None
     if conn.scalar(select(app_user.c.id).where(app_user.c.username == username)) is not None:
         raise AccountError(f"username {username!r} is taken")
-    generated = password is None
-    password = generate_password() if password is None else password
-    problems = policy_problems(password, username)
-    if problems:
-        raise AccountError("password needs " + "; ".join(problems))
+    generated, password = _new_password(password, username)
     now = _now()
     conn.execute(insert(app_user).values(
         username=username, display_name=display_name or username,
@@ -123,11 +129,7 @@ def set_password(conn: Connection, username: str, password: str | None = None, *
     """
     if conn.scalar(select(app_user.c.id).where(app_user.c.username == username)) is None:
         raise AccountError(f"no account {username!r}")
-    generated = password is None
-    password = generate_password() if password is None else password
-    problems = policy_problems(password, username)
-    if problems:
-        raise AccountError("password needs " + "; ".join(problems))
+    generated, password = _new_password(password, username)
     conn.execute(update(app_user).where(app_user.c.username == username).values(
         password_hash=hash_password(password), password_changed_at=_now(),
         must_change_password=generated if must_change is None else must_change))

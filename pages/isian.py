@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import ids
 from auth.web import current_account
+from components.controls import indicator_select
 from components.entry import version_table
 from components.status import notice
 from i18n import t
@@ -41,10 +42,7 @@ def layout(**_query: str) -> html.Div:
         dmc.Text(t("isian.intro", lang, office=account.display_name), c="dimmed", mb="sm"),
         dcc.Store(id=ids.ISIAN_REFRESH, data=0),
         dmc.Group([
-            dmc.Select(id=ids.ISIAN_INDICATOR, label=t("peta.indicator", lang), w=320,
-                       value=ind.id, allowDeselect=False,
-                       data=[{"value": k, "label": f"{i.short_name} – {i.name(lang)}"}
-                             for k, i in catalogue.items()]),
+            indicator_select(ids.ISIAN_INDICATOR, catalogue, ind.id, lang),
             dmc.Select(id=ids.ISIAN_PERIOD, label=t("peta.year", lang), w=110,
                        value=str(ind.periods[-1]), allowDeselect=False,
                        data=[str(p) for p in ind.periods]),

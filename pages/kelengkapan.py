@@ -12,6 +12,7 @@ from dash import Input, Output, callback, html
 
 import ids
 from auth.web import current_account
+from components.controls import indicator_select
 from components.status import kpi, notice
 from i18n import t
 from queries.entries import completeness, office_status
@@ -33,10 +34,7 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         dmc.Title(t("kelengkapan.title", lang), order=2, mb="sm"),
         dmc.Group([
-            dmc.Select(id=ids.LENGKAP_INDICATOR, label=t("peta.indicator", lang), w=320,
-                       value=ind.id, allowDeselect=False,
-                       data=[{"value": k, "label": f"{i.short_name} – {i.name(lang)}"}
-                             for k, i in catalogue.items()]),
+            indicator_select(ids.LENGKAP_INDICATOR, catalogue, ind.id, lang),
             dmc.Select(id=ids.LENGKAP_PERIOD, label=t("peta.year", lang), w=110,
                        value=str(ind.periods[-1]), allowDeselect=False,
                        data=[str(p) for p in ind.periods]),

@@ -16,6 +16,7 @@ import dash_mantine_components as dmc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 import ids
+from components.controls import indicator_select
 from components.palettes import DIVERGING, SEQUENTIAL
 from components.peta import (
     breadcrumb,
@@ -55,10 +56,7 @@ def controls(view: View, lang: str) -> html.Div:
     periods = list(ind.periods)
     year = view.tahun if view.tahun in periods else periods[-1]
     return html.Div([
-        dmc.Select(id=ids.PETA_INDICATOR, label=t("peta.indicator", lang), value=view.indikator,
-                   data=[{"value": k, "label": f"{i.short_name} – {i.name(lang)}"}
-                         for k, i in catalogue.items()],
-                   allowDeselect=False, w=250, comboboxProps={"zIndex": 1000}),
+        indicator_select(ids.PETA_INDICATOR, catalogue, view.indikator, lang, width=250),
         html.Div([
             dmc.Text(t("peta.year", lang), size="sm", fw=500),
             html.Div([

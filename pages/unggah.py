@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 import ids
 from auth.web import current_account
+from components.controls import indicator_select
 from components.status import notice
 from i18n import t
 from ingest.entry import EntryError
@@ -39,10 +40,7 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id=ids.UNGGAH_TOKEN),
         dcc.Download(id=ids.UNGGAH_DOWNLOAD),
         dmc.Group([
-            dmc.Select(id=ids.UNGGAH_INDICATOR, label=t("peta.indicator", lang), w=320,
-                       value="turnout_pilkada", allowDeselect=False,
-                       data=[{"value": k, "label": f"{i.short_name} – {i.name(lang)}"}
-                             for k, i in catalogue.items()]),
+            indicator_select(ids.UNGGAH_INDICATOR, catalogue, "turnout_pilkada", lang),
             dmc.TextInput(id=ids.UNGGAH_PERIOD, label=t("peta.year", lang), value="2024", w=90),
             dmc.Button(t("unggah.template.xlsx", lang), id=ids.UNGGAH_XLSX, variant="light"),
             dmc.Button(t("unggah.template.csv", lang), id=ids.UNGGAH_CSV, variant="subtle"),

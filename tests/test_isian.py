@@ -30,6 +30,17 @@ def callback(client: FlaskClient, outputs: list[tuple[str, str]],
                        headers={"X-CSRFToken": token.value})
 
 
+def switch_user(client: FlaskClient, username: str, password: str) -> None:
+    token = client.get_cookie("mg_csrf")
+    assert token is not None
+    client.post("/keluar", data={"csrf_token": token.value})
+    page = client.get("/masuk").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = client.post("/masuk", data={"username": username, "password": password,
+                                         "csrf_token": csrf})
+    assert signed.status_code == 302
+
+
 def load(client: FlaskClient) -> object:
     return callback(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
                     [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
@@ -123,13 +134,7 @@ def test_completeness_counts_offices(app_client: FlaskClient, tmp_path: Path) ->
                       [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": "ikp"},
                        {"id": ids.LENGKAP_PERIOD, "property": "value", "value": "2024"}], [])
     assert denied.status_code == 403  # type: ignore[attr-defined]
-    token = app_client.get_cookie("mg_csrf")
-    assert token is not None
-    app_client.post("/keluar", data={"csrf_token": token.value})
-    page = app_client.get("/masuk").get_data(as_text=True)
-    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-    app_client.post("/masuk", data={"username": "pusat", "password": "Ditjen-Polpum-2026",
-                                    "csrf_token": csrf})
+    switch_user(app_client, "pusat", "Ditjen-Polpum-2026")
     response = callback(app_client, [(ids.LENGKAP_SUMMARY, "children"),
                                      (ids.LENGKAP_GRID, "rowData")],
                         [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": "ikp"},
@@ -154,13 +159,7 @@ def test_audit_log_is_for_admins_only(app_client: FlaskClient, tmp_path: Path) -
     sign_in(app_client)
     assert callback(app_client, [(ids.AUDIT_GRID, "rowData")], inputs,
                     []).status_code == 403  # type: ignore[attr-defined]
-    token = app_client.get_cookie("mg_csrf")
-    assert token is not None
-    app_client.post("/keluar", data={"csrf_token": token.value})
-    page = app_client.get("/masuk").get_data(as_text=True)
-    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-    app_client.post("/masuk", data={"username": "admin", "password": "Kunci-Ditjen-Polpum-9",
-                                    "csrf_token": csrf})
+    switch_user(app_client, "admin", "Kunci-Ditjen-Polpum-9")
     response = callback(app_client, [(ids.AUDIT_GRID, "rowData")], inputs, [])
     rows = response.get_json()["response"][ids.AUDIT_GRID]["rowData"]  # type: ignore[attr-defined]
     actions = [r["action"] for r in rows]
