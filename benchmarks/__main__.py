@@ -159,7 +159,7 @@ def figures(raw: dict[str, Any], geo: dict[str, Any]) -> list[Figure]:
         Figure("load.provinsi", "Provinsi map (38) drawn after page load, cold cache", "ms",
                ms(raw["load_app"]), stat="p50", target=1000, max_ratio=1 / 3,
                baseline=ms(raw["load_base"])),
-        Figure("load.provinsi.settled", "… page settled (side-panel plotly chart drawn)", "ms",
+        Figure("load.provinsi.settled", "… page settled (side panel drawn)", "ms",
                ms(raw["load_app"], "settled")),
         Figure("load.provinsi.revisit", "… same page reloaded, warm HTTP cache (304s)", "ms",
                [r["revisit"]["ms"] for r in raw["load_app"]]),

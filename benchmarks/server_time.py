@@ -27,11 +27,19 @@ class Replayer:
         parsed = urlparse(url)
         self.conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port,
                                                timeout=60)
+        self.headers = dict(HEADERS)
+        # A state-changing request needs the session's CSRF token (cookie and header).
+        self.conn.request("GET", "/health")
+        response = self.conn.getresponse()
+        response.read()
+        cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or []]
+        token = next((c.split("=", 1)[1] for c in cookies if c.startswith("mg_csrf=")), "")
+        self.headers.update({"Cookie": "; ".join(cookies), "X-CSRFToken": token})
 
     def post(self, body: str) -> tuple[float, int]:
         """Send ``body``; return (ms until the whole response was read, bytes read)."""
         start = time.perf_counter()
-        self.conn.request("POST", PATH, body=body.encode(), headers=HEADERS)
+        self.conn.request("POST", PATH, body=body.encode(), headers=self.headers)
         response = self.conn.getresponse()
         data = response.read()
         ms = (time.perf_counter() - start) * 1000
