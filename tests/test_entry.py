@@ -8,7 +8,6 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from auth.accounts import Account
 from auth.scope import ScopeError
 from geodata.registry import Registry
 from ingest.entry import (
@@ -26,12 +25,7 @@ from ingest.entry import (
 from queries.catalogue import read_catalogue
 from queries.indicators import indicator_values
 from queries.schema import audit_log, observation
-
-JABAR = Account(1, "jabar", "Kesbangpol Provinsi Jawa Barat", "provinsi", "32", False)
-BANDUNG = Account(2, "kotabandung", "Kesbangpol Kota Bandung", "kabkota", "32.73", False)
-JATENG = Account(3, "jateng", "Kesbangpol Provinsi Jawa Tengah", "provinsi", "33", False)
-PUSAT = Account(4, "pusat", "Ditjen Polpum", "pusat", None, False)
-VIEWER = Account(5, "pengamat", "Pengamat", "viewer", None, False)
+from tests.tiny import BANDUNG, JABAR, JATENG, PUSAT, VIEWER
 
 
 @pytest.fixture

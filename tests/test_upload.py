@@ -30,13 +30,8 @@ from ingest.upload import (
 )
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.schema import audit_log, observation
-from tests.tiny import tiny_registry
+from tests.tiny import BANDUNG, JABAR, PUSAT, VIEWER, tiny_registry
 
-JABAR = Account(1, "jabar", "Kesbangpol Provinsi Jawa Barat", "provinsi", "32", False)
-BANDUNG = Account(2, "kotabandung", "Kesbangpol Kota Bandung", "kabkota", "32.73", False)
-BOGOR = Account(3, "kabbogor", "Kesbangpol Kabupaten Bogor", "kabkota", "32.01", False)
-PUSAT = Account(4, "pusat", "Ditjen Polpum", "pusat", None, False)
-VIEWER = Account(5, "pengamat", "Pengamat", "viewer", None, False)
 HEADER = "indicator,level,code,name,year,value,reason"
 IND = "turnout_pilkada"  # defined down to kecamatan, periods include 2024
 

@@ -1,7 +1,8 @@
-"""A tiny hand-made region tree shared by the boundary tests."""
+"""Small hand-made fixtures shared by tests: a region tree, accounts."""
 
 from __future__ import annotations
 
+from auth.accounts import Account
 from geodata.registry import Region, Registry
 
 KECAMATAN = {
@@ -23,3 +24,12 @@ def tiny_registry(*extra: Region) -> Registry:
             parent = code.rsplit(".", 1)[0] if "." in code else "ID"
             regions.append(Region(code, level, name, parent))  # type: ignore[arg-type]
     return Registry(regions + list(extra))
+
+
+# Accounts as the write path sees them (ids are arbitrary; nothing reads them back).
+JABAR = Account(1, "jabar", "Kesbangpol Provinsi Jawa Barat", "provinsi", "32", False)
+BANDUNG = Account(2, "kotabandung", "Kesbangpol Kota Bandung", "kabkota", "32.73", False)
+BOGOR = Account(3, "kabbogor", "Kesbangpol Kabupaten Bogor", "kabkota", "32.01", False)
+JATENG = Account(6, "jateng", "Kesbangpol Provinsi Jawa Tengah", "provinsi", "33", False)
+PUSAT = Account(4, "pusat", "Ditjen Polpum", "pusat", None, False)
+VIEWER = Account(5, "pengamat", "Pengamat", "viewer", None, False)
