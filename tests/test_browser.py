@@ -197,6 +197,7 @@ def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: i
     regions_drawn(page, 27)
     page.wait_for_url("**/wilayah/32?indikator=idi**")
     assert page.evaluate("history.length") == entries + 1  # one entry per view, no more
+    page.locator(".peta-breadcrumb .crumb-current", has_text="Jawa Barat").wait_for()
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat"]
     legend_total(page, 27)
@@ -249,7 +250,7 @@ def test_bad_urls_show_a_message_and_a_map(page, server: str, url: str,  # type:
                                            message: str) -> None:
     page.goto(server + url)
     regions_drawn(page, 38)
-    assert message in page.locator(".peta-notices").inner_text()
+    page.locator(".peta-notices", has_text=message).wait_for()
 
 
 def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-untyped-def]
@@ -263,6 +264,7 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
     first.click()
     page.wait_for_url("**/wilayah/32.04?**")
     regions_drawn(page, len(registry.children("32.04")))
+    page.locator(".peta-breadcrumb .crumb-current", has_text="Kabupaten Bandung").wait_for()
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat", "›", "Kabupaten", "Bandung"]
     assert page.locator("#" + ids.PETA_SEARCH).input_value() == ""
