@@ -267,7 +267,7 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
     page.locator(".peta-breadcrumb .crumb-current", has_text="Kabupaten Bandung").wait_for()
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat", "›", "Kabupaten", "Bandung"]
-    assert page.locator("#" + ids.PETA_SEARCH).input_value() == ""
+    page.wait_for_function(f"document.getElementById('{ids.PETA_SEARCH}').value === ''")
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
