@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import pytest
 import ids
 from geodata.registry import Registry
 from settings import PROJECT_ROOT
+from tests.live import free_port, wait_until_up
 from tests.mapjs import POINT_IN_REGION, REGION_FILLS, region_class
 
 pytestmark = pytest.mark.browser
@@ -28,30 +26,11 @@ ARTIFACTS = PROJECT_ROOT / "test-results"
 USERNAME, PASSWORD = "penguji", "Uji-Peta-Nasional-7"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.25)  # polling the server's start, not synchronising the page
-    raise TimeoutError(f"server at {url} did not start within {timeout} s")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
            boundaries_dir: Path) -> Iterator[str]:
     """Serve the app with published and demo data as `make run` does, on a free port."""
-    port = _free_port()
+    port = free_port()
     var = tmp_path_factory.mktemp("var")
     env = {**os.environ, "MATA_GARUDA_VAR_DIR": str(var), "MATA_GARUDA_PORT": str(port),
            "MATA_GARUDA_BOUNDARIES_DIR": str(boundaries_dir),
@@ -66,7 +45,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, proc)
+        wait_until_up(url, proc, timeout=240)
         yield url
     finally:
         proc.terminate()
