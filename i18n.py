@@ -207,6 +207,50 @@ TEXTS: dict[str, dict[str, str]] = {
               "import PATH --level kecamatan --code-column KODE` or set "
               "MATA_GARUDA_BOUNDARIES_DIR.",
     },
+    "signin.title": {"id": "Masuk", "en": "Sign in"},
+    "signin.username": {"id": "Nama pengguna", "en": "Username"},
+    "signin.password": {"id": "Kata sandi", "en": "Password"},
+    "signin.submit": {"id": "Masuk", "en": "Sign in"},
+    "signin.wrong": {
+        "id": "Nama pengguna atau kata sandi salah.",
+        "en": "Wrong username or password.",
+    },
+    "signin.locked": {
+        "id": "Terlalu banyak percobaan gagal. Coba lagi setelah {time} UTC.",
+        "en": "Too many failed attempts. Try again after {time} UTC.",
+    },
+    "signin.csrf": {
+        "id": "Sesi formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
+        "en": "The form expired. Reload the page and try again.",
+    },
+    "signin.change": {"id": "Ganti kata sandi", "en": "Change password"},
+    "signin.new": {"id": "Kata sandi baru", "en": "New password"},
+    "signin.again": {"id": "Ulangi kata sandi", "en": "Repeat password"},
+    "signin.must": {
+        "id": "Kata sandi ini dibuat otomatis: ganti sebelum melanjutkan.",
+        "en": "This password was generated: change it before you go on.",
+    },
+    "signin.mismatch": {"id": "Kedua kata sandi tidak sama.", "en": "The two passwords differ."},
+    "signin.policy": {
+        "id": "Kata sandi perlu: {problems}.",
+        "en": "The password needs: {problems}.",
+    },
+    "upload.range": {"id": "{low} s.d. {high}", "en": "{low} to {high}"},
+    "upload.min": {"id": "minimal {low}", "en": "at least {low}"},
+    "upload.max": {"id": "maksimal {high}", "en": "at most {high}"},
+    "upload.current": {"id": "nilai tersimpan; tidak dibaca", "en": "stored value; not read"},
+    "upload.reason": {"id": "opsional", "en": "optional"},
+    "upload.whole": {"id": "bilangan bulat", "en": "whole number"},
+    "upload.help": {
+        "id": "Isi kolom value ({unit}; {range}). Koma atau titik desimal boleh (79,81 atau "
+              "79.81), tanpa pemisah ribuan. Kosongkan jika tidak ada perubahan (kosong bukan"
+              " nol). Jangan ubah kolom indicator, level, code, name dan year; jangan tambah "
+              "sheet, gabung sel, atau rumus.",
+        "en": "Fill the value column ({unit}; {range}). A decimal comma or point is fine "
+              "(79,81 or 79.81), no thousands separators. Leave it empty for no change (empty"
+              " is not zero). Do not edit indicator, level, code, name or year; do not add "
+              "sheets, merge cells or use formulas.",
+    },
     "notfound.title": {"id": "Halaman tidak ditemukan", "en": "Page not found"},
     "notfound.body": {"id": "Alamat ini tidak ada. Kembali ke Peta.",
                       "en": "This address does not exist. Go back to the map."},

@@ -25,6 +25,8 @@ from sqlalchemy import Engine
 
 from auth.accounts import Account, AccountError, authenticate, get_account, set_password
 from auth.scope import ScopeError
+from i18n import TEXTS
+from i18n import t as translate
 
 log = logging.getLogger("mata_garuda.auth")
 CSRF_COOKIE = "mg_csrf"
@@ -37,26 +39,12 @@ OPEN_PREFIXES = ("/masuk", "/sandi", "/assets/", "/_dash-component-suites/", "/h
 READ_ONLY_POSTS = ("/_dash-update-component",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
-TEXTS = {
-    "id": {"title": "Masuk", "username": "Nama pengguna", "password": "Kata sandi",
-           "submit": "Masuk", "wrong": "Nama pengguna atau kata sandi salah.",
-           "locked": "Terlalu banyak percobaan gagal. Coba lagi setelah {time} UTC.",
-           "csrf": "Sesi formulir kedaluwarsa. Muat ulang halaman lalu coba lagi.",
-           "intro": "Pemantauan Terintegrasi Urusan Pemerintahan Umum",
-           "change": "Ganti kata sandi", "new": "Kata sandi baru", "again": "Ulangi kata sandi",
-           "must": "Kata sandi ini dibuat otomatis: ganti sebelum melanjutkan.",
-           "mismatch": "Kedua kata sandi tidak sama.",
-           "policy": "Kata sandi perlu: {problems}."},
-    "en": {"title": "Sign in", "username": "Username", "password": "Password",
-           "submit": "Sign in", "wrong": "Wrong username or password.",
-           "locked": "Too many failed attempts. Try again after {time} UTC.",
-           "csrf": "The form expired. Reload the page and try again.",
-           "intro": "Integrated monitoring of general government affairs",
-           "change": "Change password", "new": "New password", "again": "Repeat password",
-           "must": "This password was generated: change it before you go on.",
-           "mismatch": "The two passwords differ.",
-           "policy": "The password needs: {problems}."},
-}
+
+
+def _texts(lang: str) -> dict[str, str]:
+    """Return the sign-in pages' texts (``signin.*`` in the catalogue) by short key."""
+    return {key.removeprefix("signin."): translate(key, lang) for key in TEXTS
+            if key.startswith("signin.")}
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
@@ -111,7 +99,7 @@ def _page(lang: str, title: str, body: str) -> str:
 
 
 def _change_form(lang: str, error: str = "") -> str:
-    t = TEXTS[lang]
+    t = _texts(lang)
     alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     return _page(lang, t["change"], f"""<p class="intro">{t["must"]}</p>{alert}
 <form method="post" action="/sandi">
@@ -124,9 +112,9 @@ def _change_form(lang: str, error: str = "") -> str:
 
 
 def _form(lang: str, error: str = "", username: str = "", next_url: str = "/") -> str:
-    t = TEXTS[lang]
+    t = _texts(lang)
     alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-    return _page(lang, t["title"], f"""<p class="intro">{t["intro"]}</p>{alert}
+    return _page(lang, t["title"], f"""<p class="intro">{translate("app.tagline", lang)}</p>{alert}
 <form method="post" action="/masuk">
 <input type="hidden" name="{CSRF_FIELD}" value="{csrf_token()}">
 <input type="hidden" name="next" value="{html.escape(next_url)}">
@@ -158,7 +146,7 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
         request = flask.request
         if request.method not in SAFE_METHODS and not _csrf_ok():
             if request.path == "/masuk":
-                return flask.make_response(_form(language(), TEXTS[language()]["csrf"]), 400)
+                return flask.make_response(_form(language(), _texts(language())["csrf"]), 400)
             return _refuse(403, "missing or wrong CSRF token")
         account = current_account()
         if account is not None and account.must_change_password and not request.path.startswith(
@@ -196,7 +184,7 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
             result = authenticate(conn, username, request.form.get("password", "")[:128],
                                   request.remote_addr or "")
         if result.account is None:
-            message = TEXTS[lang][result.reason]
+            message = _texts(lang)[result.reason]
             if result.locked_until is not None:
                 message = message.format(time=result.locked_until.strftime("%H:%M"))
             return flask.make_response(_form(lang, message, username, next_url), 401)
@@ -215,7 +203,7 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
             return _change_form(lang)
         new, again = (flask.request.form.get(k, "")[:128] for k in ("password", "again"))
         if new != again:
-            return flask.make_response(_change_form(lang, TEXTS[lang]["mismatch"]), 400)
+            return flask.make_response(_change_form(lang, _texts(lang)["mismatch"]), 400)
         try:
             with engine.begin() as conn:
                 set_password(conn, account.username, new, by=account.username,
@@ -223,7 +211,7 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
         except AccountError as exc:
             problems = str(exc).removeprefix("password needs ")
             return flask.make_response(
-                _change_form(lang, TEXTS[lang]["policy"].format(problems=problems)), 400)
+                _change_form(lang, _texts(lang)["policy"].format(problems=problems)), 400)
         return flask.redirect("/")
 
     @server.post("/keluar")

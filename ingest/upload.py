@@ -61,6 +61,7 @@ from sqlalchemy import Connection, select
 from auth.accounts import Account, audit
 from auth.scope import Scope
 from geodata.registry import LEVELS, NATIONAL_CODE, Region, Registry, level_of, normalize_name
+from i18n import t as translate
 from ingest.entry import MAX_REASON, SOURCE_KIND, ConflictError, EntryError, Target, save_draft
 from queries.catalogue import Indicator
 from queries.schema import observation
@@ -85,29 +86,10 @@ _DROPPED_ZERO = re.compile(r"^\d{2}(?:\.\d{2})?\.\d$")
 _LOOKUP_CHUNK = 500
 _READ_ONLY_FILL = PatternFill("solid", fgColor="EEEEEE")
 
-# Template texts, Bahasa Indonesia first (to move into i18n.TEXTS with the upload page).
-_TEXTS: dict[str, dict[str, str]] = {
-    "range": {"id": "{low} s.d. {high}", "en": "{low} to {high}"},
-    "min": {"id": "minimal {low}", "en": "at least {low}"},
-    "max": {"id": "maksimal {high}", "en": "at most {high}"},
-    "current": {"id": "nilai tersimpan; tidak dibaca", "en": "stored value; not read"},
-    "reason": {"id": "opsional", "en": "optional"},
-    "whole": {"id": "bilangan bulat", "en": "whole number"},
-    "help": {
-        "id": "Isi kolom value ({unit}; {range}). Koma atau titik desimal boleh (79,81 atau "
-              "79.81), tanpa pemisah ribuan. Kosongkan jika tidak ada perubahan (kosong "
-              "bukan nol). Jangan ubah kolom indicator, level, code, name dan year; jangan "
-              "tambah sheet, gabung sel, atau rumus.",
-        "en": "Fill the value column ({unit}; {range}). A decimal comma or point is fine "
-              "(79,81 or 79.81), no thousands separators. Leave it empty for no change "
-              "(empty is not zero). Do not edit indicator, level, code, name or year; do "
-              "not add sheets, merge cells or use formulas.",
-    },
-}
 
 
 def _text(key: str, lang: str, **values: object) -> str:
-    return _TEXTS[key].get(lang, _TEXTS[key]["id"]).format(**values)
+    return translate(f"upload.{key}", lang, **values)
 
 
 class UploadError(ValueError):
