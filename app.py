@@ -16,6 +16,7 @@ import ids
 from auth.web import csrf_token, current_account, init_auth
 from components.shell import account_menu, shell
 from components.status import notice
+from export.http import export_blueprint
 from geodata.boundaries import available_levels
 from geodata.http import boundaries_blueprint
 from geodata.registry import load_registry
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Dash:
         cache=Cache(server, config=_cache_config(settings)),
     )
     server.register_blueprint(boundaries_blueprint(server.extensions[EXTENSION].boundaries))
+    server.register_blueprint(export_blueprint())
     init_auth(server, engine, public_view=settings.public_view, language=language)
 
     @server.get("/health")

@@ -20,3 +20,14 @@ dagfuncs.formatChange = function (value, decimals, lang) {
   const text = dagfuncs.formatNumber(Math.abs(value), decimals, lang);
   return value > 0 ? "▲ +" + text : value < 0 ? "▼ −" + text : "0";
 };
+
+// A typed entry the write path would refuse: not a number (a decimal comma is fine),
+// outside the indicator's scale, or a fraction where whole numbers are counted.
+dagfuncs.isInvalidEntry = function (value, low, high, whole) {
+  if (value === null || value === undefined || String(value).trim() === "") return false;
+  const text = String(value).trim().replace(",", ".");
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)$/.test(text)) return true;
+  const number = Number(text);
+  return (low !== null && number < low) || (high !== null && number > high) ||
+    (whole && !Number.isInteger(number));
+};

@@ -61,96 +61,106 @@
     return lines.join("<br>");
   }
 
-  // dash-leaflet hands some calls (resetStyle, event handlers) the props of an earlier
-  // render. The colouring with the highest sequence number is the current one, so a late
-  // call with an old colouring never paints old colours.
-  function latest(h) {
-    const current = window.mataGaruda.map.current;
-    if (h && h.seq && (!current || h.seq >= current.seq)) {
-      window.mataGaruda.map.current = h;
-      window.mataGaruda.map.rev = h.rev;
-      return h;
-    }
-    return current || h || {};
-  }
+  // The style, hover and click functions of one map, sharing its state. A layer's rows
+  // are {code: [classIndex, ...]}; `tooltipOf(feature, hideout)` writes the hover text.
+  function layerFunctions(tooltipOf) {
+    const api = { layers: [], rev: null, current: null, hovered: null, clicks: 0 };
 
-  // A colouring that arrives after its shapes were drawn with an older one (the two
-  // travel separately) repaints the shapes still on the map.
-  function track(h) {
-    const state = window.mataGaruda.map;
-    const before = state.current;
-    if (latest(h) === before || !h) return;
-    state.layers = state.layers.filter(function (layer) { return layer._map; });
-    state.layers.forEach(function (layer) { layer.setStyle(style(layer.feature, null)); });
-  }
-
-  function style(feature, context) {
-    const h = latest(context && context.hideout);
-    const code = feature.properties.code;
-    const row = h.d ? h.d[code] : undefined;
-    const cls = row ? row[0] : null;
-    const fill = cls === null || cls === undefined ? h.missing : h.colors[cls];
-    const selected = h.sel === code;
-    return {
-      className: "region-" + code.replace(/\./g, "-"),
-      fillColor: fill || "#ffffff",
-      fillOpacity: 0.9,
-      color: selected ? "#212529" : "#ffffff",
-      weight: selected ? 3 : h.weight || 0.8,
-      opacity: 1,
-    };
-  }
-
-  function unhover(layer) {
-    layer.setStyle(style(layer.feature, null));
-    if (layer.unbindTooltip) layer.unbindTooltip();
-  }
-
-  const map = {
-    style: style,
-    onEachFeature: function (feature, layer) {
-      window.mataGaruda.map.layers.push(layer);
-    },
-    // One region is highlighted and carries the tooltip at a time.
-    mouseover: function (e) {
-      const layer = e.layer || e.target;
-      if (!layer || !layer.feature) return;
-      const state = window.mataGaruda.map;
-      if (state.hovered && state.hovered !== layer) unhover(state.hovered);
-      state.hovered = layer;
-      layer.setStyle({ weight: 2.5, color: "#212529" });
-      const content = tooltip(layer.feature, latest(null));
-      if (layer.getTooltip()) {
-        layer.setTooltipContent(content);
-      } else {
-        layer.bindTooltip(content, { sticky: true, className: "peta-tooltip", direction: "top" });
+    // dash-leaflet hands some calls (resetStyle, event handlers) the props of an earlier
+    // render. The colouring with the highest sequence number is the current one, so a
+    // late call with an old colouring never paints old colours.
+    function latest(h) {
+      const current = api.current;
+      if (h && h.seq && (!current || h.seq >= current.seq)) {
+        api.current = h;
+        api.rev = h.rev;
+        return h;
       }
-      layer.openTooltip(e.latlng);
-    },
-    mouseout: function (e) {
-      const layer = e.layer || e.target;
-      if (layer && layer.feature) unhover(layer);
-      if (window.mataGaruda.map.hovered === layer) window.mataGaruda.map.hovered = null;
-    },
-    click: function (e, ctx) {
-      const layer = e.layer || e.target;
-      if (!layer || !layer.feature) return;
-      window.mataGaruda.map.clicks += 1;
-      ctx.setProps({
-        n_clicks: window.mataGaruda.map.clicks,
-        clickData: { code: layer.feature.properties.code },
-      });
-    },
-    tooltip: tooltip,
-    track: track,
-    layers: [],
-    rev: null,
-    current: null,
-    hovered: null,
-    clicks: 0,
-  };
+      return current || h || {};
+    }
 
-  window.mataGaruda = Object.assign(window.mataGaruda || {}, { map: map });
+    function style(feature, context) {
+      const h = latest(context && context.hideout);
+      const code = feature.properties.code;
+      const row = h.d ? h.d[code] : undefined;
+      const cls = row ? row[0] : null;
+      const fill = cls === null || cls === undefined ? h.missing : h.colors[cls];
+      const selected = h.sel === code;
+      return {
+        className: "region-" + code.replace(/\./g, "-"),
+        fillColor: fill || "#ffffff",
+        fillOpacity: 0.9,
+        color: selected ? "#212529" : "#ffffff",
+        weight: selected ? 3 : h.weight || 0.8,
+        opacity: 1,
+      };
+    }
+
+    function unhover(layer) {
+      layer.setStyle(style(layer.feature, null));
+      if (layer.unbindTooltip) layer.unbindTooltip();
+    }
+
+    return Object.assign(api, {
+      style: style,
+      onEachFeature: function (feature, layer) {
+        api.layers.push(layer);
+      },
+      // A colouring that arrives after its shapes were drawn with an older one (the two
+      // travel separately) repaints the shapes still on the map.
+      track: function (h) {
+        const before = api.current;
+        if (latest(h) === before || !h) return;
+        api.layers = api.layers.filter(function (layer) { return layer._map; });
+        api.layers.forEach(function (layer) { layer.setStyle(style(layer.feature, null)); });
+      },
+      // One region is highlighted and carries the tooltip at a time.
+      mouseover: function (e) {
+        const layer = e.layer || e.target;
+        if (!layer || !layer.feature) return;
+        if (api.hovered && api.hovered !== layer) unhover(api.hovered);
+        api.hovered = layer;
+        layer.setStyle({ weight: 2.5, color: "#212529" });
+        const content = tooltipOf(layer.feature, latest(null));
+        if (layer.getTooltip()) {
+          layer.setTooltipContent(content);
+        } else {
+          layer.bindTooltip(content, { sticky: true, className: "peta-tooltip", direction: "top" });
+        }
+        layer.openTooltip(e.latlng);
+      },
+      mouseout: function (e) {
+        const layer = e.layer || e.target;
+        if (layer && layer.feature) unhover(layer);
+        if (api.hovered === layer) api.hovered = null;
+      },
+      click: function (e, ctx) {
+        const layer = e.layer || e.target;
+        if (!layer || !layer.feature) return;
+        api.clicks += 1;
+        ctx.setProps({ n_clicks: api.clicks, clickData: { code: layer.feature.properties.code } });
+      },
+      tooltip: tooltipOf,
+    });
+  }
+
+  // The completeness map: d = {code: [statusIndex, recordedBy]}, labels = status names.
+  function statusTooltip(feature, h) {
+    const row = (h.d || {})[feature.properties.code];
+    const lines = ["<strong>" + escapeHtml(feature.properties.name) + "</strong>"];
+    if (!row) {
+      lines.push('<span class="tt-missing">' + escapeHtml(h.none) + "</span>");
+    } else {
+      lines.push(escapeHtml(h.labels[row[0]]));
+      if (row[1]) lines.push(escapeHtml(h.by) + ": " + escapeHtml(row[1]));
+    }
+    return lines.join("<br>");
+  }
+
+  window.mataGaruda = Object.assign(window.mataGaruda || {}, {
+    map: layerFunctions(tooltip),
+    status: layerFunctions(statusTooltip),
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ensureHatch);
   } else {

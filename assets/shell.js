@@ -24,6 +24,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.dispatchEvent(new Event("resize"));
       return on ? "light" : "default";
     },
+    // The completeness map: repaint its shapes with a colouring that arrived after them.
+    afterStatus: function (hideout) {
+      window.mataGaruda.status.track(hideout);
+      return window.dash_clientside.no_update;
+    },
     // After a colouring arrives: remember it (shapes that load later use it), set the
     // title and write the view's URL without letting Dash's router re-render the page:
     // a new view gets a history entry (back and forward work), the first URL replaces.

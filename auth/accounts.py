@@ -85,7 +85,7 @@ def _new_password(password: str | None, username: str) -> tuple[bool, str]:
         return True, generate_password()
     problems = policy_problems(password, username)
     if problems:
-        raise AccountError("password needs " + "; ".join(problems))
+        raise AccountError("password needs " + "; ".join(map(str, problems)))
     return False, password
 
 

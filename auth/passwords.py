@@ -8,6 +8,8 @@ import string
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from i18n import Message
+
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 # A few passwords every attacker tries first; the policy refuses them in any case.
@@ -38,7 +40,7 @@ def needs_rehash(stored_hash: str) -> bool:
     return _HASHER.check_needs_rehash(stored_hash)
 
 
-def policy_problems(password: str, username: str = "") -> list[str]:
+def policy_problems(password: str, username: str = "") -> list[Message]:
     """Return what is wrong with a new password (empty list when it is acceptable).
 
     At least 12 characters, at most 128, three of four character kinds (lower, upper,
@@ -46,20 +48,20 @@ def policy_problems(password: str, username: str = "") -> list[str]:
     """
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"at least {MIN_LENGTH} characters")
+        problems.append(Message("policy.min", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        problems.append(f"at most {MAX_LENGTH} characters")
+        problems.append(Message("policy.max", n=MAX_LENGTH))
     kinds = sum((
         any(c.islower() for c in password), any(c.isupper() for c in password),
         any(c.isdigit() for c in password), any(not c.isalnum() for c in password),
     ))
     if kinds < 3:
-        problems.append("three of: lower case, upper case, digits, other characters")
+        problems.append(Message("policy.kinds"))
     folded = password.lower()
     if folded in COMMON or folded.rstrip("0123456789!") in COMMON:
-        problems.append("not a common password")
+        problems.append(Message("policy.common"))
     if username and len(username) >= 3 and username.lower() in folded:
-        problems.append("not containing the username")
+        problems.append(Message("policy.username"))
     return problems
 
 

@@ -23,7 +23,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import Engine
 
-from auth.accounts import Account, AccountError, authenticate, get_account, set_password
+from auth.accounts import Account, authenticate, get_account, set_password
+from auth.passwords import policy_problems
 from auth.scope import ScopeError
 from i18n import TEXTS
 from i18n import t as translate
@@ -204,14 +205,13 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
         new, again = (flask.request.form.get(k, "")[:128] for k in ("password", "again"))
         if new != again:
             return flask.make_response(_change_form(lang, _texts(lang)["mismatch"]), 400)
-        try:
-            with engine.begin() as conn:
-                set_password(conn, account.username, new, by=account.username,
-                             must_change=False)
-        except AccountError as exc:
-            problems = str(exc).removeprefix("password needs ")
+        problems = policy_problems(new, account.username)
+        if problems:
+            listed = "; ".join(p.text(lang) for p in problems)
             return flask.make_response(
-                _change_form(lang, _texts(lang)["policy"].format(problems=problems)), 400)
+                _change_form(lang, _texts(lang)["policy"].format(problems=listed)), 400)
+        with engine.begin() as conn:
+            set_password(conn, account.username, new, by=account.username, must_change=False)
         return flask.redirect("/")
 
     @server.post("/keluar")

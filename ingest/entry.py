@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from auth.accounts import Account, audit
 from auth.scope import Scope
 from geodata.registry import LEVELS, Registry, level_of
+from i18n import Message, MessageError
 from queries.catalogue import Indicator
 from queries.schema import observation
 
@@ -25,7 +26,7 @@ STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_REASON = 2000
 
 
-class EntryError(ValueError):
+class EntryError(MessageError):
     """An entry that cannot be made; the message names what is wrong."""
 
 
@@ -35,11 +36,11 @@ class ConflictError(EntryError):
     def __init__(self, current: EntryVersion | None) -> None:
         self.current = current
         if current is None:
-            super().__init__("changed meanwhile; reload and try again")
+            super().__init__(Message("entry.conflict.race"))
             return
-        super().__init__(
-            f"changed meanwhile by {current.recorded_by} at {current.recorded_at:%Y-%m-%d %H:%M}"
-            f" UTC (now version {current.version}, {current.status}); reload and try again")
+        super().__init__(Message(
+            "entry.conflict", by=current.recorded_by, at=f"{current.recorded_at:%Y-%m-%d %H:%M}",
+            version=current.version, status=Message(f"status.{current.status}")))
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,12 @@ def current(conn: Connection, scope: Scope, indicator_id: str, code: str,
     return versions[-1] if versions else None
 
 
+def no_period(indicator: Indicator, period: int) -> Message:
+    """Return the message for a period ``indicator`` does not have."""
+    return Message("entry.no_period", indicator=indicator.id, period=period,
+                   periods=", ".join(map(str, indicator.periods)))
+
+
 @dataclass(frozen=True)
 class Target:
     """Which value an action is about."""
@@ -88,12 +95,12 @@ class Target:
 def _check_target(target: Target, registry: Registry) -> None:
     ind, code = target.indicator, target.code
     if code not in registry:
-        raise EntryError(f"unknown region code {code!r}")
+        raise EntryError(Message("entry.unknown_code", code=code))
     if LEVELS.index(level_of(code)) > LEVELS.index(ind.lowest_level):
-        raise EntryError(f"{ind.id} is not defined below {ind.lowest_level}")
+        raise EntryError(Message("entry.not_defined_below", indicator=ind.id,
+                                 level=ind.lowest_level))
     if target.period not in ind.periods:
-        periods = ", ".join(map(str, ind.periods))
-        raise EntryError(f"{ind.id} has no period {target.period}; periods: {periods}")
+        raise EntryError(no_period(ind, target.period))
 
 
 def _append(conn: Connection, account: Account, target: Target, *, value: float, status: str,
@@ -101,7 +108,7 @@ def _append(conn: Connection, account: Account, target: Target, *, value: float,
             source: str | None = None) -> int:
     """Write the next version after ``base_version``; fail on a conflict."""
     if len(reason) > MAX_REASON:
-        raise EntryError(f"reason is {len(reason)} characters; at most {MAX_REASON}")
+        raise EntryError(Message("entry.reason_too_long", n=len(reason), limit=MAX_REASON))
     o = observation.c
     where = (o.indicator_id == target.indicator.id, o.region_code == target.code,
              o.period == target.period, o.source_kind == SOURCE_KIND)
@@ -134,9 +141,12 @@ def save_draft(conn: Connection, registry: Registry, account: Account, target: T
     scope = account.scope
     scope.require(scope.can_write(target.code), "write", target.code)
     _check_target(target, registry)
-    if not target.indicator.in_range(value) or value != value:
-        raise EntryError(f"{value!r} is outside the range of {target.indicator.id} "
-                         f"({target.indicator.range_text()})")
+    if value != value:
+        raise EntryError(Message("entry.not_number", value=repr(value)))
+    if not target.indicator.in_range(value):
+        raise EntryError(Message("entry.out_of_range", value=f"{value:g}",
+                                 indicator=target.indicator.id,
+                                 range=target.indicator.range_message()))
     return _append(conn, account, target, value=value, status="draft", reason=reason,
                    base_version=base_version, remote_addr=remote_addr)
 
@@ -149,8 +159,10 @@ def _transition(conn: Connection, account: Account, target: Target, *, allowed: 
     if now is None or now.version != base_version:
         raise ConflictError(now)
     if now.status not in from_statuses:
-        raise EntryError(f"cannot {action} a value that is {now.status}; it must be "
-                         f"{' or '.join(from_statuses)}")
+        raise EntryError(Message(
+            "entry.wrong_status", action=Message(f"entry.action.{action}"),
+            status=Message(f"status.{now.status}"),
+            allowed=tuple(Message(f"status.{s}") for s in from_statuses)))
     return _append(conn, account, target, value=now.value, status=status, reason=reason,
                    base_version=base_version, remote_addr=remote_addr, source=now.source)
 
@@ -175,7 +187,7 @@ def reject(conn: Connection, account: Account, target: Target, *, base_version: 
            comment: str, remote_addr: str = "") -> int:
     """Send a submitted value back with a comment saying what to fix."""
     if not comment.strip():
-        raise EntryError("a rejection needs a comment saying what to fix")
+        raise EntryError(Message("entry.reject_comment"))
     return _transition(conn, account, target, allowed=account.scope.can_verify(target.code),
                        action="reject", status="rejected", from_statuses=("submitted",),
                        base_version=base_version, reason=comment.strip(),
@@ -186,7 +198,7 @@ def withdraw(conn: Connection, account: Account, target: Target, *, base_version
              reason: str, remote_addr: str = "") -> int:
     """Mark a value withdrawn (it stays in the history; nothing is deleted)."""
     if not reason.strip():
-        raise EntryError("withdrawing a value needs a reason")
+        raise EntryError(Message("entry.withdraw_reason"))
     return _transition(conn, account, target, allowed=account.scope.can_write(target.code),
                        action="withdraw", status="withdrawn",
                        from_statuses=("draft", "submitted", "verified", "rejected"),
@@ -201,8 +213,9 @@ def restore(conn: Connection, registry: Registry, account: Account, target: Targ
     versions = history(conn, account.scope, target.indicator.id, target.code, target.period)
     old = next((v for v in versions if v.version == from_version), None)
     if old is None:
-        raise EntryError(f"no version {from_version} of {target.indicator.id} {target.code} "
-                         f"{target.period}")
+        raise EntryError(Message("entry.no_version", version=from_version,
+                                 indicator=target.indicator.id, code=target.code,
+                                 period=target.period))
     return save_draft(conn, registry, account, target, old.value, base_version=base_version,
                       reason=reason or f"restored version {from_version}",
                       remote_addr=remote_addr)
@@ -221,7 +234,7 @@ def act(conn: Connection, registry: Registry, account: Account, indicator: Indic
     meanwhile raises :class:`ConflictError` and the caller's transaction rolls back.
     """
     if action not in ACTIONS:
-        raise EntryError(f"unknown action {action!r}")
+        raise EntryError(Message("entry.unknown_action", action=action))
     done = 0
     # A fixed order: two batches over the same rows never wait on each other crosswise.
     for row in sorted(rows, key=lambda r: str(r["code"])):
@@ -235,11 +248,13 @@ def act(conn: Connection, registry: Registry, account: Account, indicator: Indic
             try:
                 value = float(str(raw).replace(",", "."))
             except ValueError:
-                raise EntryError(f"{row['code']}: {raw!r} is not a number") from None
+                raise EntryError(Message("entry.at_code", code=row["code"], problem=Message(
+                    "entry.not_number", value=repr(raw)))) from None
             save_draft(conn, registry, account, target, value, base_version=base_version,
                        reason=str(row.get("reason") or ""), remote_addr=remote_addr)
         elif base_version is None:
-            raise EntryError(f"{row['code']}: nothing entered yet")
+            raise EntryError(Message("entry.at_code", code=row["code"],
+                                     problem=Message("entry.nothing_yet")))
         elif action == "submit":
             submit(conn, account, target, base_version=base_version, remote_addr=remote_addr)
         elif action == "verify":

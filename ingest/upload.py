@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import PurePath
-from typing import Any, Literal, overload
+from typing import Any, Literal
 
 import openpyxl
 from openpyxl.comments import Comment
@@ -60,9 +60,19 @@ from sqlalchemy import Connection, select
 
 from auth.accounts import Account, audit
 from auth.scope import Scope
+from export.files import safe_cell
 from geodata.registry import LEVELS, NATIONAL_CODE, Region, Registry, level_of, normalize_name
+from i18n import Message, MessageError, text_of
 from i18n import t as translate
-from ingest.entry import MAX_REASON, SOURCE_KIND, ConflictError, EntryError, Target, save_draft
+from ingest.entry import (
+    MAX_REASON,
+    SOURCE_KIND,
+    ConflictError,
+    EntryError,
+    Target,
+    no_period,
+    save_draft,
+)
 from queries.catalogue import Indicator
 from queries.schema import observation
 
@@ -78,8 +88,6 @@ SHEET_TITLE = "isian"
 Format = Literal["csv", "xlsx"]
 Key = tuple[str, str, int]  # indicator_id, region_code, period
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 _VALUE = re.compile(r"^[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
 _HEADER_NOTE = re.compile(r"[\s(\[]")
 _DROPPED_ZERO = re.compile(r"^\d{2}(?:\.\d{2})?\.\d$")
@@ -92,7 +100,7 @@ def _text(key: str, lang: str, **values: object) -> str:
     return translate(f"upload.{key}", lang, **values)
 
 
-class UploadError(ValueError):
+class UploadError(MessageError):
     """An upload request that cannot be done (a bad template request, a preview with errors)."""
 
 
@@ -102,10 +110,9 @@ class UploadConflictError(ConflictError):
     def __init__(self, row: PreviewRow, cause: ConflictError) -> None:
         self.row = row
         self.current = cause.current
-        ValueError.__init__(
-            self, f"row {row.row} ({row.indicator_id} {row.code} {row.period}): {cause}; "
-                  "nothing of this upload was saved - upload the file again to see the "
-                  "current values")
+        EntryError.__init__(self, Message(
+            "upload.conflict", row=row.row, indicator=row.indicator_id, code=row.code,
+            period=row.period, cause=cause.message))
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ class PreviewRow:
     current: float | None = None
     current_status: str | None = None
     base_version: int | None = None
-    errors: tuple[str, ...] = ()
+    errors: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,14 +146,15 @@ class Preview:
 
     Picklable, so a page can keep it in the server cache between the preview and the
     apply callbacks. ``errors`` holds the file-level problems followed by every row's,
-    each as ``row R, column C: message`` where a row is concerned.
+    each as ``row R, column C: message`` where a row is concerned; they are
+    :class:`i18n.Message` objects, rendered with ``.text(lang)`` (``str()`` gives English).
     """
 
     filename: str
     sha256: str
     username: str
     rows: tuple[PreviewRow, ...] = ()
-    errors: tuple[str, ...] = ()
+    errors: tuple[Message, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -161,12 +169,15 @@ class Preview:
             counts[r.status] += 1
         return counts
 
-    def records(self) -> list[dict[str, object]]:
-        """Return one plain dict per row, e.g. for a Dash AG Grid ``rowData``."""
+    def records(self, lang: str = "id") -> list[dict[str, object]]:
+        """Return one plain dict per row, e.g. for a Dash AG Grid ``rowData``.
+
+        The row's problems are joined into ``errors``, written in ``lang``.
+        """
         return [{"row": r.row, "indicator": r.indicator_id, "level": r.level, "code": r.code,
                  "name": r.name, "year": r.period, "value": r.value, "current": r.current,
                  "current_status": r.current_status, "status": r.status,
-                 "errors": "; ".join(r.errors)} for r in self.rows]
+                 "errors": "; ".join(text_of(e, lang) for e in r.errors)} for r in self.rows]
 
 
 @dataclass(frozen=True)
@@ -184,49 +195,6 @@ class ApplyReport:
     def written(self) -> int:
         """Return the number of versions written."""
         return len(self.versions)
-
-
-# ---------------------------------------------------------------------------- safe_cell
-
-
-@overload
-def safe_cell(value: str) -> str: ...
-
-
-@overload
-def safe_cell(value: float | None) -> float | None: ...
-
-
-def safe_cell(value: str | float | None) -> str | float | None:
-    """Neutralise spreadsheet formula injection in a cell written to CSV or XLSX.
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-    leading apostrophe, so Excel, LibreOffice and Google Sheets show it as text instead
-    of running it (OWASP, "CSV Injection"). Numbers, and text that is a plain number
-    such as ``-12.5``, stay as they are.
-
-    Parameters
-    ----------
-    value
-        The cell value.
-
-    Returns
-    -------
-    str or float or None
-        ``value``, with an apostrophe in front when it could be read as a formula.
-
-    Examples
-    --------
-    >>> safe_cell("=1+1"), safe_cell("@SUM(A1)")
-    ("'=1+1", "'@SUM(A1)")
-    >>> safe_cell("-12.5"), safe_cell(-12.5), safe_cell("Kota Bandung")
-    ('-12.5', -12.5, 'Kota Bandung')
-    """
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
 
 
 # ----------------------------------------------------------------------------- template
@@ -254,22 +222,6 @@ def template_regions(registry: Registry, scope: Scope, indicator: Indicator) -> 
             found.append(region)
         stack.extend(reversed(registry.children(region.code)))
     return found
-
-
-def _range_note(ind: Indicator, lang: str) -> str:
-    low = None if ind.scale_min is None else f"{ind.scale_min:g}"
-    high = None if ind.scale_max is None else f"{ind.scale_max:g}"
-    if low is not None and high is not None:
-        note = _text("range", lang, low=low, high=high)
-    elif low is not None:
-        note = _text("min", lang, low=low)
-    elif high is not None:
-        note = _text("max", lang, high=high)
-    else:
-        note = ""
-    if ind.decimals == 0:
-        note = f"{note}; {_text('whole', lang)}" if note else _text("whole", lang)
-    return note
 
 
 def template(registry: Registry, catalogue: Mapping[str, Indicator], account: Account,
@@ -309,13 +261,11 @@ def template(registry: Registry, catalogue: Mapping[str, Indicator], account: Ac
     """
     ind = catalogue.get(indicator_id)
     if ind is None:
-        raise UploadError(f"unknown indicator {indicator_id!r}; known: "
-                          f"{', '.join(sorted(catalogue))}")
+        raise UploadError(_unknown_indicator(indicator_id, catalogue))
     if period not in ind.periods:
-        raise UploadError(f"{ind.id} has no period {period}; periods: "
-                          f"{', '.join(map(str, ind.periods))}")
+        raise UploadError(no_period(ind, period))
     if fmt not in ("csv", "xlsx"):
-        raise UploadError(f"unknown format {fmt!r}; expected csv or xlsx")
+        raise UploadError(Message("upload.unknown_format", fmt=fmt))
     lang = "en" if lang == "en" else "id"
     scope = account.scope
     home = scope.region or NATIONAL_CODE
@@ -323,7 +273,7 @@ def template(registry: Registry, catalogue: Mapping[str, Indicator], account: Ac
     regions = template_regions(registry, scope, ind)
     stored = (_current_entries(conn, [(ind.id, r.code, period) for r in regions])
               if conn is not None else {})
-    range_note = _range_note(ind, lang)
+    range_note = ind.range_note(lang)
     value_note = "; ".join(p for p in (ind.unit(lang), range_note) if p)
     header = [*COLUMNS[:5], f"value ({value_note})", f"reason ({_text('reason', lang)})",
               f"current_value ({_text('current', lang)})"]
@@ -397,7 +347,7 @@ class _Sheet:
 
     header: list[str] = field(default_factory=list)
     rows: list[tuple[int, list[object]]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[Message] = field(default_factory=list)
 
 
 def _column_key(header: object) -> str:
@@ -410,17 +360,29 @@ def _blank(cells: Sequence[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _too_many_rows(count: str) -> str:
-    return f"{count} data rows; the limit is {MAX_ROWS:,}: split the file into smaller ones"
+def _too_many_rows(count: int | None) -> Message:
+    """Return the message for too many data rows; ``None`` when only "more than" is known."""
+    if count is None:
+        return Message("upload.too_many_more", limit=MAX_ROWS)
+    return Message("upload.too_many", count=count, limit=MAX_ROWS)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _at_row(row: int, problem: Message) -> Message:
+    return Message("upload.at_row", row=row, problem=problem)
+
+
+def _unknown_indicator(indicator_id: str, catalogue: Mapping[str, Indicator]) -> Message:
+    return Message("upload.unknown_indicator", indicator=indicator_id,
+                   known=", ".join(sorted(catalogue)))
+
+
+def _decode(data: bytes) -> tuple[str, Message | None]:
     """Return the text of a CSV file, or an error message (and empty text)."""
-    save_as = "in Excel choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'"
+    save_as = Message("upload.save_as")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif b"\x00" in data:
-        return "", f"the file holds NUL bytes (UTF-16 without a byte-order mark?); {save_as}"
+        return "", Message("upload.nul_bytes", save_as=save_as)
     else:
         encoding = "utf-8-sig"
     try:
@@ -429,10 +391,11 @@ def _decode(data: bytes) -> tuple[str, str]:
         line = data[: exc.start].count(b"\n") + 1
         bad = data[exc.start: exc.start + 1]
         kind = "UTF-16" if encoding == "utf-16" else "UTF-8"
-        return "", f"row {line}: not {kind} text (byte {exc.start}: {bad!r}); {save_as}"
+        return "", _at_row(line, Message("upload.not_text", kind=kind, offset=exc.start,
+                                         bad=repr(bad), save_as=save_as))
     if "\x00" in text:
-        return "", f"the file holds NUL characters; {save_as}"
-    return text, ""
+        return "", Message("upload.nul_chars", save_as=save_as)
+    return text, None
 
 
 def _delimiter(text: str) -> str:
@@ -450,7 +413,7 @@ def _delimiter(text: str) -> str:
 def _read_csv(data: bytes) -> _Sheet:
     sheet = _Sheet()
     text, problem = _decode(data)
-    if problem:
+    if problem is not None:
         sheet.errors.append(problem)
         return sheet
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
@@ -460,57 +423,52 @@ def _read_csv(data: bytes) -> _Sheet:
                 sheet.header = cells
             elif not _blank(cells):
                 if len(sheet.rows) == MAX_ROWS:
-                    return _Sheet(errors=[_too_many_rows(f"more than {MAX_ROWS:,}")])
+                    return _Sheet(errors=[_too_many_rows(None)])
                 if len(cells) != len(sheet.header):
                     # "79,81" unquoted in a comma-separated file splits into 79 and 81.
-                    sheet.errors.append(
-                        f"row {index + 1}: {len(cells)} cells, but the header has "
-                        f"{len(sheet.header)} columns; put a decimal comma inside quotes "
-                        '("79,81"), write 79.81, or separate the columns with semicolons')
+                    sheet.errors.append(_at_row(index + 1, Message(
+                        "upload.cell_count", cells=len(cells), columns=len(sheet.header))))
                 sheet.rows.append((index + 1, list(cells)))
     except csv.Error as exc:
-        sheet.errors.append(f"row {reader.line_num}: cannot be read as CSV: {exc}")
+        sheet.errors.append(_at_row(reader.line_num, Message("upload.bad_csv",
+                                                             detail=str(exc))))
     return sheet
 
 
 def _read_xlsx(data: bytes) -> _Sheet:
     sheet = _Sheet()
     if not data.startswith(b"PK\x03\x04"):
-        sheet.errors.append("not an XLSX workbook (an old .xls file?); in Excel choose File > "
-                            "Save As > 'Excel Workbook (*.xlsx)'")
+        sheet.errors.append(Message("upload.not_xlsx"))
         return sheet
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
         if sum(m.file_size for m in members) > MAX_UNZIPPED:
-            sheet.errors.append(f"the workbook unpacks to more than {MAX_UNZIPPED // 2**20} MB;"
-                                " split it into smaller files")
+            sheet.errors.append(Message("upload.unzipped", limit=MAX_UNZIPPED // 2**20))
             return sheet
         if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
-            sheet.errors.append("the workbook contains macros; save it as 'Excel Workbook "
-                                "(*.xlsx)' without macros")
+            sheet.errors.append(Message("upload.macros"))
             return sheet
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
     except Exception as exc:  # noqa: BLE001 - any parser error becomes a clear message
-        sheet.errors.append(f"cannot be read as an XLSX workbook: {exc}")
+        sheet.errors.append(Message("upload.bad_xlsx", detail=str(exc)))
         return sheet
     names: list[str] = list(wb.sheetnames)
     if len(names) != 1:
-        extra = ", ".join(repr(n) for n in names[1:])
-        sheet.errors.append(f"the workbook has {len(names)} sheets ({', '.join(map(repr, names))})"
-                            f"; keep only the data sheet: delete {extra}")
+        sheet.errors.append(Message("upload.sheets", n=len(names),
+                                    names=tuple(map(repr, names)),
+                                    extra=tuple(map(repr, names[1:]))))
         return sheet
     ws = wb[names[0]]
     if not hasattr(ws, "merged_cells"):
-        sheet.errors.append(f"sheet {names[0]!r} is a chart, not a table of values")
+        sheet.errors.append(Message("upload.chart", sheet=names[0]))
         return sheet
     merged = [str(r) for r in ws.merged_cells.ranges]
     if merged:
-        sheet.errors.append(f"merged cells {', '.join(merged)} on sheet {names[0]!r}; unmerge "
-                            "them so that every value has its own cell")
+        sheet.errors.append(Message("upload.merged", cells=", ".join(merged), sheet=names[0]))
         return sheet
     if ws.max_row - 1 > MAX_ROWS:
-        sheet.errors.append(_too_many_rows(f"{ws.max_row - 1:,}"))
+        sheet.errors.append(_too_many_rows(ws.max_row - 1))
         return sheet
     grid = [[cell for cell in row] for row in ws.iter_rows()]
     if not grid:
@@ -522,10 +480,9 @@ def _read_xlsx(data: bytes) -> _Sheet:
                 formula = getattr(cell.value, "text", None) or str(cell.value)
                 column = _column_key(sheet.header[cell.column - 1]) if (
                     cell.column <= len(sheet.header)) else ""
-                sheet.errors.append(
-                    f"row {cell.row}, column {column or cell.column_letter} (cell "
-                    f"{cell.coordinate}): a formula {formula!r}; values must be plain numbers "
-                    "or text (copy, then Paste Special > Values)")
+                sheet.errors.append(Message(
+                    "upload.formula", row=cell.row, column=column or cell.column_letter,
+                    cell=cell.coordinate, formula=formula))
     if sheet.errors:
         return sheet
     for row in grid[1:]:
@@ -548,45 +505,49 @@ def _as_text(cell: object) -> str:
     return str(cell).replace("\u00a0", " ").strip()
 
 
-def _parse_value(cell: object, ind: Indicator | None) -> tuple[float | None, str]:
-    """Return ``(value, problem)``; ``(None, "")`` for an empty cell (no change)."""
+def _parse_value(cell: object, ind: Indicator | None) -> tuple[float | None, Message | None]:
+    """Return ``(value, problem)``; ``(None, None)`` for an empty cell (no change)."""
     if cell is None or (isinstance(cell, str) and not cell.strip()):
-        return None, ""
+        return None, None
     if isinstance(cell, bool):
-        return None, f"{cell} is not a number"
+        return None, Message("entry.not_number", value=str(cell))
     if isinstance(cell, datetime | date | time):
-        return None, f"a date or time ({cell}), not a number; format the cell as Number"
+        return None, Message("upload.date", value=str(cell))
     text = _as_text(cell)
     if isinstance(cell, int | float):
         value = float(cell)
     elif _VALUE.match(text):
         value = float(text.replace(",", "."))
     elif re.fullmatch(r"[+-]?[\d.,\s]+", text) and re.search(r"\d", text):
-        return None, (f"{text!r} has thousands separators or several decimal marks; write "
-                      "the number with one decimal point or comma and no thousands "
-                      "separators, e.g. 1234.5 or 1234,5")
+        return None, Message("upload.thousands", text=text)
     else:
-        return None, (f"not a number: {text!r}; expected a number such as 79.81 or 79,81 "
-                      "(no units, no % sign)")
+        return None, Message("upload.not_number", text=text)
     if not math.isfinite(value):
-        return None, f"not a number: {text!r}"
+        return None, Message("upload.not_finite", text=text)
     if ind is not None:
         if not ind.in_range(value):
-            return None, f"{text} is outside the range of {ind.id} ({ind.range_text()})"
+            return None, Message("entry.out_of_range", value=text, indicator=ind.id,
+                                 range=ind.range_message())
         if ind.decimals == 0 and not value.is_integer():
-            hint = (" - thousands separators are not allowed; write 1234, not 1.234"
-                    if re.fullmatch(r"\d{1,3}[.,]\d{3}", text) else "")
-            return None, f"{ind.id} counts whole {ind.unit_en}; got {text}{hint}"
-    return value, ""
+            if re.fullmatch(r"\d{1,3}[.,]\d{3}", text):
+                return None, Message("upload.count_thousands", indicator=ind.id,
+                                     unit_id=ind.unit_id, unit_en=ind.unit_en, text=text)
+            return None, Message("upload.count_whole", indicator=ind.id, unit_id=ind.unit_id,
+                                 unit_en=ind.unit_en, text=text)
+    return value, None
 
 
-def _scope_problem(scope: Scope, registry: Registry, code: str) -> str:
+def _no_entry(role: str) -> Message:
+    return Message("upload.no_entry", role=Message(f"role.{role}"))
+
+
+def _scope_problem(scope: Scope, registry: Registry, code: str) -> Message | None:
     if scope.can_write(code):
-        return ""
+        return None
     if scope.region is None:
-        return f"your account ({scope.role}) may not enter values"
-    return (f"{code} ({registry.name(code)}) is outside your region {registry.name(scope.region)}"
-            f" ({scope.region}); you may enter values for {scope.region} and the regions in it")
+        return _no_entry(scope.role)
+    return Message("upload.outside", code=code, name=registry.name(code),
+                   home_name=registry.name(scope.region), home=scope.region)
 
 
 def _current_entries(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[int, float, str]]:
@@ -616,29 +577,30 @@ class _Draft:
 
     row: int
     cells: dict[str, object]
-    errors: list[str] = field(default_factory=list)
+    errors: list[Message] = field(default_factory=list)
 
     def text(self, column: str) -> str:
         return _as_text(self.cells.get(column))
 
-    def err(self, column: str, message: str) -> None:
-        self.errors.append(f"row {self.row}, column {column}: {message}")
+    def err(self, column: str, message: Message) -> None:
+        self.errors.append(Message("upload.cell", row=self.row, column=column, problem=message))
 
 
-def _header_index(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
+def _header_index(header: Sequence[str]) -> tuple[dict[str, int], list[Message]]:
     index: dict[str, int] = {}
-    errors: list[str] = []
+    errors: list[Message] = []
     for i, cell in enumerate(header):
         key = _column_key(cell)
         if key in COLUMNS and key in index:
-            errors.append(f"row 1: column {key} appears twice (columns "
-                          f"{get_column_letter(index[key] + 1)} and {get_column_letter(i + 1)})")
+            errors.append(_at_row(1, Message(
+                "upload.twice", column=key, first=get_column_letter(index[key] + 1),
+                second=get_column_letter(i + 1))))
         elif key:
             index.setdefault(key, i)
     missing = [c for c in REQUIRED_COLUMNS if c not in index]
     if missing:
-        errors.append(f"row 1: missing column(s) {', '.join(missing)}; the header must name "
-                      f"{','.join(COLUMNS)} (reason is optional)")
+        errors.append(_at_row(1, Message("upload.missing_columns", missing=", ".join(missing),
+                                         columns=",".join(COLUMNS))))
     return index, errors
 
 
@@ -648,45 +610,46 @@ def _check_row(draft: _Draft, registry: Registry, catalogue: Mapping[str, Indica
     ind_id = draft.text("indicator")
     ind = catalogue.get(ind_id)
     if ind is None:
-        draft.err("indicator", f"unknown indicator {ind_id!r}; known: "
-                               f"{', '.join(sorted(catalogue))}")
+        draft.err("indicator", _unknown_indicator(ind_id, catalogue))
     level, code, name = draft.text("level"), draft.text("code"), draft.text("name")
     known = False
     if level not in LEVELS[:4]:
-        draft.err("level", f"unknown level {level!r}; expected one of {', '.join(LEVELS[:4])}")
+        draft.err("level", Message("upload.unknown_level", level=level,
+                                   levels=", ".join(LEVELS[:4])))
     if not code:
-        draft.err("code", "empty region code")
+        draft.err("code", Message("upload.empty_code"))
     elif code not in registry:
-        hint = (" (a trailing zero may have been dropped by Excel: use the XLSX template or "
-                "format the column as Text)" if _DROPPED_ZERO.match(code) else "")
-        draft.err("code", f"unknown region code {code!r}{hint}")
+        draft.err("code", Message("upload.dropped_zero", code=code) if _DROPPED_ZERO.match(code)
+                  else Message("entry.unknown_code", code=code))
     else:
         known = True
         official = registry.name(code)
         if level in LEVELS[:4] and level_of(code) != level:
-            draft.err("level", f"{code} is a {level_of(code)} code, but level says {level}")
+            draft.err("level", Message("upload.level_mismatch", code=code,
+                                       actual=level_of(code), level=level))
         if not name:
-            draft.err("name", f"empty name; expected {official!r} (the name guards against a "
-                              "mistyped code)")
+            draft.err("name", Message("upload.empty_name", official=official))
         elif normalize_name(name) != normalize_name(official):
-            draft.err("name", f"{name!r} does not match code {code} ({official})")
+            draft.err("name", Message("upload.name_mismatch", name=name, code=code,
+                                      official=official))
         if ind is not None and LEVELS.index(level_of(code)) > LEVELS.index(ind.lowest_level):
-            draft.err("level", f"{ind.id} is not defined below {ind.lowest_level}")
+            draft.err("level", Message("entry.not_defined_below", indicator=ind.id,
+                                       level=ind.lowest_level))
         problem = _scope_problem(scope, registry, code)
-        if problem:
+        if problem is not None:
             draft.err("code", problem)
     year_text = draft.text("year")
     period = int(year_text) if re.fullmatch(r"\d{4}", year_text) else None
     if period is None:
-        draft.err("year", f"bad year {year_text!r}; expected a year such as 2024")
+        draft.err("year", Message("upload.bad_year", year=year_text))
     elif ind is not None and period not in ind.periods:
-        draft.err("year", f"{ind.id} has no period {period}; periods: "
-                          f"{', '.join(map(str, ind.periods))}")
+        draft.err("year", no_period(ind, period))
     value, problem = _parse_value(draft.cells.get("value"), ind)
-    if problem:
+    if problem is not None:
         draft.err("value", problem)
     if len(draft.text("reason")) > MAX_REASON:
-        draft.err("reason", f"{len(draft.text('reason'))} characters; at most {MAX_REASON}")
+        draft.err("reason", Message("upload.reason_length", n=len(draft.text("reason")),
+                                    limit=MAX_REASON))
     return ind, code if known else "", period, value
 
 
@@ -720,22 +683,21 @@ def preview(conn: Connection, registry: Registry, catalogue: Mapping[str, Indica
     name = PurePath(filename.replace("\\", "/")).name[:200] or "upload"
     digest = hashlib.sha256(data).hexdigest()
 
-    def refused(*errors: str) -> Preview:
+    def refused(*errors: Message) -> Preview:
         return Preview(name, digest, account.username, errors=errors)
 
     scope = account.scope
     home = scope.region or NATIONAL_CODE
     if not scope.can_write(home):
-        return refused(f"your account ({account.role}) may not enter values")
+        return refused(_no_entry(account.role))
     suffix = PurePath(name).suffix.lower()
     if suffix not in (*CSV_SUFFIXES, ".xlsx"):
-        return refused(f"unsupported file type {suffix or name!r}; upload the template as "
-                       ".xlsx or as CSV UTF-8 (.csv)")
+        return refused(Message("upload.file_type", suffix=suffix or name))
     if len(data) > MAX_BYTES:
-        return refused(f"the file is {len(data) / 2**20:.1f} MB, more than the limit of "
-                       f"{MAX_BYTES // 2**20} MB; split it into smaller files")
+        return refused(Message("upload.too_big", size=len(data) / 2**20,
+                               limit=MAX_BYTES // 2**20))
     if not data:
-        return refused("the file is empty")
+        return refused(Message("upload.empty_file"))
     sheet = _read_xlsx(data) if suffix == ".xlsx" else _read_csv(data)
     if sheet.errors:
         return refused(*sheet.errors)
@@ -743,7 +705,7 @@ def preview(conn: Connection, registry: Registry, catalogue: Mapping[str, Indica
     if header_errors:
         return refused(*header_errors)
     if not sheet.rows:
-        return refused("no data rows below the header")
+        return refused(Message("upload.no_rows"))
 
     drafts: list[tuple[_Draft, Indicator | None, str, int | None, float | None]] = []
     seen: dict[tuple[str, str, int | None], int] = {}
@@ -753,7 +715,8 @@ def preview(conn: Connection, registry: Registry, catalogue: Mapping[str, Indica
         ind, code, period, value = _check_row(draft, registry, catalogue, scope)
         key = (draft.text("indicator"), draft.text("code"), period)
         if key[1] and key in seen:
-            draft.err("code", f"duplicate of row {seen[key]} ({key[0]}, {key[1]}, {period})")
+            draft.err("code", Message("upload.duplicate", first=seen[key], indicator=key[0],
+                                      code=key[1], period=period))
         seen.setdefault(key, number)
         drafts.append((draft, ind, code, period, value))
 
@@ -784,8 +747,7 @@ def preview(conn: Connection, registry: Registry, catalogue: Mapping[str, Indica
                                base_version=None if now is None else now[0]))
     errors = [e for r in rows for e in r.errors]
     if not errors and all(r.status == "skipped" for r in rows):
-        errors.append("every value cell is empty; fill in the value column (an empty value "
-                      "means no change)")
+        errors.append(Message("upload.all_empty"))
     return Preview(name, digest, account.username, tuple(rows), tuple(errors))
 
 
@@ -817,19 +779,18 @@ def apply(conn: Connection, registry: Registry, catalogue: Mapping[str, Indicato
         If the account may not write a row's region.
     """
     if not preview.ok:
-        raise UploadError(f"{preview.filename}: {len(preview.errors)} problem(s); fix the file "
-                          "and upload it again; nothing was saved")
+        raise UploadError(Message("upload.has_problems", filename=preview.filename,
+                                  n=len(preview.errors)))
     if preview.username != account.username:
-        raise UploadError(f"{preview.filename} was checked for {preview.username!r}, not "
-                          f"{account.username!r}; upload it again")
+        raise UploadError(Message("upload.other_user", filename=preview.filename,
+                                  checked=preview.username, user=account.username))
     versions: list[tuple[str, str, int, int]] = []
     for row in preview.rows:
         if row.status not in ("new", "changed"):
             continue
         ind = catalogue.get(row.indicator_id)
         if ind is None or row.period is None or row.value is None:
-            raise UploadError(f"row {row.row}: {row.indicator_id} is no longer in the "
-                              "catalogue; nothing was saved")
+            raise UploadError(Message("upload.gone", row=row.row, indicator=row.indicator_id))
         target = Target(ind, row.code, row.period)
         try:
             version = save_draft(conn, registry, account, target, row.value,
@@ -838,7 +799,7 @@ def apply(conn: Connection, registry: Registry, catalogue: Mapping[str, Indicato
         except ConflictError as exc:
             raise UploadConflictError(row, exc) from None
         except EntryError as exc:
-            raise UploadError(f"row {row.row}: {exc}; nothing was saved") from None
+            raise UploadError(Message("upload.refused", row=row.row, cause=exc.message)) from None
         versions.append((ind.id, row.code, row.period, version))
     totals = preview.totals
     if versions:

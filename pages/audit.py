@@ -13,6 +13,7 @@ from dash import Input, Output, callback, html
 import ids
 from auth.accounts import audit_entries
 from auth.web import current_account
+from components.export import export_href, export_links
 from components.status import notice
 from i18n import t
 from services import language, services
@@ -28,7 +29,9 @@ def layout(**_query: str) -> html.Div:
     if account is None or account.role != "admin":
         return html.Div(notice(t("audit.title", lang), t("audit.only", lang), "gray"))
     return html.Div([
-        dmc.Title(t("audit.title", lang), order=2, mb="sm"),
+        html.Div([dmc.Title(t("audit.title", lang), order=2),
+                  html.Div(export_links(export_href("audit"), lang), id=ids.AUDIT_EXPORT)],
+                 className="page-header"),
         dag.AgGrid(id=ids.AUDIT_GRID, rowData=[], columnDefs=[
             {"field": "at", "headerName": t("audit.at", lang), "width": 210},
             {"field": "username", "headerName": t("audit.user", lang), "width": 150},

@@ -15,10 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 import ids
 from auth.web import current_account
 from components.controls import indicator_select
-from components.entry import version_table
+from components.entry import indicator_help, new_value_column, version_table
+from components.export import export_href, export_links
 from components.status import notice
 from i18n import t
-from ingest.entry import EntryError, Target, act, history, restore
+from ingest.entry import ConflictError, EntryError, Target, act, history, restore
+from queries.catalogue import Indicator
 from queries.entries import entry_table
 from services import language, services
 
@@ -47,6 +49,8 @@ def layout(**_query: str) -> html.Div:
                        value=str(ind.periods[-1]), allowDeselect=False,
                        data=[str(p) for p in ind.periods]),
             dmc.TextInput(id=ids.ISIAN_COMMENT, label=t("isian.comment", lang), w=320),
+            html.Div(export_links(_export_href(ind.id, str(ind.periods[-1])), lang),
+                     id=ids.ISIAN_EXPORT),
         ], align="flex-end"),
         dmc.Group([
             dmc.Button(t(f"isian.{action}", lang), id={"type": ids.ISIAN_ACTION,
@@ -54,8 +58,9 @@ def layout(**_query: str) -> html.Div:
                        variant="filled" if action == "save" else "light")
             for action in ("save", "submit", "verify", "reject")
         ], my="sm"),
+        html.Div(indicator_help(ind, lang), id=ids.ISIAN_HELP),
         html.Div(id=ids.ISIAN_MESSAGE),
-        dag.AgGrid(id=ids.ISIAN_GRID, rowData=[], columnDefs=_columns(lang),
+        dag.AgGrid(id=ids.ISIAN_GRID, rowData=[], columnDefs=_columns(ind, lang),
                    defaultColDef={"sortable": True, "resizable": True},
                    dashGridOptions={"rowSelection": {"mode": "multiRow"},
                                     "stopEditingWhenCellsLoseFocus": True,
@@ -71,7 +76,23 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def _columns(lang: str) -> list[dict[str, Any]]:
+def _export_href(indikator: str, period: str | None) -> str:
+    periods = services().catalogue[indikator].periods
+    tahun = period if period and period.isdigit() and int(period) in periods else None
+    return export_href("isian", {"indikator": indikator, "tahun": tahun})
+
+
+@callback(
+    Output(ids.ISIAN_EXPORT, "children"),
+    Input(ids.ISIAN_INDICATOR, "value"), Input(ids.ISIAN_PERIOD, "value"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+)
+def export_choice(indikator: str, period: str | None, lang: str) -> Any:
+    """Point the download links at the indicator and period chosen."""
+    return export_links(_export_href(indikator, period), lang)
+
+
+def _columns(ind: Indicator, lang: str) -> list[dict[str, Any]]:
     return [
         {"field": "code", "headerName": t("col.code", lang), "width": 120},
         {"field": "name", "headerName": t("isian.region", lang), "flex": 2},
@@ -79,14 +100,31 @@ def _columns(lang: str) -> list[dict[str, Any]]:
         {"field": "value", "headerName": t("isian.current", lang), "width": 120,
          "type": "numericColumn",
          "valueFormatter": {"function": f"params.value == null ? '–' : "
-                                        f"formatNumber(params.value, 2, '{lang}')"}},
+                                        f"formatNumber(params.value, {ind.decimals}, '{lang}')"}},
         {"field": "status_label", "headerName": t("isian.status", lang), "width": 130},
         {"field": "version", "headerName": "v", "width": 70},
-        {"field": "new_value", "headerName": t("isian.new", lang), "width": 130,
-         "editable": True, "cellClass": "cell-editable"},
+        new_value_column(ind, lang),
         {"field": "reason", "headerName": t("isian.reason", lang), "flex": 1,
          "editable": True, "cellClass": "cell-editable"},
     ]
+
+
+def refusal(exc: EntryError, lang: str) -> dmc.Alert:
+    """Return the alert for a refused action: a conflict (orange) or bad input (red)."""
+    conflict = isinstance(exc, ConflictError)
+    return dmc.Alert(exc.message.text(lang), color="orange" if conflict else "red",
+                     title=t("isian.conflict" if conflict else "isian.failed", lang))
+
+
+@callback(
+    Output(ids.ISIAN_HELP, "children"), Output(ids.ISIAN_GRID, "columnDefs"),
+    Input(ids.ISIAN_INDICATOR, "value"), State(ids.SHELL_LANG_STORE, "data"),
+    prevent_initial_call=True,
+)
+def describe(indikator: str, lang: str) -> tuple[Any, Any]:
+    """Show the chosen indicator's unit, range and notes, and check typed values against it."""
+    ind = services().catalogue[indikator]
+    return indicator_help(ind, lang), _columns(ind, lang)
 
 
 @callback(
@@ -133,7 +171,7 @@ def run(clicks: list[int | None], rows: list[dict[str, Any]], selected: list[dic
                        action, chosen, comment=comment or "",
                        remote_addr=flask.request.remote_addr or "")
     except EntryError as exc:
-        return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), refresh + 1
+        return refusal(exc, lang), refresh + 1
     except SQLAlchemyError:
         log.exception("entry %s by %s failed", action, account.username)
         return dmc.Alert(t("isian.dberror", lang), color="red",
@@ -182,5 +220,5 @@ def restore_version(_clicks: int, selected: list[dict[str, Any]] | None, version
             restore(conn, svc.registry, account, target, from_version=int(version),
                     base_version=row["version"], remote_addr=flask.request.remote_addr or "")
     except EntryError as exc:
-        return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), refresh + 1
+        return refusal(exc, lang), refresh + 1
     return dmc.Alert(t("isian.done", lang, n=1), color="green"), refresh + 1

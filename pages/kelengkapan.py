@@ -1,4 +1,4 @@
-"""Kelengkapan data: which offices have submitted and verified their values."""
+"""Kelengkapan data: which offices have submitted and verified their values, map and table."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from dash import Input, Output, callback, html
 
 import ids
 from auth.web import current_account
+from components.completeness import status_colouring, status_legend, status_map
 from components.controls import indicator_select
+from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
 from queries.entries import completeness, office_status
@@ -21,6 +23,8 @@ from services import language, services
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
                    order=5, nav_key="nav.kelengkapan",
                    description="Kelengkapan pengisian data per kantor Kesbangpol")
+
+OFFICE_LEVELS = ("provinsi", "kabkota")
 
 
 def layout(**_query: str) -> html.Div:
@@ -38,38 +42,77 @@ def layout(**_query: str) -> html.Div:
             dmc.Select(id=ids.LENGKAP_PERIOD, label=t("peta.year", lang), w=110,
                        value=str(ind.periods[-1]), allowDeselect=False,
                        data=[str(p) for p in ind.periods]),
+            dmc.SegmentedControl(id=ids.LENGKAP_LEVEL, value="provinsi", data=_levels(
+                OFFICE_LEVELS, lang)),
+            html.Div(id=ids.LENGKAP_EXPORT),
         ], align="flex-end", mb="sm"),
         html.Div(id=ids.LENGKAP_SUMMARY, className="kpi-row"),
-        dag.AgGrid(id=ids.LENGKAP_GRID, rowData=[], columnDefs=[
-            {"field": "code", "headerName": t("col.code", lang), "width": 110},
-            {"field": "name", "headerName": t("kelengkapan.office", lang), "flex": 2},
-            {"field": "status_label", "headerName": t("isian.status", lang), "flex": 1},
-            {"field": "recorded_by", "headerName": t("kelengkapan.by", lang), "flex": 1},
-        ], defaultColDef={"sortable": True, "filter": True, "resizable": True},
-            style={"height": "55vh"}, className="ag-theme-quartz"),
+        html.Div([
+            html.Div([status_map("provinsi"),
+                      html.Div(id=ids.LENGKAP_LEGEND, className="peta-legend lengkap-legend")],
+                     className="lengkap-map-box"),
+            dag.AgGrid(id=ids.LENGKAP_GRID, rowData=[], columnDefs=_columns(lang),
+                       defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                       className="ag-theme-quartz lengkap-grid"),
+        ], className="lengkap-body"),
     ])
 
 
+def _levels(levels: tuple[str, ...], lang: str) -> list[dict[str, Any]]:
+    return [{"value": level, "label": t(f"peta.level.{level}", lang),
+             "disabled": level not in levels} for level in OFFICE_LEVELS]
+
+
+def _columns(lang: str, level: str = "provinsi") -> list[dict[str, Any]]:
+    return [
+        {"field": "code", "headerName": t("col.code", lang), "width": 85},
+        {"field": "name", "headerName": t("kelengkapan.office", lang), "flex": 2,
+         "minWidth": 170},
+        {"field": "parent", "headerName": t("col.region", lang), "flex": 1, "minWidth": 120,
+         "hide": level == "provinsi"},
+        {"field": "status_label", "headerName": t("isian.status", lang), "width": 130},
+        {"field": "recorded_by", "headerName": t("kelengkapan.by", lang), "width": 100},
+    ]
+
+
 @callback(
+    Output(ids.LENGKAP_PERIOD, "data"), Output(ids.LENGKAP_PERIOD, "value"),
+    Output(ids.LENGKAP_LEVEL, "data"), Output(ids.LENGKAP_LEVEL, "value"),
     Output(ids.LENGKAP_SUMMARY, "children"), Output(ids.LENGKAP_GRID, "rowData"),
+    Output(ids.LENGKAP_GRID, "columnDefs"),
+    Output(ids.LENGKAP_GEOJSON, "url"), Output(ids.LENGKAP_GEOJSON, "hideout"),
+    Output(ids.LENGKAP_LEGEND, "children"), Output(ids.LENGKAP_EXPORT, "children"),
     Input(ids.LENGKAP_INDICATOR, "value"), Input(ids.LENGKAP_PERIOD, "value"),
+    Input(ids.LENGKAP_LEVEL, "value"), Input(ids.SHELL_LANG_STORE, "data"),
 )
-def fill(indikator: str, period: str) -> tuple[Any, Any]:
-    """Count the offices that submitted and verified, and list every office's status."""
-    account, svc, lang = current_account(), services(), language()
+def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
+    """Count the offices that submitted and verified; map and list one level's offices."""
+    account, svc = current_account(), services()
     if account is None or account.role not in ("admin", "pusat"):
         flask.abort(403)
     ind = svc.catalogue[indikator]
-    year = int(period) if int(period) in ind.periods else ind.periods[-1]
+    year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
         counts = completeness(conn, svc.registry, ind, year)
-        offices = [office_status(conn, svc.registry, ind, year, level)
-                   for level in counts["level"]]
+        levels = tuple(counts["level"])
+        level = level if level in levels else levels[0]
+        offices = office_status(conn, svc.registry, ind, year, level)
     cards = [kpi(t(f"peta.level.{r['level']}", lang),
                  t("kelengkapan.count", lang, n=r["submitted"], total=r["offices"]),
                  t("kelengkapan.verified", lang, n=r["verified"]))
              for r in counts.iter_rows(named=True)]
-    rows = [{**r, "status_label": t(f"status.{r['status']}", lang) if r["status"]
-             else t("kelengkapan.none", lang)}
-            for frame in offices for r in frame.to_dicts()]
-    return cards, rows
+    rows = [{**r, "parent": svc.registry.name(r["parent_code"]),
+             "status_label": t(f"status.{r['status']}", lang) if r["status"]
+             else t("kelengkapan.none", lang)} for r in offices.to_dicts()]
+    return ([str(p) for p in ind.periods], str(year), _levels(levels, lang), level, cards, rows,
+            _columns(lang, level), f"/geo/{level}.json", status_colouring(offices, lang),
+            status_legend(offices, f"{ind.short_name} {year}", lang),
+            export_links(export_href("kelengkapan", {"indikator": ind.id, "tahun": year,
+                                                     "tingkat": level}), lang))
+
+
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="afterStatus"),
+    Output(ids.LENGKAP_LEGEND, "className"), Input(ids.LENGKAP_GEOJSON, "hideout"),
+    prevent_initial_call=True,
+)

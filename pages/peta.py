@@ -17,6 +17,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 import ids
 from components.controls import indicator_select
+from components.export import export_links, view_export_href
 from components.palettes import DIVERGING, SEQUENTIAL
 from components.peta import (
     breadcrumb,
@@ -70,11 +71,11 @@ def controls(view: View, lang: str) -> html.Div:
         dmc.SegmentedControl(id=ids.PETA_SHOW, value=view.tampil,
                              data=[{"value": v, "label": t(f"peta.show.{v}", lang)}
                                    for v in ("nilai", "perubahan")]),
-        dmc.Select(id=ids.PETA_BASE, label=t("peta.base", lang), w=84,
+        dmc.Select(id=ids.PETA_BASE, label=t("peta.base", lang), w=100,
                    disabled=view.tampil != "perubahan",
                    value=str(view.dari) if view.dari else None, clearable=True,
                    data=[str(p) for p in periods[:-1]], comboboxProps={"zIndex": 1000}),
-        dmc.Select(id=ids.PETA_METHOD, label=t("peta.method", lang), w=175,
+        dmc.Select(id=ids.PETA_METHOD, label=t("peta.method", lang), w=160,
                    value=view.method(ind),
                    data=[{"value": m, "label": t(f"peta.method.{m}", lang)} for m in METHODS],
                    allowDeselect=False, comboboxProps={"zIndex": 1000}),
@@ -116,6 +117,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
             ], className="peta-search"),
             dmc.SegmentedControl(id=ids.PETA_LEVEL, value=layer.level, size="sm",
                                  data=_level_data(view.kode, lang)),
+            html.Div(export_links(view_export_href(view), lang), id=ids.PETA_EXPORT),
         ], className="peta-topbar"),
         controls(view, lang),
         html.Div([
@@ -237,6 +239,17 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
         notices(messages, lang), breadcrumb(chain, lang), _level_data(view.kode, lang),
         view.tampil != "perubahan", view.tampil == "perubahan",
     )
+
+
+@callback(
+    Output(ids.PETA_EXPORT, "children"), Input(ids.PETA_LAYER, "data"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+)
+def export_view(shown: dict[str, Any], lang: str) -> Any:
+    """Point the download links at the view shown (its year and classes resolved)."""
+    if not shown.get("view"):
+        return no_update
+    return export_links(view_export_href(_view(shown["view"])), lang)
 
 
 def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import polars as pl
 from dash import Input, Output, callback, dcc, html
 
 import ids
+from components.export import export_href, export_links
 from components.status import kpi, notice, simulated_badge
 from components.table import region_table
 from i18n import format_number, t
@@ -27,7 +28,9 @@ def layout(**_query: str) -> html.Div:
     """Return the page skeleton; the callback fills it in the user's language."""
     lang = language()
     return html.Div([
-        html.Div([dmc.Title(t("tabel.title", lang), order=2)], className="page-header"),
+        html.Div([dmc.Title(t("tabel.title", lang), order=2),
+                  html.Div(export_links(export_href("tabel"), lang), id=ids.TABEL_EXPORT)],
+                 className="page-header"),
         dmc.Text(t("tabel.description", lang), c="dimmed", mb="md"),
         dcc.Loading([html.Div(id=ids.TABEL_SUMMARY), html.Div(id=ids.TABEL_TABLE)],
                     type="dot", delay_show=300),

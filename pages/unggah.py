@@ -106,8 +106,10 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
     svc.cache.set(f"upload|{account.username}|{token}", result, timeout=3600)
     totals = ", ".join(f"{t('unggah.status.' + k, lang)}: {v}" for k, v in result.totals.items())
     summary = [dmc.Text(f"{filename}: {totals}", fw=600)]
-    summary += [dmc.Alert(e, color="red", variant="light", p="xs") for e in result.errors[:20]]
-    rows = [{**r, "status": t(f"unggah.status.{r['status']}", lang)} for r in result.records()]
+    summary += [dmc.Alert(e.text(lang), color="red", variant="light", p="xs")
+                for e in result.errors[:20]]
+    rows = [{**r, "status": t(f"unggah.status.{r['status']}", lang)}
+            for r in result.records(lang)]
     return rows, summary, not result.ok, token
 
 
@@ -130,6 +132,7 @@ def save(_clicks: int, token: str | None, lang: str) -> tuple[Any, bool]:
             report = apply(conn, svc.registry, svc.catalogue, account, checked,
                            flask.request.remote_addr or "")
     except (UploadError, EntryError) as exc:
-        return dmc.Alert(str(exc), color="red", title=t("isian.failed", lang)), True
+        return dmc.Alert(exc.message.text(lang), color="red",
+                         title=t("isian.failed", lang)), True
     svc.cache.delete(f"upload|{account.username}|{token}")
     return dmc.Alert(t("unggah.saved", lang, n=report.written), color="green"), True

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select
 
 from geodata.registry import LEVELS, Level
+from i18n import Message, t
 
 Direction = Literal["higher_better", "higher_worse", "neutral"]
 Aggregation = Literal["mean", "sum"]
@@ -102,6 +103,24 @@ class Indicator:
         low = "-inf" if self.scale_min is None else f"{self.scale_min:g}"
         high = "inf" if self.scale_max is None else f"{self.scale_max:g}"
         return f"{low} to {high}"
+
+    def range_message(self) -> Message:
+        """Return the scale for a message, e.g. ``0 to 100`` / ``0 s.d. 100``."""
+        low, high = self.scale_min, self.scale_max
+        if low is not None and high is not None:
+            return Message("upload.range", low=f"{low:g}", high=f"{high:g}")
+        if low is not None:
+            return Message("upload.min", low=f"{low:g}")
+        if high is not None:
+            return Message("upload.max", high=f"{high:g}")
+        return Message("entry.range_any")
+
+    def range_note(self, lang: str) -> str:
+        """Describe the accepted values for an operator, e.g. ``0 s.d. 100; bilangan bulat``."""
+        scale = "" if self.scale_min is None and self.scale_max is None else (
+            self.range_message().text(lang))
+        return "; ".join(filter(None, [scale, t("upload.whole", lang) if self.decimals == 0
+                                       else ""]))
 
     def levels(self) -> tuple[Level, ...]:
         """Return the levels the indicator exists at, national down to its lowest level."""

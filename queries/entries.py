@@ -35,18 +35,22 @@ def _newest(conn: Connection, indicator_id: str, period: int) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
 
 
-def scope_regions(registry: Registry, scope: Scope, ind: Indicator) -> list[tuple[str, str, str]]:
+def scope_regions(registry: Registry, scope: Scope, ind: Indicator,
+                  root: str | None = None) -> list[tuple[str, str, str]]:
     """Return (code, name, level) of the regions a scope enters values for, top down.
 
     Regional operators get their region and everything in it, down to the indicator's
-    lowest level; admin and pusat get the national figure and the provinces.
+    lowest level; admin and pusat get the national figure and the provinces. ``root``
+    (a region the scope may read) gives that region and everything in it instead.
     """
     deepest = LEVELS.index(ind.lowest_level)
-    if scope.region is None:
+    start = root or scope.region
+    if start is None:
         top = [registry.get("ID"), *registry.children("ID")]
         return [(r.code, r.name, r.level) for r in top if LEVELS.index(r.level) <= deepest]
+    scope.require(scope.can_read(start), "read", start)
     out: list[tuple[str, str, str]] = []
-    stack = [registry.get(scope.region)]
+    stack = [registry.get(start)]
     while stack:
         region = stack.pop(0)
         if LEVELS.index(region.level) > deepest:
@@ -57,13 +61,18 @@ def scope_regions(registry: Registry, scope: Scope, ind: Indicator) -> list[tupl
 
 
 def entry_table(conn: Connection, registry: Registry, scope: Scope, ind: Indicator,
-                period: int) -> pl.DataFrame:
+                period: int, root: str | None = None) -> pl.DataFrame:
     """Return the regions in scope with their newest entered value, status and version.
 
     Columns: ``code, name, level, version, value, status, recorded_by, reason`` (null
-    where nothing was entered yet).
+    where nothing was entered yet). ``root``: that region and the regions in it.
+
+    Raises
+    ------
+    auth.scope.ScopeError
+        If ``root`` is outside the scope.
     """
-    regions = pl.DataFrame(scope_regions(registry, scope, ind),
+    regions = pl.DataFrame(scope_regions(registry, scope, ind, root),
                            schema={"code": pl.String, "name": pl.String, "level": pl.String},
                            orient="row")
     newest = _newest(conn, ind.id, period).filter(

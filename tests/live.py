@@ -217,6 +217,6 @@ def read_outcome(body: dict[str, Any]) -> tuple[str, int, str]:
         match = re.match(r"\s*(\d+)\b", text)
         assert match, f"a success message without a count: {text!r}"
         return "processed", int(match.group(1)), text
-    if "changed meanwhile" in text:
+    if props.get("color") == "orange":  # a value changed meanwhile
         return "conflict", 0, text
     return "error", 0, text

@@ -326,3 +326,42 @@ def test_upload_a_filled_template(page, server: str, tmp_path: Path) -> None:  #
     again.write_bytes(template.read_bytes())
     page.locator("#" + ids.UNGGAH_FILE + " input[type=file]").set_input_files(str(again))
     page.get_by_text("tetap: 2").wait_for()
+
+
+def test_entry_reaches_the_completeness_map(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    from components.completeness import STATUS_COLORS
+
+    page.goto(server + "/isian")
+    page.get_by_text("% pemilih terdaftar (DPT)").wait_for()  # the indicator's unit and range
+    page.get_by_text("0 s.d. 100; 2 angka desimal").wait_for()
+    cell = page.locator(f'#{ids.ISIAN_GRID} .ag-row[row-id="35"] .ag-cell[col-id="new_value"]')
+    for typed, invalid in (("7o,5", True), ("101", True), ("71,5", False)):
+        cell.dblclick()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+        assert ("cell-invalid" in (cell.get_attribute("class") or "")) == invalid, typed
+    page.get_by_role("button", name="Simpan draf").click()
+    page.get_by_text("1 nilai diproses.").wait_for()
+    row = page.locator(f'#{ids.ISIAN_GRID} .ag-row[row-id="35"]')
+    row.locator('.ag-cell[col-id="status_label"]').get_by_text("Draf").wait_for()
+    row.locator("input[type=checkbox]").first.check()
+    page.get_by_role("button", name="Ajukan terpilih").click()
+    row.locator('.ag-cell[col-id="status_label"]').get_by_text("Diajukan").wait_for()
+
+    page.goto(server + "/kelengkapan")
+    submitted = STATUS_COLORS["submitted"]
+    page.wait_for_function(
+        f"() => {{ const p = document.querySelector('path.{region_class('35')}');"
+        f" return p && p.getAttribute('fill').toLowerCase() === '{submitted.lower()}'; }}")
+    fills = page.evaluate(REGION_FILLS)
+    assert len(fills) == 38
+    assert fills[region_class("91")] == "url(#mg-hatch)"  # Papua Barat entered nothing
+    counts = {item.locator(".legend-label").inner_text(): int(item.locator(
+        ".legend-count").inner_text()) for item in page.locator(f"#{ids.LENGKAP_LEGEND} li").all()}
+    painted = [fill.lower() for fill in fills.values()]
+    assert counts["Diajukan"] == painted.count(submitted.lower()) >= 1
+    assert counts["Belum mengisi"] == painted.count("url(#mg-hatch)") >= 1
+    point = page.evaluate(POINT_IN_REGION, region_class("35"))
+    page.mouse.move(*point)
+    page.locator(".peta-tooltip").get_by_text("Diajukan").wait_for()

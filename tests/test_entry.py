@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import polars as pl
@@ -14,6 +15,7 @@ from ingest.entry import (
     ConflictError,
     EntryError,
     Target,
+    act,
     history,
     reject,
     restore,
@@ -90,7 +92,7 @@ def test_bad_values_are_refused_with_a_reason(engine: sa.Engine, registry: Regis
         ind = target.indicator
         cases = [
             (Target(ind, "32.73", 2024), 101.0, "outside the range of turnout_pilkada"),
-            (Target(ind, "32.73", 2024), float("nan"), "outside the range"),
+            (Target(ind, "32.73", 2024), float("nan"), "nan is not a number"),
             (Target(ind, "32.73", 2023), 70.0, "has no period 2023"),
             (Target(ind, "32.99", 2024), 70.0, "unknown region code '32.99'"),
             (Target(read_catalogue(conn)["idi"], "32.73", 2024), 70.0,
@@ -104,11 +106,43 @@ def test_bad_values_are_refused_with_a_reason(engine: sa.Engine, registry: Regis
                        reason="x" * 2001)
         v1 = save_draft(conn, registry, JABAR, target, 70.0, base_version=None,
                         reason="'; DROP TABLE observation; --")
-        with pytest.raises(EntryError, match="cannot verify a value that is draft"):
+        with pytest.raises(EntryError, match=r"cannot verify a value with status Draft \(allowed:"
+                                             r" Submitted\)"):
             verify(conn, JABAR, target, base_version=v1)
         with pytest.raises(EntryError, match="needs a comment"):
             reject(conn, JABAR, target, base_version=v1, comment="  ")
     assert len(rows(engine)) == 1
+
+
+def test_errors_are_written_in_both_languages(engine: sa.Engine, registry: Registry,
+                                             target: Target) -> None:
+    cases = [
+        (lambda conn: save_draft(conn, registry, JABAR, target, 101.0, base_version=None),
+         "101 di luar rentang turnout_pilkada (0 s.d. 100)",
+         "101 is outside the range of turnout_pilkada (0 to 100)"),
+        (lambda conn: save_draft(conn, registry, JABAR, Target(target.indicator, "32.99", 2024),
+                                 70.0, base_version=None),
+         "kode wilayah '32.99' tidak dikenal", "unknown region code '32.99'"),
+        (lambda conn: act(conn, registry, JABAR, target.indicator, 2024, "save",
+                          [{"code": "32.73", "version": None, "new_value": "1o1"}]),
+         "32.73: '1o1' bukan angka", "32.73: '1o1' is not a number"),
+        (lambda conn: act(conn, registry, JABAR, target.indicator, 2024, "submit",
+                          [{"code": "32.73", "version": None}]),
+         "32.73: belum ada isian", "32.73: nothing entered yet"),
+        (lambda conn: withdraw(conn, JABAR, target, base_version=1, reason=" "),
+         "penarikan nilai perlu alasan", "withdrawing a value needs a reason"),
+    ]
+    for call, indonesian, english in cases:
+        with engine.begin() as conn, pytest.raises(EntryError) as caught:
+            call(conn)
+        assert caught.value.message.text("id") == indonesian
+        assert caught.value.message.text("en") == str(caught.value) == english
+    with engine.begin() as conn:
+        v1 = save_draft(conn, registry, JABAR, target, 70.0, base_version=None)
+        with pytest.raises(EntryError) as caught:
+            verify(conn, JABAR, target, base_version=v1)
+    assert caught.value.message.text("id") == (
+        "tidak dapat memverifikasi nilai berstatus Draf (status yang boleh: Diajukan)")
 
 
 def test_two_operators_on_one_value_conflict(engine: sa.Engine, registry: Registry,
@@ -119,11 +153,14 @@ def test_two_operators_on_one_value_conflict(engine: sa.Engine, registry: Regist
     with engine.begin() as conn:
         save_draft(conn, registry, JABAR, target, 71.0, base_version=v1)
     before = rows(engine)
-    conflict = r"changed meanwhile by jabar .* \(now version 2, draft\)"
-    with pytest.raises(ConflictError, match=conflict):
+    conflict = r"changed meanwhile by jabar .* \(now version 2, Draft\); reload and try again"
+    with pytest.raises(ConflictError, match=conflict) as caught:
         with engine.begin() as conn:
             save_draft(conn, registry, BANDUNG, target, 72.0, base_version=v1)
     assert rows(engine) == before
+    assert re.fullmatch(r"nilai sudah diubah oleh jabar pada \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+                        r"\(sekarang versi 2, Draf\); muat ulang halaman lalu coba lagi",
+                        caught.value.message.text("id"))
 
 
 def test_racing_writers_never_overwrite(engine: sa.Engine, registry: Registry,

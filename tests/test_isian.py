@@ -104,20 +104,42 @@ def test_bad_values_and_conflicts_leave_nothing_half_written(app_client: FlaskCl
     sign_in(app_client)
     run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "40"}])
     before = observations(tmp_path)
-    for rows in (
-        [{"code": "32.04", "version": None, "new_value": "30"},
-         {"code": "32.01", "version": None, "new_value": "abc"}],
-        [{"code": "32.04", "version": None, "new_value": "30"},
-         {"code": "32.73", "version": None, "new_value": "45"}],  # stale: version 1 exists
-        [{"code": "32.04", "version": None, "new_value": "1000"}],
+    for rows, message in (
+        ([{"code": "32.04", "version": None, "new_value": "30"},
+          {"code": "32.01", "version": None, "new_value": "abc"}], "32.01: 'abc' bukan angka"),
+        ([{"code": "32.04", "version": None, "new_value": "30"},
+          {"code": "32.73", "version": None, "new_value": "45"}],  # stale: version 1 exists
+         "nilai sudah diubah oleh jabar pada "),
+        ([{"code": "32.04", "version": None, "new_value": "1000"}], "1000 di luar rentang ikp"),
     ):
         response = run(app_client, "save", rows)
-        text = str(response.get_json())  # type: ignore[attr-defined]
-        assert "Tidak ada yang disimpan" in text
+        alert = response.get_json()["response"][ids.ISIAN_MESSAGE]  # type: ignore[attr-defined]
+        text = json.dumps(alert["children"], ensure_ascii=False)
+        conflict = "diubah oleh" in message
+        assert ("Nilai sudah berubah; tidak ada yang disimpan" if conflict
+                else "Tidak ada yang disimpan") in text
+        assert alert["children"]["props"]["color"] == ("orange" if conflict else "red")
+        assert message in text, text  # the write path's message, in Indonesian
         assert observations(tmp_path) == before
 
 
-def test_completeness_counts_offices(app_client: FlaskClient, tmp_path: Path) -> None:
+LENGKAP_OUTPUTS = [(ids.LENGKAP_PERIOD, "data"), (ids.LENGKAP_PERIOD, "value"),
+                   (ids.LENGKAP_LEVEL, "data"), (ids.LENGKAP_LEVEL, "value"),
+                   (ids.LENGKAP_SUMMARY, "children"), (ids.LENGKAP_GRID, "rowData"),
+                   (ids.LENGKAP_GRID, "columnDefs"), (ids.LENGKAP_GEOJSON, "url"),
+                   (ids.LENGKAP_GEOJSON, "hideout"), (ids.LENGKAP_LEGEND, "children"),
+                   (ids.LENGKAP_EXPORT, "children")]
+
+
+def completeness_view(client: FlaskClient, indicator: str, level: str) -> object:
+    return callback(client, LENGKAP_OUTPUTS,
+                    [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": indicator},
+                     {"id": ids.LENGKAP_PERIOD, "property": "value", "value": "2024"},
+                     {"id": ids.LENGKAP_LEVEL, "property": "value", "value": level},
+                     {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}], [])
+
+
+def test_completeness_counts_and_maps_offices(app_client: FlaskClient, tmp_path: Path) -> None:
     from auth.accounts import add_account
     from geodata.registry import load_registry
 
@@ -129,22 +151,30 @@ def test_completeness_counts_offices(app_client: FlaskClient, tmp_path: Path) ->
     run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "40"},
                              {"code": "32.01", "version": None, "new_value": "50"}])
     run(app_client, "submit", [{"code": "32.73", "version": 1}])
-    denied = callback(app_client, [(ids.LENGKAP_SUMMARY, "children"),
-                                   (ids.LENGKAP_GRID, "rowData")],
-                      [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": "ikp"},
-                       {"id": ids.LENGKAP_PERIOD, "property": "value", "value": "2024"}], [])
+    denied = completeness_view(app_client, "ikp", "kabkota")
     assert denied.status_code == 403  # type: ignore[attr-defined]
     switch_user(app_client, "pusat", "Ditjen-Polpum-2026")
-    response = callback(app_client, [(ids.LENGKAP_SUMMARY, "children"),
-                                     (ids.LENGKAP_GRID, "rowData")],
-                        [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": "ikp"},
-                         {"id": ids.LENGKAP_PERIOD, "property": "value", "value": "2024"}], [])
-    data = response.get_json()["response"]  # type: ignore[attr-defined]
+    data = completeness_view(app_client, "ikp", "kabkota").get_json()["response"]  # type: ignore[attr-defined]
     text = json.dumps(data[ids.LENGKAP_SUMMARY])
     assert "0 dari 38 mengajukan" in text and "1 dari 514 mengajukan" in text
-    rows = {r["code"]: r["status_label"] for r in data[ids.LENGKAP_GRID]["rowData"]}
-    assert rows["32.73"] == "Diajukan" and rows["32.01"] == "Draf"
-    assert rows["33.01"] == "Belum mengisi" and len(rows) == 38 + 514
+    rows = {r["code"]: r for r in data[ids.LENGKAP_GRID]["rowData"]}
+    assert rows["32.73"]["status_label"] == "Diajukan" and rows["32.01"]["status_label"] == "Draf"
+    assert rows["33.01"]["status_label"] == "Belum mengisi" and len(rows) == 514
+    assert rows["32.73"]["parent"] == "Jawa Barat"
+    # The map colours the offices that entered something; the rest stay hatched.
+    assert data[ids.LENGKAP_GEOJSON]["url"] == "/geo/kabkota.json"
+    colouring = data[ids.LENGKAP_GEOJSON]["hideout"]
+    assert set(colouring["d"]) == {"32.73", "32.01"}
+    assert colouring["labels"][colouring["d"]["32.73"][0]] == "Diajukan"
+    assert colouring["d"]["32.73"][1] == "jabar"
+    legend = json.dumps(data[ids.LENGKAP_LEGEND])
+    assert '"Belum mengisi"' in legend and '"512"' in legend
+    # Provinces: 38 offices, none entered. IDI is only defined for provinces.
+    data = completeness_view(app_client, "idi", "kabkota").get_json()["response"]  # type: ignore[attr-defined]
+    assert data[ids.LENGKAP_LEVEL]["value"] == "provinsi"
+    assert len(data[ids.LENGKAP_GRID]["rowData"]) == 38
+    assert data[ids.LENGKAP_GEOJSON]["hideout"]["d"] == {}
+    assert [o["disabled"] for o in data[ids.LENGKAP_LEVEL]["data"]] == [False, True]
 
 
 def test_audit_log_is_for_admins_only(app_client: FlaskClient, tmp_path: Path) -> None:
@@ -200,3 +230,19 @@ def test_history_and_restore(app_client: FlaskClient, tmp_path: Path) -> None:
     assert restored.status_code == 200, restored.get_data(as_text=True)
     values = [r[4] for r in observations(tmp_path)]
     assert values == [40.0, 44.0, 40.0]  # restored as version 3; nothing was overwritten
+
+
+def test_choosing_an_indicator_shows_its_unit_range_and_checks(app_client: FlaskClient) -> None:
+    sign_in(app_client)
+    response = callback(app_client,
+                        [(ids.ISIAN_HELP, "children"), (ids.ISIAN_GRID, "columnDefs")],
+                        [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ormas"}],
+                        [{"id": ids.SHELL_LANG_STORE, "property": "data", "value": "en"}])
+    data = response.get_json()["response"]  # type: ignore[attr-defined]
+    text = json.dumps(data[ids.ISIAN_HELP])
+    assert "Registered civil-society organisations" in text and "organisations" in text
+    assert "at least 0; whole number" in text and "neither better nor worse" in text
+    column = next(c for c in data[ids.ISIAN_GRID]["columnDefs"] if c["field"] == "new_value")
+    assert column["editable"] and "whole number" in column["headerTooltip"]
+    rule = column["cellClassRules"]["cell-invalid"]
+    assert rule == "isInvalidEntry(params.value, 0.0, null, true)"

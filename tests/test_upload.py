@@ -98,10 +98,15 @@ def xlsx(rows: list[list[object]], build: object = None) -> bytes:
     return out.getvalue()
 
 
-def only_error(p: Preview) -> str:
+def english(p: Preview) -> tuple[str, ...]:
+    """The preview's problems in English (``str`` of each message)."""
+    return tuple(map(str, p.errors))
+
+
+def only_error(p: Preview, lang: str = "en") -> str:
     assert not p.ok
     assert len(p.errors) == 1, p.errors
-    return p.errors[0]
+    return p.errors[0].text(lang)
 
 
 # ----------------------------------------------------------------------------- safe_cell
@@ -288,8 +293,8 @@ def test_one_bad_row_rejects_the_whole_file(engine: sa.Engine, registry: Registr
                     f"{IND},kecamatan,32.73.05,Andir,2024,61,")
     p = run_preview(engine, registry, catalogue, data)
     assert not p.ok
-    assert p.errors == ("row 4, column value: 101 is outside the range of turnout_pilkada "
-                        "(0 to 100)",)
+    assert english(p) == ("row 4, column value: 101 is outside the range of turnout_pilkada "
+                          "(0 to 100)",)
     assert [r.status for r in p.rows] == ["new", "new", "error", "changed"]
     with engine.begin() as conn, pytest.raises(UploadError, match="1 problem.*nothing was saved"):
         apply(conn, registry, catalogue, BANDUNG, p)
@@ -360,9 +365,9 @@ def test_unquoted_decimal_comma_is_not_split_silently(
     p = run_preview(engine, registry, catalogue, csv_file(
         f"{IND},kabkota,32.73,Kota Bandung,2024,79,81,",
         f"{IND},kecamatan,32.73.01,Sukasari,2024,70,"))
-    assert p.errors == ('row 2: 8 cells, but the header has 7 columns; put a decimal comma '
-                        'inside quotes ("79,81"), write 79.81, or separate the columns with '
-                        "semicolons",)
+    assert english(p) == ('row 2: 8 cells, but the header has 7 columns; put a decimal comma '
+                          'inside quotes ("79,81"), write 79.81, or separate the columns with '
+                          "semicolons",)
     for line in (f"{IND},kabkota,32.73,Kota Bandung,2024,79,81",  # trailing cells dropped
                  f"{IND},kabkota,32.73,Kota Bandung,2024,79,81,,"):
         p = run_preview(engine, registry, catalogue, csv_file(
@@ -408,7 +413,8 @@ def test_accounts_that_may_not_upload(engine: sa.Engine, registry: Registry,
                                       catalogue: dict[str, Indicator]) -> None:
     data = csv_file(f"{IND},kabkota,32.73,Kota Bandung,2024,70,")
     p = run_preview(engine, registry, catalogue, data, account=VIEWER)
-    assert only_error(p) == "your account (viewer) may not enter values"
+    assert only_error(p) == "your account (Viewer) may not enter values"
+    assert only_error(p, "id") == "akun Anda (Pengamat) tidak boleh mengisi nilai"
     p = run_preview(engine, registry, catalogue, data, account=JABAR)  # the province may
     assert p.ok
     with engine.begin() as conn, pytest.raises(UploadError, match="checked for 'jabar'"):
@@ -509,7 +515,7 @@ def test_xlsx_numeric_code_and_bad_cells(engine: sa.Engine, registry: Registry,
     rows = [[IND, "kabkota", 32.73, "Kota Bandung", 2024, True, ""],
             [IND, "kecamatan", "32.73.01", "Sukasari", 2024.0, 70, ""]]
     p = run_preview(engine, registry, catalogue, xlsx(rows), "isian.xlsx")
-    assert p.errors == ("row 2, column value: True is not a number",)
+    assert english(p) == ("row 2, column value: True is not a number",)
     assert p.rows[1].status == "new"
 
 
@@ -548,10 +554,11 @@ def test_injection_strings_are_stored_as_text(engine: sa.Engine, registry: Regis
         [drop, "kabkota", "32.73", "Kota Bandung", "2024", "70", ""],
     ])
     p = run_preview(engine, registry, catalogue, out.getvalue().encode())
-    assert p.errors[0] == ("row 2, column name: '<script>alert(1)</script>' does not match "
-                           "code 32.73 (Kota Bandung)")
-    assert p.errors[1] == "row 3, column code: unknown region code \"32.73' OR '1'='1\""
-    assert p.errors[2].startswith(f"row 4, column indicator: unknown indicator {drop!r}")
+    errors = english(p)
+    assert errors[0] == ("row 2, column name: '<script>alert(1)</script>' does not match "
+                         "code 32.73 (Kota Bandung)")
+    assert errors[1] == "row 3, column code: unknown region code \"32.73' OR '1'='1\""
+    assert errors[2].startswith(f"row 4, column indicator: unknown indicator {drop!r}")
     assert snapshot(engine) == before
 
 
@@ -577,6 +584,10 @@ def test_conflict_between_preview_and_apply_rolls_back_everything(
         with engine.begin() as conn:
             apply(conn, registry, catalogue, BANDUNG, p)
     assert isinstance(caught.value, UploadConflictError)
+    assert re.match(r"baris 4 \(turnout_pilkada 32\.73\.05 2024\): nilai sudah diubah oleh jabar "
+                    r"pada .* UTC \(sekarang versi 2, Draf\); muat ulang halaman lalu coba lagi; "
+                    "tidak ada isian dari berkas ini yang tersimpan",
+                    caught.value.message.text("id"))
     assert caught.value.current is not None and caught.value.current.value == 62.0
     assert snapshot(engine) == before
 
@@ -591,7 +602,7 @@ def test_preview_records_for_a_grid(engine: sa.Engine, registry: Registry,
                                     catalogue: dict[str, Indicator]) -> None:
     p = run_preview(engine, registry, catalogue, csv_file(
         f"{IND},kabkota,32.73,Kota Bandung,2024,70,", f"{IND},kabkota,32.99,X,2024,70,"))
-    assert p.records() == [
+    assert p.records("en") == [
         {"row": 2, "indicator": IND, "level": "kabkota", "code": "32.73", "name": "Kota Bandung",
          "year": 2024, "value": 70.0, "current": None, "current_status": None, "status": "new",
          "errors": ""},
@@ -599,5 +610,56 @@ def test_preview_records_for_a_grid(engine: sa.Engine, registry: Registry,
          "year": 2024, "value": 70.0, "current": None, "current_status": None,
          "status": "error", "errors": "row 3, column code: unknown region code '32.99'"},
     ]
+    assert p.records()[1]["errors"] == "baris 3, kolom code: kode wilayah '32.99' tidak dikenal"
     assert upload.STATUSES == tuple(p.totals)
-    assert pickle.loads(pickle.dumps(p)) == p  # a page can keep it in the server cache
+    kept = pickle.loads(pickle.dumps(p))  # a page can keep it in the server cache
+    assert kept == p and kept.records("id") == p.records("id")
+
+
+def test_problems_are_written_in_the_user_language(engine: sa.Engine, registry: Registry,
+                                                  catalogue: dict[str, Indicator]) -> None:
+    p = run_preview(engine, registry, catalogue, csv_file(
+        f"{IND},kabkota,32.73,Kota Bandung,2024,1o1,",
+        f"{IND},kabkota,32.99,Kota Antah,2024,70,",
+        f"{IND},kecamatan,32.73.01,Sukasari,2024,101,",
+        f"{IND},kabkota,32.01,Kabupaten Bogor,2024,70,",
+        f"{IND},kabkota,32.73,Kota Bandung,2023,70,",
+        "konflik,kabkota,32.73,Kota Bandung,2024,\"1,234\","))
+    assert [e.text("id") for e in p.errors] == [
+        "baris 2, kolom value: bukan angka: '1o1'; tulis angka seperti 79,81 atau 79.81 "
+        "(tanpa satuan, tanpa tanda %)",
+        "baris 3, kolom code: kode wilayah '32.99' tidak dikenal",
+        "baris 4, kolom value: 101 di luar rentang turnout_pilkada (0 s.d. 100)",
+        "baris 5, kolom code: 32.01 (Kabupaten Bogor) di luar wilayah Anda, Kota Bandung "
+        "(32.73); Anda boleh mengisi nilai untuk 32.73 dan wilayah di dalamnya",
+        "baris 6, kolom year: turnout_pilkada tidak memiliki periode 2023; periode yang ada: "
+        + ", ".join(map(str, catalogue[IND].periods)),
+        "baris 7, kolom value: konflik harus bilangan bulat (insiden); tertulis 1,234 - "
+        "pemisah ribuan tidak boleh; tulis 1234, bukan 1.234",
+    ]
+    assert english(p)[:4] == (
+        "row 2, column value: not a number: '1o1'; expected a number such as 79.81 or 79,81 "
+        "(no units, no % sign)",
+        "row 3, column code: unknown region code '32.99'",
+        "row 4, column value: 101 is outside the range of turnout_pilkada (0 to 100)",
+        "row 5, column code: 32.01 (Kabupaten Bogor) is outside your region Kota Bandung "
+        "(32.73); you may enter values for 32.73 and the regions in it",
+    )
+    assert english(p)[5].startswith("row 7, column value: konflik counts whole incidents")
+    grid = {r["row"]: r["errors"] for r in p.records("id")}
+    assert grid[3] == "baris 3, kolom code: kode wilayah '32.99' tidak dikenal"
+    assert {r["row"]: r["errors"] for r in p.records("en")}[3] == (
+        "row 3, column code: unknown region code '32.99'")
+    # File-level problems, and the refusal to apply, in both languages.
+    p = run_preview(engine, registry, catalogue, csv_file(), filename="isian.csv")
+    assert (only_error(p, "id"), only_error(p, "en")) == (
+        "tidak ada baris data di bawah baris judul", "no data rows below the header")
+    p = run_preview(engine, registry, catalogue, "é".encode("latin-1"))
+    assert only_error(p, "id").startswith("baris 1: bukan teks UTF-8 (byte ke-0: b'\\xe9'); di "
+                                          "Excel pilih File > Simpan Sebagai")
+    with engine.begin() as conn, pytest.raises(UploadError) as caught:
+        apply(conn, registry, catalogue, BANDUNG, p)
+    assert caught.value.message.text("id") == (
+        "isian.csv: 1 masalah; perbaiki berkas lalu unggah lagi; tidak ada yang tersimpan")
+    assert str(caught.value) == (
+        "isian.csv: 1 problem(s); fix the file and upload it again; nothing was saved")

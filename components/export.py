@@ -1,0 +1,50 @@
+"""Download links of a page's table: small "CSV" and "XLSX" buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode
+
+import dash_mantine_components as dmc
+
+from export.files import FORMATS
+from geodata.registry import NATIONAL_CODE
+from i18n import t
+from queries.mapview import View, view_url
+
+
+def export_href(table: str, query: Mapping[str, object | None] | None = None) -> str:
+    """Return the base address of an export, without the format: ``/ekspor/isian?tahun=2024``.
+
+    Parameters that are None are left out.
+    """
+    given = {k: v for k, v in (query or {}).items() if v is not None and v != ""}
+    return f"/ekspor/{table}" + (f"?{urlencode(given)}" if given else "")
+
+
+def view_export_href(view: View) -> str:
+    """Return the base address of the map view's export: the view's query plus ``kode``."""
+    query = dict(parse_qsl(view_url(view).partition("?")[2]))
+    return export_href("peta", {"kode": None if view.kode == NATIONAL_CODE else view.kode,
+                                **query})
+
+
+def export_links(base_href: str, lang: str) -> dmc.Group:
+    """Return a "CSV" and an "XLSX" link for ``base_href`` (see :func:`export_href`).
+
+    Plain links (``refresh``): the server answers with an attachment, so the browser
+    downloads the file and stays on the page.
+    """
+    path, _, query = base_href.partition("?")
+    links = []
+    for fmt in FORMATS:
+        href = f"{path}.{fmt}" + (f"?{query}" if query else "")
+        label = t("export.tooltip", lang, fmt=fmt.upper())
+        links.append(dmc.Tooltip(
+            dmc.Anchor(fmt.upper(), href=href, refresh=True, underline="never", fz="xs",
+                       fw=700, px=8, py=2, bd="1px solid var(--mantine-color-blue-3)",
+                       bdrs="sm", className="export-link",
+                       attributes={"root": {"aria-label": label}}),
+            label=label))
+    return dmc.Group([dmc.Text(t("export.label", lang), size="xs", c="dimmed"), *links],
+                     gap=6, className="export-links")

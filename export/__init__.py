@@ -1,0 +1,1 @@
+"""Exports of tables (CSV and XLSX) for report writers, checked against the account's scope."""

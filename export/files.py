@@ -1,0 +1,209 @@
+"""Tables to files: CSV (UTF-8 with BOM) and XLSX, safe against formula injection.
+
+A :class:`Table` is a Polars frame plus what a reader needs to use it on its own: a
+title, lines naming the indicator, period, sources and export time, and the
+DATA SIMULASI warning when any value is simulated. :func:`to_csv` writes the header
+row and the data only (a plain table a program can read); :func:`to_xlsx` writes the
+title lines above the same plain table, on one sheet, with no merged cells or formulas.
+
+Every text cell, header and title line goes through :func:`safe_cell`. Numbers stay
+numbers in XLSX; a missing value is an empty cell, never zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Literal, overload
+
+import openpyxl
+import polars as pl
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+Format = Literal["csv", "xlsx"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx")
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+PREFIX = "mata-garuda"
+SHEET_TITLE = "data"
+Cell = str | int | float | datetime | date | None
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_DIGITS = 10  # rounding of floats: removes binary noise such as 1.2300000000000004
+_WARNING = Font(bold=True, color="C00000")
+
+
+@overload
+def safe_cell(value: str) -> str: ...
+
+
+@overload
+def safe_cell(value: float | None) -> float | None: ...
+
+
+def safe_cell(value: str | float | None) -> str | float | None:
+    """Neutralise spreadsheet formula injection in a cell written to CSV or XLSX.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe, so Excel, LibreOffice and Google Sheets show it as text instead
+    of running it (OWASP, "CSV Injection"). Numbers, and text that is a plain number
+    such as ``-12.5``, stay as they are.
+
+    Parameters
+    ----------
+    value
+        The cell value.
+
+    Returns
+    -------
+    str or float or None
+        ``value``, with an apostrophe in front when it could be read as a formula.
+
+    Examples
+    --------
+    >>> safe_cell("=1+1"), safe_cell("@SUM(A1)")
+    ("'=1+1", "'@SUM(A1)")
+    >>> safe_cell("-12.5"), safe_cell(-12.5), safe_cell("Kota Bandung")
+    ('-12.5', -12.5, 'Kota Bandung')
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column: the frame's column, its header, and for numbers the decimals."""
+
+    key: str
+    header: str
+    decimals: int | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A frame ready to export, with its title lines and file name."""
+
+    name: str  # file name without extension, see :func:`filename`
+    title: str
+    columns: tuple[Column, ...]
+    frame: pl.DataFrame
+    meta: tuple[str, ...] = field(default_factory=tuple)  # indicator, period, sources, time
+    warning: str | None = None  # DATA SIMULASI and its note, when any value is simulated
+
+    def rows(self) -> Iterator[list[Cell]]:
+        """Yield the data rows, columns in order, cleaned for a spreadsheet."""
+        keys = [c.key for c in self.columns]
+        for row in self.frame.select(keys).iter_rows():
+            yield [_clean(v) for v in row]
+
+
+def filename(*parts: object) -> str:
+    """Return a file name stem such as ``mata-garuda_idi_2024_provinsi``.
+
+    Parts that are None or empty are left out; anything but letters, digits, ``.``,
+    ``_`` and ``-`` becomes ``-``.
+    """
+    words = [_UNSAFE_NAME.sub("-", str(p)).strip("-") for p in parts if p not in (None, "")]
+    return "_".join([PREFIX, *[w for w in words if w]])
+
+
+def _clean(value: object) -> Cell:
+    """Return a cell value: floats without binary noise, datetimes naive UTC, text safe."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value).lower()
+    if isinstance(value, float):
+        return None if value != value else round(value, _DIGITS)  # NaN is missing
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return value
+    return safe_cell(str(value))
+
+
+def _csv_text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_csv(table: Table) -> bytes:
+    """Return the table as CSV: UTF-8 with a byte-order mark, header row, CRLF lines.
+
+    Comma-separated with a decimal point, as programs read it; missing values are
+    empty fields.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(c.header) for c in table.columns])
+    for row in table.rows():
+        writer.writerow([_csv_text(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: Table) -> bytes:
+    """Return the table as an XLSX workbook with one sheet.
+
+    The title lines come first (the title in bold, the DATA SIMULASI warning in bold
+    red), then an empty row, then the header row and the data: a plain table with a
+    filter and frozen header. Numbers are number cells formatted with the column's
+    decimals; missing values are empty cells.
+    """
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None  # a new workbook always has one sheet
+    ws.title = SHEET_TITLE
+    ws.append([safe_cell(table.title)])
+    ws.cell(1, 1).font = Font(bold=True, size=13)
+    if table.warning:
+        ws.append([safe_cell(table.warning)])
+        ws.cell(ws.max_row, 1).font = _WARNING
+    for line in table.meta:
+        ws.append([safe_cell(line)])
+    ws.append([])
+    ws.append([safe_cell(c.header) for c in table.columns])
+    header_row = ws.max_row
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+    for row in table.rows():
+        ws.append(row)
+    _format_columns(ws, table, header_row)
+    last = get_column_letter(max(len(table.columns), 1))
+    ws.auto_filter.ref = f"A{header_row}:{last}{ws.max_row}"
+    ws.freeze_panes = f"A{header_row + 1}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _format_columns(ws: Worksheet, table: Table, header_row: int) -> None:
+    """Set column widths from the header and the first rows, and number formats."""
+    for pos, column in enumerate(table.columns, start=1):
+        letter = get_column_letter(pos)
+        cells = [c for (c,) in ws.iter_rows(min_row=header_row, min_col=pos, max_col=pos)]
+        longest = max(len(str(c.value)) for c in cells[:500] if c.value is not None)
+        ws.column_dimensions[letter].width = max(8, min(longest + 2, 60))
+        if column.decimals is None:
+            continue
+        number_format = "#,##0" + ("." + "0" * column.decimals if column.decimals else "")
+        for cell in cells[1:]:
+            if isinstance(cell.value, int | float):
+                cell.number_format = number_format

@@ -1,0 +1,224 @@
+"""Flask blueprint serving table exports: ``GET /ekspor/<table>.csv`` and ``.xlsx``.
+
+- ``/ekspor/peta``: the map view's parameters (``kode``, the region of the map's path,
+  ``indikator``, ``tahun``, ``tampil``, ``dari``, ``kelas``, ``n``, ``tingkat``); every
+  account, and anyone with public view.
+- ``/ekspor/tabel``: ``indikator`` (default ``idi``), ``tahun``; as the map.
+- ``/ekspor/isian``: ``indikator``, ``tahun``, ``kode``; operators, pusat and admin,
+  within their scope.
+- ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; admin and pusat.
+- ``/ekspor/audit``: admin.
+
+Another extension than ``csv`` or ``xlsx`` is 404. A bad parameter is 400 with a message
+naming it. Signing in is enforced by the app's guard (:mod:`auth.web`: anonymous requests
+go to the sign-in page, or with public view reach only the public routes); a region
+outside the account's scope or a role without access raises
+:class:`~auth.scope.ScopeError`, which the app answers with a logged 403. Exports of
+non-public tables are written to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import cast
+
+import flask
+from werkzeug.datastructures import MultiDict
+
+from auth.accounts import Account, audit
+from auth.scope import ScopeError
+from auth.web import current_account
+from export.files import MIMETYPES, PREFIX, Table, to_csv, to_xlsx
+from export.tables import (
+    TABEL_INDICATOR,
+    audit_export,
+    completeness_export,
+    entry_export,
+    map_export,
+    province_export,
+)
+from geodata.registry import Level
+from i18n import t
+from queries.catalogue import Indicator
+from queries.classify import METHODS
+from queries.mapview import View, parse_view
+from services import language, services
+
+log = logging.getLogger("mata_garuda.export")
+FMT = "<any(csv, xlsx):fmt>"
+ENTRY_INDICATOR = "turnout_pilkada"  # the default of /isian and /kelengkapan
+ENTRY_ROLES = ("admin", "pusat", "provinsi", "kabkota")
+OFFICE_LEVELS = ("provinsi", "kabkota")  # /kelengkapan's ``tingkat``
+# parse_view's fallback messages, by the parameter they are about
+_VIEW_PARAMETERS = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
+                    "peta.error.tahun": "tahun", "peta.error.kelas": "kelas"}
+
+
+class ParameterError(ValueError):
+    """A query parameter of an export that cannot be used."""
+
+    def __init__(self, name: str, value: str | None, expected: str) -> None:
+        super().__init__(f"{name}={value!r}: expected {expected}")
+        self.name, self.value, self.expected = name, value, expected
+
+
+class SignInRequired(PermissionError):
+    """A non-public export asked for without a signed-in account."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _indicator(args: MultiDict[str, str], default: str) -> Indicator:
+    catalogue = services().catalogue
+    wanted = args.get("indikator") or default
+    if wanted not in catalogue:
+        raise ParameterError("indikator", wanted, ", ".join(catalogue))
+    return catalogue[wanted]
+
+
+def _period(args: MultiDict[str, str], ind: Indicator) -> int | None:
+    """Return the ``tahun`` asked for, None when absent; refuse one the indicator lacks."""
+    text = args.get("tahun")
+    if not text:
+        return None
+    if not text.strip().isdigit() or int(text) not in ind.periods:
+        raise ParameterError("tahun", text, ", ".join(map(str, ind.periods)))
+    return int(text)
+
+
+def _view(args: MultiDict[str, str]) -> View:
+    """Read the map's view from the query; any part the map would replace is refused."""
+    svc, lang = services(), language()
+    view, messages = parse_view(args.get("kode"), args, svc.registry, svc.catalogue)
+    expected = {"kode": t("export.expected.kode", lang), "indikator": ", ".join(svc.catalogue),
+                "kelas": ", ".join(METHODS)}
+    if messages:
+        name = _VIEW_PARAMETERS[messages[0][0]]
+        raise ParameterError(name, args.get(name), expected.get(name, ""))
+    _period(args, svc.catalogue[view.indikator])
+    return view
+
+
+def _account(roles: tuple[str, ...], what: str) -> Account:
+    """Return the signed-in account if its role may export ``what``; refuse otherwise."""
+    account = current_account()
+    if account is None:
+        raise SignInRequired(f"sign in to export {what}")
+    if account.role not in roles:
+        raise ScopeError(f"{account.role} may not export {what}")
+    return account
+
+
+def _send(table: Table, fmt: str) -> flask.Response:
+    body = to_csv(table) if fmt == "csv" else to_xlsx(table)
+    response = flask.Response(body, content_type=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _send_recorded(account: Account, table: Table, fmt: str) -> flask.Response:
+    """Send a non-public table and write who exported what to the audit log."""
+    response = _send(table, fmt)
+    with services().engine.begin() as conn:
+        audit(conn, account.username, "export",
+              f"{table.name.removeprefix(PREFIX + '_')}.{fmt}", f"{table.frame.height} rows",
+              flask.request.remote_addr or "")
+    return response
+
+
+def _error(status: int, message: str) -> flask.Response:
+    """Answer with a JSON error; a refusal (401) is logged like the app's other refusals."""
+    if status in (401, 403):
+        account = current_account()
+        log.warning("refused %s %s (%s): %s from %s", flask.request.method,
+                    flask.request.path, account.username if account else "anonymous", message,
+                    flask.request.remote_addr)
+    response = flask.jsonify(error=message)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def export_blueprint() -> flask.Blueprint:
+    """Return the blueprint serving the exports; register it on the server without a prefix.
+
+    Returns
+    -------
+    flask.Blueprint
+        Named ``"export"``, with the routes in the module's table. Each answers 200 with
+        the file as an attachment (``Cache-Control: no-store``), 400 with a JSON
+        ``{"error": ...}`` naming a bad parameter, 401 without an account (non-public
+        tables), 403 (through :class:`~auth.scope.ScopeError`) out of role or scope.
+    """
+    blueprint = flask.Blueprint("export", __name__)
+
+    @blueprint.errorhandler(ParameterError)
+    def bad_parameter(exc: ParameterError) -> flask.Response:
+        message = t("export.error.parameter", language(), name=exc.name, value=exc.value or "",
+                    expected=exc.expected)
+        return _error(400, message)
+
+    @blueprint.errorhandler(SignInRequired)
+    def sign_in_required(exc: SignInRequired) -> flask.Response:
+        return _error(401, str(exc))
+
+    @blueprint.get("/ekspor/<path:_rest>")
+    def unknown(_rest: str) -> flask.Response:
+        # Without this, Dash would answer any path with its page shell (200).
+        return _error(404, "no such export: tables peta, tabel, isian, kelengkapan, audit;"
+                           " formats csv, xlsx")
+
+    @blueprint.get(f"/ekspor/peta.{FMT}")
+    def peta(fmt: str) -> flask.Response:
+        svc, view = services(), _view(flask.request.args)
+        with svc.engine.connect() as conn:
+            table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
+        return _send(table, fmt)
+
+    @blueprint.get(f"/ekspor/tabel.{FMT}")
+    def tabel(fmt: str) -> flask.Response:
+        ind = _indicator(flask.request.args, TABEL_INDICATOR)
+        period = _period(flask.request.args, ind)
+        with services().engine.connect() as conn:
+            table = province_export(conn, ind, period, _now(), language())
+        return _send(table, fmt)
+
+    @blueprint.get(f"/ekspor/isian.{FMT}")
+    def isian(fmt: str) -> flask.Response:
+        account, svc, args = _account(ENTRY_ROLES, "isian"), services(), flask.request.args
+        ind = _indicator(args, ENTRY_INDICATOR)
+        period = _period(args, ind) or ind.periods[-1]
+        kode = args.get("kode") or None
+        if kode is not None and kode not in svc.registry:
+            raise ParameterError("kode", kode, t("export.expected.kode", language()))
+        with svc.engine.connect() as conn:
+            table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
+                                 kode=kode, lang=language())
+        return _send_recorded(account, table, fmt)
+
+    @blueprint.get(f"/ekspor/kelengkapan.{FMT}")
+    def kelengkapan(fmt: str) -> flask.Response:
+        account, svc = _account(("admin", "pusat"), "kelengkapan"), services()
+        ind = _indicator(flask.request.args, ENTRY_INDICATOR)
+        period = _period(flask.request.args, ind) or ind.periods[-1]
+        level = flask.request.args.get("tingkat") or None
+        if level not in (None, *OFFICE_LEVELS):
+            raise ParameterError("tingkat", level, ", ".join(OFFICE_LEVELS))
+        with svc.engine.connect() as conn:
+            table = completeness_export(conn, svc.registry, ind, period, _now(), language(),
+                                        level=cast(Level | None, level))
+        return _send_recorded(account, table, fmt)
+
+    @blueprint.get(f"/ekspor/audit.{FMT}")
+    def audit_log(fmt: str) -> flask.Response:
+        account = _account(("admin",), "audit")
+        with services().engine.connect() as conn:
+            table = audit_export(conn, _now(), language())
+        return _send_recorded(account, table, fmt)
+
+    return blueprint

@@ -1,0 +1,310 @@
+"""Every role against every region level, through pages, hand-made callbacks and exports.
+
+The expected outcomes are written out here, region by region, rather than derived from
+:class:`auth.scope.Scope`, so a change to the scope rules shows up as a failing row.
+Runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+import ids
+from app import create_app
+from auth.accounts import add_account
+from geodata.registry import Registry
+from ingest.bootstrap import prepare_database
+from queries.db import make_engine
+from queries.schema import observation
+from settings import Settings
+from tests.conftest import _database_url
+from tests.test_isian import LENGKAP_OUTPUTS
+
+PASSWORD = "Uji-Akses-Wilayah-2026"
+INDICATOR, PERIOD = "turnout_pilkada", "2024"  # defined down to kecamatan
+ACCOUNTS = {  # username: (role, region)
+    "admin": ("admin", None), "pusat": ("pusat", None), "jabar": ("provinsi", "32"),
+    "kotabandung": ("kabkota", "32.73"), "pengamat": ("viewer", None),
+}
+# One region of every level, inside and outside the regional offices' regions.
+REGIONS = ["ID", "32", "33", "32.73", "32.04", "33.01", "32.73.01", "33.01.01"]
+WRITES = {
+    "admin": set(REGIONS), "pusat": set(REGIONS),
+    "jabar": {"32", "32.73", "32.04", "32.73.01"}, "kotabandung": {"32.73", "32.73.01"},
+    "pengamat": set(),
+}
+VERIFIES = {
+    "admin": set(REGIONS), "pusat": {"ID", "32", "33"},
+    "jabar": {"32.73", "32.04", "32.73.01"}, "kotabandung": set(), "pengamat": set(),
+}
+READS = {  # whose history of entered values a role may open
+    "admin": set(REGIONS), "pusat": set(REGIONS), "pengamat": set(REGIONS),
+    "jabar": {"32", "32.73", "32.04", "32.73.01"}, "kotabandung": {"32.73", "32.73.01"},
+}
+EXPORTS = {  # the entered values of a region (and the regions in it), as a file
+    "admin": set(REGIONS), "pusat": set(REGIONS), "pengamat": set(),
+    "jabar": {"32", "32.73", "32.04", "32.73.01"}, "kotabandung": {"32.73", "32.73.01"},
+}
+PAGES = {  # page: roles that get the working page (others a notice saying whose it is)
+    "/isian": {"admin", "pusat", "jabar", "kotabandung"},
+    "/unggah": {"admin", "pusat", "jabar", "kotabandung"},
+    "/kelengkapan": {"admin", "pusat"},
+    "/audit": {"admin"},
+}
+PAGE_MARK = {"/isian": ids.ISIAN_GRID, "/unggah": ids.UNGGAH_FILE,
+             "/kelengkapan": ids.LENGKAP_GRID, "/audit": ids.AUDIT_GRID}
+
+
+@dataclass
+class Site:
+    """The app on one database, one signed-in test client per account."""
+
+    engine: sa.Engine
+    clients: dict[str, FlaskClient]
+    anonymous: FlaskClient
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         pg_ok: bool, registry: Registry) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("access")
+    for url in _database_url(request.param, tmp, pg_ok):
+        engine = make_engine(url)
+        prepare_database(engine, registry)
+        with engine.begin() as conn:
+            for username, (role, region) in ACCOUNTS.items():
+                add_account(conn, registry, username=username, role=role, region_code=region,
+                            password=PASSWORD)
+        app = create_app(Settings(var_dir=tmp, database_url=url, boundaries_dir=tmp / "none",
+                                  published_dir=tmp / "none"))
+        app.server.config["TESTING"] = True
+        clients = {name: _signed_in(app.server.test_client(), name) for name in ACCOUNTS}
+        anonymous = app.server.test_client()
+        anonymous.get("/health")  # a CSRF cookie, as any visit gets
+        yield Site(engine, clients, anonymous)
+        engine.dispose()
+
+
+def _signed_in(client: FlaskClient, username: str) -> FlaskClient:
+    page = client.get("/masuk").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/masuk", data={"username": username, "password": PASSWORD,
+                                           "csrf_token": csrf})
+    assert response.status_code == 302, username
+    return client
+
+
+def post(client: FlaskClient, outputs: list[tuple[str, str]], inputs: list[object],
+         state: list[dict[str, object]] | None = None,
+         changed: list[str] | None = None) -> tuple[int, object]:
+    """Post a hand-made Dash callback request; return the status and the JSON answer."""
+    token = client.get_cookie("mg_csrf")
+    assert token is not None
+    many = len(outputs) > 1
+    described = [{"id": i, "property": p} for i, p in outputs]
+    body = {"output": f"..{'...'.join(f'{i}.{p}' for i, p in outputs)}.." if many
+            else f"{outputs[0][0]}.{outputs[0][1]}",
+            "outputs": described if many else described[0],
+            "inputs": inputs, "state": state or [], "changedPropIds": changed or []}
+    response = client.post("/_dash-update-component", json=body,
+                           headers={"X-CSRFToken": token.value})
+    return response.status_code, response.get_json(silent=True)
+
+
+def value(id_: str, prop: str, v: object) -> dict[str, object]:
+    return {"id": id_, "property": prop, "value": v}
+
+
+def newest(site: Site, code: str) -> tuple[int | None, str | None]:
+    o = observation.c
+    with site.engine.connect() as conn:
+        row = conn.execute(sa.select(o.version, o.status).where(
+            o.indicator_id == INDICATOR, o.region_code == code, o.period == int(PERIOD),
+            o.source_kind == "entry").order_by(o.version.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def entry_count(site: Site) -> int:
+    with site.engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(observation)) or 0
+
+
+def act(client: FlaskClient, action: str, code: str, version: int | None,
+        new_value: str = "") -> tuple[int, object]:
+    """Press one of the entry page's buttons for one row, as the page would send it."""
+    row = {"code": code, "version": version, "new_value": new_value}
+    return post(
+        client, [(ids.ISIAN_MESSAGE, "children"), (ids.ISIAN_REFRESH, "data")],
+        [[value({"type": ids.ISIAN_ACTION, "action": a}, "n_clicks", 1 if a == action else None)
+          for a in ("save", "submit", "verify", "reject")]],
+        [value(ids.ISIAN_GRID, "rowData", [row]), value(ids.ISIAN_GRID, "selectedRows", [row]),
+         value(ids.ISIAN_INDICATOR, "value", INDICATOR), value(ids.ISIAN_PERIOD, "value", PERIOD),
+         value(ids.ISIAN_COMMENT, "value", ""), value(ids.ISIAN_REFRESH, "data", 0),
+         value(ids.SHELL_LANG_STORE, "data", "id")],
+        [json.dumps({"action": action, "type": ids.ISIAN_ACTION}, separators=(",", ":"))
+         + ".n_clicks"])
+
+
+def page_text(client: FlaskClient, path: str) -> tuple[int, str]:
+    """Render a page through Dash's own router callback, as a browser navigation does."""
+    status, body = post(client, [("_pages_content", "children"), ("_pages_store", "data")],
+                        [value("_pages_location", "pathname", path),
+                         value("_pages_location", "search", "")])
+    return status, json.dumps(body)
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_pages_by_role(site: Site, path: str) -> None:
+    assert page_text(site.anonymous, path)[0] == 401
+    for username, client in site.clients.items():
+        status, text = page_text(client, path)
+        assert status == 200, (username, path)
+        assert (PAGE_MARK[path] in text) == (username in PAGES[path]), (username, path)
+
+
+def test_writes_by_role_and_level(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="mata_garuda.auth")
+    for code in REGIONS:
+        before = entry_count(site)
+        assert act(site.anonymous, "save", code, None, "50")[0] == 401
+        assert entry_count(site) == before
+        for username, client in site.clients.items():
+            version, _status = newest(site, code)
+            status, body = act(client, "save", code, version, "61,5")
+            if code in WRITES[username]:
+                assert status == 200 and "1 nilai diproses" in json.dumps(body), (username, code)
+                assert newest(site, code) == ((version or 0) + 1, "draft")
+                assert entry_count(site) == before + 1
+                before += 1
+            else:
+                assert status == 403, (username, code, status, body)
+                assert entry_count(site) == before
+                assert f"may not write {code}" in caplog.text
+                assert f"({username})" in caplog.records[-1].getMessage()
+
+
+def test_verification_by_role_and_level(site: Site) -> None:
+    admin = site.clients["admin"]
+    for code in REGIONS:
+        for username, client in site.clients.items():
+            version, _ = newest(site, code)
+            assert act(admin, "save", code, version, "70")[0] == 200
+            assert act(admin, "submit", code, (version or 0) + 1)[0] == 200
+            submitted = (version or 0) + 2
+            status, body = act(client, "verify", code, submitted)
+            if code in VERIFIES[username]:
+                assert status == 200, (username, code, body)
+                assert newest(site, code) == (submitted + 1, "verified")
+            else:
+                assert status == 403, (username, code, status, body)
+                assert newest(site, code) == (submitted, "submitted")
+
+
+def test_history_by_role_and_level(site: Site) -> None:
+    admin = site.clients["admin"]
+    for code in REGIONS:
+        if newest(site, code)[0] is None:
+            assert act(admin, "save", code, None, "55")[0] == 200
+        for username, client in site.clients.items():
+            status, body = post(
+                client, [(ids.ISIAN_HISTORY, "children")],
+                [value(ids.ISIAN_GRID, "selectedRows", [{"code": code, "name": code}]),
+                 value(ids.ISIAN_REFRESH, "data", 0)],
+                [value(ids.ISIAN_INDICATOR, "value", INDICATOR),
+                 value(ids.ISIAN_PERIOD, "value", PERIOD),
+                 value(ids.SHELL_LANG_STORE, "data", "id")])
+            if code in READS[username]:
+                assert status == 200 and "Riwayat perubahan" in json.dumps(body), (username, code)
+            else:
+                assert status == 403, (username, code, status)
+
+
+def test_entry_grid_lists_the_office_regions_only(site: Site, registry: Registry) -> None:
+    for username, client in site.clients.items():
+        status, body = post(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
+                            [value(ids.ISIAN_INDICATOR, "value", INDICATOR),
+                             value(ids.ISIAN_PERIOD, "value", PERIOD),
+                             value(ids.ISIAN_REFRESH, "data", 0)])
+        assert status == 200
+        codes = {r["code"] for r in body["response"][ids.ISIAN_GRID]["rowData"]}  # type: ignore[index]
+        region = ACCOUNTS[username][1]
+        if region is None:  # the ministry: the national figure and the provinces
+            assert codes == {"ID", *(r.code for r in registry.children("ID"))}, username
+        else:
+            assert region in codes and all(c == region or c.startswith(region + ".")
+                                           for c in codes), username
+            assert len(codes) == 1 + sum(1 for c in codes if c.startswith(region + "."))
+            assert "32.73.01" in codes  # down to the indicator's lowest level
+
+
+@pytest.mark.parametrize(("outputs", "inputs", "allowed"), [
+    ([(ids.AUDIT_GRID, "rowData")], [value(ids.SHELL_LANG_STORE, "data", "id")], {"admin"}),
+    (LENGKAP_OUTPUTS,
+     [value(ids.LENGKAP_INDICATOR, "value", INDICATOR), value(ids.LENGKAP_PERIOD, "value", PERIOD),
+      value(ids.LENGKAP_LEVEL, "value", "kabkota"), value(ids.SHELL_LANG_STORE, "data", "id")],
+     {"admin", "pusat"}),
+], ids=["audit", "kelengkapan"])
+def test_ministry_callbacks_by_role(site: Site, outputs: list[tuple[str, str]],
+                                   inputs: list[object], allowed: set[str]) -> None:
+    assert post(site.anonymous, outputs, inputs)[0] == 401
+    for username, client in site.clients.items():
+        assert post(client, outputs, inputs)[0] == (200 if username in allowed else 403), username
+
+
+def test_a_forged_csrf_token_changes_nothing(site: Site) -> None:
+    client = site.clients["jabar"]
+    version, _ = newest(site, "32.73")
+    before = entry_count(site)
+    token = client.get_cookie("mg_csrf")
+    assert token is not None
+    client.set_cookie("mg_csrf", "forged")
+    try:
+        assert act(client, "save", "32.73", version, "44")[0] == 403
+    finally:
+        client.set_cookie("mg_csrf", token.value)
+    assert entry_count(site) == before
+    assert act(client, "save", "32.73", version, "44")[0] == 200
+
+
+def cells(data: bytes, fmt: str) -> set[str]:
+    """Return the text of every cell of an exported file."""
+    if fmt == "csv":
+        return {c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in row}
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    return {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_by_role_and_level(site: Site, fmt: str,
+                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="mata_garuda.auth")
+    for code in REGIONS:
+        url = f"/ekspor/isian.{fmt}?indikator={INDICATOR}&tahun={PERIOD}&kode={code}"
+        assert site.anonymous.get(url).status_code == 302  # to the sign-in page
+        for username, client in site.clients.items():
+            response = client.get(url)
+            if code in EXPORTS[username]:
+                assert response.status_code == 200, (username, code)
+                assert response.headers["Content-Disposition"].startswith("attachment")
+                assert code in cells(response.data, fmt), (username, code)
+            else:
+                assert response.status_code == 403, (username, code, response.status_code)
+                assert f"({username})" in caplog.records[-1].getMessage()
+            # What the map shows is public to every signed-in account.
+            shown = client.get(f"/ekspor/peta.{fmt}?indikator={INDICATOR}&kode={code}")
+            assert shown.status_code == 200, (username, code)
+    for table, allowed in (("kelengkapan", {"admin", "pusat"}), ("audit", {"admin"})):
+        for username, client in site.clients.items():
+            status = client.get(f"/ekspor/{table}.{fmt}").status_code
+            assert status == (200 if username in allowed else 403), (table, username)
