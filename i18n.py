@@ -92,7 +92,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "isian.current": {"id": "Nilai terakhir", "en": "Latest value"},
     "isian.status": {"id": "Status", "en": "Status"},
     "isian.new": {"id": "Nilai baru", "en": "New value"},
-    "isian.reason": {"id": "Alasan", "en": "Reason"},
+    "isian.reason": {"id": "Alasan perubahan", "en": "Reason for the change"},
+    "isian.last_reason": {"id": "Catatan terakhir", "en": "Last note"},
+    "level.nasional": {"id": "Nasional", "en": "National"},
+    "level.provinsi": {"id": "Provinsi", "en": "Province"},
+    "level.kabkota": {"id": "Kab/kota", "en": "Kab/kota"},
+    "level.kecamatan": {"id": "Kecamatan", "en": "Kecamatan"},
     "isian.done": {"id": "{n} nilai diproses.", "en": "{n} value(s) processed."},
     "isian.dberror": {
         "id": "Basis data tidak menjawab; tidak ada yang tersimpan. Coba simpan lagi.",

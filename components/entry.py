@@ -59,7 +59,7 @@ def new_value_column(ind: Indicator, lang: str) -> dict[str, Any]:
     whole = "true" if ind.decimals == 0 else "false"
     invalid = (f"isInvalidEntry(params.value, {low}, {high}, {whole})")
     return {"field": "new_value", "headerName": f"{t('isian.new', lang)} ({ind.unit(lang)})",
-            "headerTooltip": ind.range_note(lang), "width": 190, "editable": True,
+            "headerTooltip": ind.range_note(lang), "width": 190, "editable": True, "filter": False,
             "cellClass": "cell-editable",
             "cellClassRules": {"cell-invalid": invalid},
             "tooltipValueGetter": {"function": f"{invalid} ? "

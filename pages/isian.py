@@ -61,8 +61,9 @@ def layout(**_query: str) -> html.Div:
         html.Div(indicator_help(ind, lang), id=ids.ISIAN_HELP),
         html.Div(id=ids.ISIAN_MESSAGE),
         dag.AgGrid(id=ids.ISIAN_GRID, rowData=[], columnDefs=_columns(ind, lang),
-                   defaultColDef={"sortable": True, "resizable": True},
-                   dashGridOptions={"rowSelection": {"mode": "multiRow"},
+                   defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                   dashGridOptions={"rowSelection": {"mode": "multiRow",
+                                                     "selectAll": "filtered"},
                                     "stopEditingWhenCellsLoseFocus": True,
                                     "getRowId": "params.data.code"},
                    getRowId="params.data.code", style={"height": "52vh"},
@@ -94,18 +95,20 @@ def export_choice(indikator: str, period: str | None, lang: str) -> Any:
 
 def _columns(ind: Indicator, lang: str) -> list[dict[str, Any]]:
     return [
-        {"field": "code", "headerName": t("col.code", lang), "width": 120},
-        {"field": "name", "headerName": t("isian.region", lang), "flex": 2},
-        {"field": "level", "headerName": t("peta.level", lang), "width": 110},
-        {"field": "value", "headerName": t("isian.current", lang), "width": 120,
-         "type": "numericColumn",
+        {"field": "code", "headerName": t("col.code", lang), "width": 105},
+        {"field": "name", "headerName": t("isian.region", lang), "flex": 2, "minWidth": 160},
+        {"field": "level_label", "headerName": t("peta.level", lang), "width": 115},
+        {"field": "value", "headerName": t("isian.current", lang), "width": 125,
+         "type": "numericColumn", "filter": "agNumberColumnFilter",
          "valueFormatter": {"function": f"params.value == null ? '–' : "
                                         f"formatNumber(params.value, {ind.decimals}, '{lang}')"}},
         {"field": "status_label", "headerName": t("isian.status", lang), "width": 130},
-        {"field": "version", "headerName": "v", "width": 70},
+        {"field": "version", "headerName": "v", "width": 65, "filter": False},
+        {"field": "last_reason", "headerName": t("isian.last_reason", lang), "flex": 1,
+         "minWidth": 130, "tooltipField": "last_reason"},
         new_value_column(ind, lang),
-        {"field": "reason", "headerName": t("isian.reason", lang), "flex": 1,
-         "editable": True, "cellClass": "cell-editable"},
+        {"field": "reason", "headerName": t("isian.reason", lang), "flex": 1, "minWidth": 130,
+         "editable": True, "cellClass": "cell-editable", "filter": False},
     ]
 
 
@@ -142,8 +145,11 @@ def load(indikator: str, period: str, _refresh: int) -> tuple[Any, Any]:
     with svc.engine.connect() as conn:
         frame = entry_table(conn, svc.registry, account.scope, ind, year)
     lang = language()
-    rows = [{**r, "status_label": t(f"status.{r['status']}", lang) if r["status"] else "–"}
-            for r in frame.to_dicts()]
+    # The newest version's reason (or rejection comment) is shown, not reused: a new
+    # value gets the reason typed for it, or none.
+    rows = [{**r, "status_label": t(f"status.{r['status']}", lang) if r["status"] else "–",
+             "level_label": t(f"level.{r['level']}", lang), "last_reason": r["reason"],
+             "reason": None} for r in frame.to_dicts()]
     return rows, [str(p) for p in ind.periods]
 
 

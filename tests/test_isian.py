@@ -246,3 +246,20 @@ def test_choosing_an_indicator_shows_its_unit_range_and_checks(app_client: Flask
     assert column["editable"] and "whole number" in column["headerTooltip"]
     rule = column["cellClassRules"]["cell-invalid"]
     assert rule == "isInvalidEntry(params.value, 0.0, null, true)"
+
+
+def test_the_last_note_is_shown_not_reused(app_client: FlaskClient, tmp_path: Path) -> None:
+    sign_in(app_client)
+    run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "40",
+                              "reason": "rekap Bawaslu"}])
+    rows = {r["code"]: r for r in load(app_client).get_json()[  # type: ignore[attr-defined]
+        "response"][ids.ISIAN_GRID]["rowData"]}
+    bandung = rows["32.73"]
+    assert (bandung["last_reason"], bandung["reason"]) == ("rekap Bawaslu", None)
+    assert (bandung["level_label"], rows["32"]["level_label"]) == ("Kab/kota", "Provinsi")
+    run(app_client, "save", [{**bandung, "new_value": "41"}])  # the grid row sent back as is
+    assert [r[4] for r in observations(tmp_path)] == [40.0, 41.0]
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
+    with engine.connect() as conn:
+        reasons = conn.scalars(sa.select(observation.c.reason).order_by(observation.c.id)).all()
+    assert reasons[0] == "rekap Bawaslu" and reasons[1] != "rekap Bawaslu"
