@@ -7,7 +7,7 @@ from typing import Any
 
 import dash
 import flask
-from dash import ClientsideFunction, Dash, Input, Output
+from dash import ALL, ClientsideFunction, Dash, Input, Output
 from flask_caching import Cache
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,7 +46,7 @@ def _layout() -> Any:
     account = current_account()
     menu = account_menu(lang, account.display_name if account else None,
                         account.role if account else None, csrf_token())
-    return shell(lang, content, menu)
+    return shell(lang, content, menu, account.role if account else None)
 
 
 def _catalogue(engine: Engine) -> dict[str, Indicator]:
@@ -106,6 +106,11 @@ def create_app(settings: Settings) -> Dash:
         ClientsideFunction(namespace="mataGaruda", function_name="togglePresentation"),
         Output(ids.SHELL_PRESENT, "variant"),
         Input(ids.SHELL_PRESENT, "n_clicks"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="mataGaruda", function_name="activeNav"),
+        Output({"type": ids.SHELL_NAV, "path": ALL}, "active"),
+        Input("_pages_location", "pathname"),
     )
     return app
 

@@ -3,6 +3,7 @@
 SHELL_LANG = "shell-lang"
 SHELL_LANG_STORE = "shell-lang-store"
 SHELL_PRESENT = "shell-present"
+SHELL_NAV = "shell-nav"
 
 TABEL_TABLE = "tabel-table"
 TABEL_SUMMARY = "tabel-summary"

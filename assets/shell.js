@@ -24,6 +24,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.dispatchEvent(new Event("resize"));
       return on ? "light" : "default";
     },
+    // Mark the navigation link of the page shown (the map also for /wilayah/<kode>).
+    activeNav: function (path) {
+      return window.dash_clientside.callback_context.outputs_list.map(function (out) {
+        const link = out.id.path;
+        if (link === "/") return path === "/" || (path || "").startsWith("/wilayah/");
+        return path === link || (path || "").startsWith(link + "/");
+      });
+    },
     // The completeness map: repaint its shapes with a colouring that arrived after them.
     afterStatus: function (hideout) {
       window.mataGaruda.status.track(hideout);

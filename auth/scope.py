@@ -8,6 +8,10 @@ from geodata.registry import NATIONAL_CODE, level_of
 from queries.schema import ROLES
 
 REGIONAL_ROLES = {"provinsi": "provinsi", "kabkota": "kabkota"}  # role -> level of its region
+# Who uses which part of the application (pages, their callbacks and exports).
+ENTRY_ROLES = ("admin", "pusat", "provinsi", "kabkota")  # enter, upload, verify values
+MINISTRY_ROLES = ("admin", "pusat")  # completeness of every office
+ADMIN_ROLES = ("admin",)  # audit log
 
 
 class ScopeError(PermissionError):

@@ -18,14 +18,17 @@ THEME: dict[str, Any] = {
 }
 
 
-def nav_links(lang: str, pathname: str | None = None) -> list[dmc.NavLink]:
-    """Build the navigation from the page registry (never a hand-kept list)."""
+def nav_links(lang: str, role: str | None = None) -> list[dmc.NavLink]:
+    """Build the navigation from the page registry (never a hand-kept list).
+
+    A page registered with ``roles`` is listed only for those roles.
+    """
     pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
     return [
         dmc.NavLink(label=t(p["nav_key"], lang), href=p["relative_path"],
-                    active=pathname == p["relative_path"])
+                    id={"type": ids.SHELL_NAV, "path": p["relative_path"]})
         for p in pages
-        if p.get("nav_key")
+        if p.get("nav_key") and role in p.get("roles", (role,))
     ]
 
 
@@ -52,8 +55,9 @@ def account_menu(lang: str, name: str | None, role: str | None, csrf: str) -> ht
     ], className="account")
 
 
-def shell(lang: str, content: Any, account: html.Div | None = None) -> dmc.MantineProvider:
-    """Wrap ``content`` in the header (with ``account``), navigation and theme."""
+def shell(lang: str, content: Any, account: html.Div | None = None,
+          role: str | None = None) -> dmc.MantineProvider:
+    """Wrap ``content`` in the header (with ``account``), the ``role``'s navigation, theme."""
     header = dmc.Group(
         [
             dmc.Group([
@@ -80,7 +84,7 @@ def shell(lang: str, content: Any, account: html.Div | None = None) -> dmc.Manti
             [
                 dcc.Store(id=ids.SHELL_LANG_STORE, data=lang),
                 dmc.AppShellHeader(header),
-                dmc.AppShellNavbar(nav_links(lang), p="xs"),
+                dmc.AppShellNavbar(nav_links(lang, role), p="xs"),
                 dmc.AppShellMain(content),
             ],
             header={"height": 60},

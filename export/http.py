@@ -27,7 +27,7 @@ import flask
 from werkzeug.datastructures import MultiDict
 
 from auth.accounts import Account, audit
-from auth.scope import ScopeError
+from auth.scope import ADMIN_ROLES, ENTRY_ROLES, MINISTRY_ROLES, ScopeError
 from auth.web import current_account
 from export.files import MIMETYPES, PREFIX, Table, to_csv, to_xlsx
 from export.tables import (
@@ -48,7 +48,6 @@ from services import language, services
 log = logging.getLogger("mata_garuda.export")
 FMT = "<any(csv, xlsx):fmt>"
 ENTRY_INDICATOR = "turnout_pilkada"  # the default of /isian and /kelengkapan
-ENTRY_ROLES = ("admin", "pusat", "provinsi", "kabkota")
 OFFICE_LEVELS = ("provinsi", "kabkota")  # /kelengkapan's ``tingkat``
 # parse_view's fallback messages, by the parameter they are about
 _VIEW_PARAMETERS = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
@@ -203,7 +202,7 @@ def export_blueprint() -> flask.Blueprint:
 
     @blueprint.get(f"/ekspor/kelengkapan.{FMT}")
     def kelengkapan(fmt: str) -> flask.Response:
-        account, svc = _account(("admin", "pusat"), "kelengkapan"), services()
+        account, svc = _account(MINISTRY_ROLES, "kelengkapan"), services()
         ind = _indicator(flask.request.args, ENTRY_INDICATOR)
         period = _period(flask.request.args, ind) or ind.periods[-1]
         level = flask.request.args.get("tingkat") or None
@@ -216,7 +215,7 @@ def export_blueprint() -> flask.Blueprint:
 
     @blueprint.get(f"/ekspor/audit.{FMT}")
     def audit_log(fmt: str) -> flask.Response:
-        account = _account(("admin",), "audit")
+        account = _account(ADMIN_ROLES, "audit")
         with services().engine.connect() as conn:
             table = audit_export(conn, _now(), language())
         return _send_recorded(account, table, fmt)

@@ -12,6 +12,7 @@ from dash import Input, Output, callback, html
 
 import ids
 from auth.accounts import audit_entries
+from auth.scope import ADMIN_ROLES
 from auth.web import current_account
 from components.export import export_href, export_links
 from components.status import notice
@@ -19,14 +20,14 @@ from i18n import t
 from services import language, services
 
 dash.register_page(__name__, path="/audit", title="Log audit · Mata Garuda", order=6,
-                   nav_key="nav.audit", description="Log audit untuk admin")
+                   nav_key="nav.audit", description="Log audit untuk admin", roles=ADMIN_ROLES)
 
 
 def layout(**_query: str) -> html.Div:
     """Return the audit log page (admins only)."""
     lang = language()
     account = current_account()
-    if account is None or account.role != "admin":
+    if account is None or account.role not in ADMIN_ROLES:
         return html.Div(notice(t("audit.title", lang), t("audit.only", lang), "gray"))
     return html.Div([
         html.Div([dmc.Title(t("audit.title", lang), order=2),
@@ -48,7 +49,7 @@ def layout(**_query: str) -> html.Div:
 def fill(_lang: str) -> Any:
     """Load the newest entries; anyone but an admin is refused."""
     account = current_account()
-    if account is None or account.role != "admin":
+    if account is None or account.role not in ADMIN_ROLES:
         flask.abort(403)
     with services().engine.connect() as conn:
         rows = audit_entries(conn)

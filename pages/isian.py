@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 import ids
+from auth.scope import ENTRY_ROLES
 from auth.web import current_account
 from components.controls import indicator_select
 from components.entry import indicator_help, new_value_column, version_table
@@ -25,7 +26,8 @@ from queries.entries import entry_table
 from services import language, services
 
 dash.register_page(__name__, path="/isian", title="Isian data · Mata Garuda", order=3,
-                   nav_key="nav.isian", description="Isian dan verifikasi data wilayah")
+                   nav_key="nav.isian", description="Isian dan verifikasi data wilayah",
+                   roles=ENTRY_ROLES)
 
 DEFAULT_INDICATOR = "turnout_pilkada"
 log = logging.getLogger("mata_garuda.isian")
@@ -35,7 +37,7 @@ def layout(**_query: str) -> html.Div:
     """Return the entry page; viewers and anonymous visitors get a notice instead."""
     lang = language()
     account = current_account()
-    if account is None or account.role == "viewer":
+    if account is None or account.role not in ENTRY_ROLES:
         return html.Div(notice(t("isian.title", lang), t("isian.readonly", lang), "gray"))
     catalogue = services().catalogue
     ind = catalogue[DEFAULT_INDICATOR]

@@ -11,6 +11,7 @@ import flask
 from dash import Input, Output, callback, html
 
 import ids
+from auth.scope import MINISTRY_ROLES
 from auth.web import current_account
 from components.completeness import status_colouring, status_legend, status_map
 from components.controls import indicator_select
@@ -22,7 +23,8 @@ from services import language, services
 
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
                    order=5, nav_key="nav.kelengkapan",
-                   description="Kelengkapan pengisian data per kantor Kesbangpol")
+                   description="Kelengkapan pengisian data per kantor Kesbangpol",
+                   roles=MINISTRY_ROLES)
 
 OFFICE_LEVELS = ("provinsi", "kabkota")
 
@@ -31,7 +33,7 @@ def layout(**_query: str) -> html.Div:
     """Return the completeness page (for admin and pusat)."""
     lang = language()
     account = current_account()
-    if account is None or account.role not in ("admin", "pusat"):
+    if account is None or account.role not in MINISTRY_ROLES:
         return html.Div(notice(t("kelengkapan.title", lang), t("kelengkapan.only", lang), "gray"))
     catalogue = services().catalogue
     ind = catalogue["turnout_pilkada"]
@@ -88,7 +90,7 @@ def _columns(lang: str, level: str = "provinsi") -> list[dict[str, Any]]:
 def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
     """Count the offices that submitted and verified; map and list one level's offices."""
     account, svc = current_account(), services()
-    if account is None or account.role not in ("admin", "pusat"):
+    if account is None or account.role not in MINISTRY_ROLES:
         flask.abort(403)
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]

@@ -13,6 +13,7 @@ import flask
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 import ids
+from auth.scope import ENTRY_ROLES
 from auth.web import current_account
 from components.controls import indicator_select
 from components.status import notice
@@ -22,7 +23,8 @@ from ingest.upload import UploadError, apply, preview, template, template_filena
 from services import language, services
 
 dash.register_page(__name__, path="/unggah", title="Unggah data · Mata Garuda", order=4,
-                   nav_key="nav.unggah", description="Unggah isian data dari templat")
+                   nav_key="nav.unggah", description="Unggah isian data dari templat",
+                   roles=ENTRY_ROLES)
 
 MAX_UPLOAD = 6 * 1024 * 1024  # bytes of the base64 the browser sends (the file: 5 MB)
 
@@ -31,7 +33,7 @@ def layout(**_query: str) -> html.Div:
     """Return the upload page for offices; others get a notice."""
     lang = language()
     account = current_account()
-    if account is None or account.role == "viewer":
+    if account is None or account.role not in ENTRY_ROLES:
         return html.Div(notice(t("unggah.title", lang), t("isian.readonly", lang), "gray"))
     catalogue = services().catalogue
     return html.Div([

@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -170,6 +171,30 @@ def test_pages_by_role(site: Site, path: str) -> None:
         status, text = page_text(client, path)
         assert status == 200, (username, path)
         assert (PAGE_MARK[path] in text) == (username in PAGES[path]), (username, path)
+
+
+def test_navigation_lists_the_pages_of_the_role(site: Site) -> None:
+    for username, client in site.clients.items():
+        layout = client.get("/_dash-layout").get_json()
+        listed = {link["props"]["id"]["path"] for link in _nav_links(layout)}
+        assert {"/", "/tabel"} <= listed, username
+        for path, roles in PAGES.items():
+            assert (path in listed) == (username in roles), (username, path)
+
+
+def _nav_links(node: object) -> list[dict[str, Any]]:
+    """Return the navigation links of a serialised layout."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if isinstance(props.get("id"), dict) and props["id"].get("type") == ids.SHELL_NAV:
+            found.append(node)
+        for child in node.values():
+            found += _nav_links(child)
+    elif isinstance(node, list):
+        for child in node:
+            found += _nav_links(child)
+    return found
 
 
 def test_writes_by_role_and_level(site: Site, caplog: pytest.LogCaptureFixture) -> None:

@@ -313,7 +313,7 @@ def test_isian_export_is_scoped(site: Site, client: FlaskClient,
     path = "/ekspor/isian.csv?indikator=ikp&tahun=2024"
     rows = read_csv(get(client, path))
     assert rows[0] == ["Indikator", "Tahun", "Kode", "Wilayah", "Tingkat", "Nilai terakhir",
-                       "Status", "Versi", "Dicatat oleh", "Alasan"]
+                       "Status", "Versi", "Dicatat oleh", "Alasan perubahan"]
     got = {r[2]: r for r in rows[1:]}
     assert len(got) == 28 and all(c == "32" or c.startswith("32.") for c in got)
     assert got["32.73"][5:10] == ["41.5", "Diverifikasi", "3", "jabar", ""]
@@ -326,7 +326,8 @@ def test_isian_export_is_scoped(site: Site, client: FlaskClient,
 
     sheet = read_xlsx(get(client, path.replace(".csv", ".xlsx")), "Indikator")
     xrows = sheet.by_code()
-    assert xrows["32.01"]["Alasan"] == "'=1+1" and xrows["32.01"]["Nilai terakhir"] == 50.0
+    assert xrows["32.01"]["Alasan perubahan"] == "'=1+1"
+    assert xrows["32.01"]["Nilai terakhir"] == 50.0
     assert xrows["32.04"]["Nilai terakhir"] is None and xrows["32.73"]["Versi"] == 3
     assert "Cakupan akun: Operator provinsi, Jawa Barat" in sheet.lines
     assert _codes(get(client, path + "&kode=32.73")) == ["32.73"]
