@@ -93,6 +93,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "isian.status": {"id": "Status", "en": "Status"},
     "isian.new": {"id": "Nilai baru", "en": "New value"},
     "isian.reason": {"id": "Alasan perubahan", "en": "Reason for the change"},
+    "isian.area": {"id": "Wilayah", "en": "Area"},
+    "isian.area.national": {"id": "Nasional dan provinsi", "en": "National and provinces"},
     "isian.last_reason": {"id": "Catatan terakhir", "en": "Last note"},
     "level.nasional": {"id": "Nasional", "en": "National"},
     "level.provinsi": {"id": "Provinsi", "en": "Province"},

@@ -44,6 +44,7 @@ ISIAN_MESSAGE = "isian-message"
 ISIAN_GRID = "isian-grid"
 ISIAN_REFRESH = "isian-refresh-store"
 ISIAN_HELP = "isian-bantuan"
+ISIAN_AREA = "isian-wilayah-select"
 
 LENGKAP_INDICATOR = "kelengkapan-indikator-select"
 LENGKAP_PERIOD = "kelengkapan-periode-select"

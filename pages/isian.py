@@ -13,12 +13,14 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from sqlalchemy.exc import SQLAlchemyError
 
 import ids
+from auth.accounts import Account
 from auth.scope import ENTRY_ROLES
 from auth.web import current_account
 from components.controls import indicator_select
 from components.entry import indicator_help, new_value_column, version_table
 from components.export import export_href, export_links
 from components.status import notice
+from geodata.registry import NATIONAL_CODE
 from i18n import t
 from ingest.entry import ConflictError, EntryError, Target, act, history, restore
 from queries.catalogue import Indicator
@@ -50,8 +52,12 @@ def layout(**_query: str) -> html.Div:
             dmc.Select(id=ids.ISIAN_PERIOD, label=t("peta.year", lang), w=110,
                        value=str(ind.periods[-1]), allowDeselect=False,
                        data=[str(p) for p in ind.periods]),
-            dmc.TextInput(id=ids.ISIAN_COMMENT, label=t("isian.comment", lang), w=320),
-            html.Div(export_links(_export_href(ind.id, str(ind.periods[-1])), lang),
+            dmc.Select(id=ids.ISIAN_AREA, label=t("isian.area", lang), w=230,
+                       value=account.region_code or NATIONAL_CODE, allowDeselect=False,
+                       searchable=True, data=_areas(account, lang),
+                       disabled=account.region_code is not None),
+            dmc.TextInput(id=ids.ISIAN_COMMENT, label=t("isian.comment", lang), w=280),
+            html.Div(export_links(_export_href(ind.id, str(ind.periods[-1]), None), lang),
                      id=ids.ISIAN_EXPORT),
         ], align="flex-end"),
         dmc.Group([
@@ -79,20 +85,35 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def _export_href(indikator: str, period: str | None) -> str:
+def _areas(account: Account, lang: str) -> list[dict[str, str]]:
+    """Return the areas an account can list: its region, or the nation and each province."""
+    registry = services().registry
+    if account.region_code is not None:
+        return [{"value": account.region_code, "label": registry.name(account.region_code)}]
+    return [{"value": NATIONAL_CODE, "label": t("isian.area.national", lang)},
+            *({"value": r.code, "label": r.name} for r in registry.children(NATIONAL_CODE))]
+
+
+def _root(area: str | None) -> str | None:
+    """Return the region whose regions are listed: None for the nation and the provinces."""
+    return None if area in (None, "", NATIONAL_CODE) else area
+
+
+def _export_href(indikator: str, period: str | None, area: str | None) -> str:
     periods = services().catalogue[indikator].periods
     tahun = period if period and period.isdigit() and int(period) in periods else None
-    return export_href("isian", {"indikator": indikator, "tahun": tahun})
+    return export_href("isian", {"indikator": indikator, "tahun": tahun, "kode": _root(area)})
 
 
 @callback(
     Output(ids.ISIAN_EXPORT, "children"),
     Input(ids.ISIAN_INDICATOR, "value"), Input(ids.ISIAN_PERIOD, "value"),
-    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+    Input(ids.ISIAN_AREA, "value"), State(ids.SHELL_LANG_STORE, "data"),
+    prevent_initial_call=True,
 )
-def export_choice(indikator: str, period: str | None, lang: str) -> Any:
-    """Point the download links at the indicator and period chosen."""
-    return export_links(_export_href(indikator, period), lang)
+def export_choice(indikator: str, period: str | None, area: str | None, lang: str) -> Any:
+    """Point the download links at the indicator, period and area chosen."""
+    return export_links(_export_href(indikator, period, area), lang)
 
 
 def _columns(ind: Indicator, lang: str) -> list[dict[str, Any]]:
@@ -135,17 +156,17 @@ def describe(indikator: str, lang: str) -> tuple[Any, Any]:
 @callback(
     Output(ids.ISIAN_GRID, "rowData"), Output(ids.ISIAN_PERIOD, "data"),
     Input(ids.ISIAN_INDICATOR, "value"), Input(ids.ISIAN_PERIOD, "value"),
-    Input(ids.ISIAN_REFRESH, "data"),
+    Input(ids.ISIAN_REFRESH, "data"), Input(ids.ISIAN_AREA, "value"),
 )
-def load(indikator: str, period: str, _refresh: int) -> tuple[Any, Any]:
-    """Show the office's regions with the newest entered value of each."""
+def load(indikator: str, period: str, _refresh: int, area: str | None) -> tuple[Any, Any]:
+    """Show the regions of the area chosen (an office: its own) with their newest values."""
     account, svc = current_account(), services()
     if account is None:
         flask.abort(401)
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
-        frame = entry_table(conn, svc.registry, account.scope, ind, year)
+        frame = entry_table(conn, svc.registry, account.scope, ind, year, root=_root(area))
     lang = language()
     # The newest version's reason (or rejection comment) is shown, not reused: a new
     # value gets the reason typed for it, or none.

@@ -177,7 +177,8 @@ class Client:
             "load", [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
             [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": self.indicator},
              {"id": ids.ISIAN_PERIOD, "property": "value", "value": self.period},
-             {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0}], [],
+             {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
+             {"id": ids.ISIAN_AREA, "property": "value", "value": None}], [],
             [f"{ids.ISIAN_INDICATOR}.value"])
         if response is None or response.status_code != 200:
             return call, None

@@ -254,22 +254,36 @@ def test_history_by_role_and_level(site: Site) -> None:
                 assert status == 403, (username, code, status)
 
 
+def grid_codes(client: FlaskClient, area: str | None) -> tuple[int, set[str]]:
+    """Load the entry grid of ``area`` as the page does; return the status and the codes."""
+    status, body = post(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
+                        [value(ids.ISIAN_INDICATOR, "value", INDICATOR),
+                         value(ids.ISIAN_PERIOD, "value", PERIOD),
+                         value(ids.ISIAN_REFRESH, "data", 0), value(ids.ISIAN_AREA, "value", area)])
+    if status != 200:
+        return status, set()
+    return status, {r["code"] for r in body["response"][ids.ISIAN_GRID]["rowData"]}  # type: ignore[index]
+
+
 def test_entry_grid_lists_the_office_regions_only(site: Site, registry: Registry) -> None:
+    national = {"ID", *(r.code for r in registry.children("ID"))}
     for username, client in site.clients.items():
-        status, body = post(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
-                            [value(ids.ISIAN_INDICATOR, "value", INDICATOR),
-                             value(ids.ISIAN_PERIOD, "value", PERIOD),
-                             value(ids.ISIAN_REFRESH, "data", 0)])
-        assert status == 200
-        codes = {r["code"] for r in body["response"][ids.ISIAN_GRID]["rowData"]}  # type: ignore[index]
         region = ACCOUNTS[username][1]
+        status, codes = grid_codes(client, region or "ID")
+        assert status == 200
         if region is None:  # the ministry: the national figure and the provinces
-            assert codes == {"ID", *(r.code for r in registry.children("ID"))}, username
+            assert codes == national, username
         else:
             assert region in codes and all(c == region or c.startswith(region + ".")
                                            for c in codes), username
-            assert len(codes) == 1 + sum(1 for c in codes if c.startswith(region + "."))
             assert "32.73.01" in codes  # down to the indicator's lowest level
+    # The ministry may open one province; an office may not open another's area.
+    jawa_barat = grid_codes(site.clients["pusat"], "32")[1]
+    assert "32.73.01" in jawa_barat and all(c.split(".")[0] == "32" for c in jawa_barat)
+    assert grid_codes(site.clients["admin"], None) == (200, national)
+    assert grid_codes(site.clients["jabar"], "33")[0] == 403
+    assert grid_codes(site.clients["kotabandung"], "32")[0] == 403
+    assert grid_codes(site.clients["kotabandung"], "32.73.01")[1] == {"32.73.01"}
 
 
 @pytest.mark.parametrize(("outputs", "inputs", "allowed"), [

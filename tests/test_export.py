@@ -467,14 +467,15 @@ def test_page_links_follow_the_view(site: Site, client: FlaskClient) -> None:
                       "dari": None, "kelas": "kuantil", "n": 5, "palet": None, "tingkat": None}}
     expected = {
         ids.PETA_EXPORT: "/ekspor/peta.csv?kode=32&indikator=ikp&tahun=2024&kelas=kuantil&n=5",
-        ids.ISIAN_EXPORT: "/ekspor/isian.csv?indikator=ikp&tahun=2024",
+        ids.ISIAN_EXPORT: "/ekspor/isian.csv?indikator=ikp&tahun=2024&kode=32.73",
     }
     for output, inputs in (
         ((ids.PETA_EXPORT, "children"),
          [{"id": ids.PETA_LAYER, "property": "data", "value": shown}]),
         ((ids.ISIAN_EXPORT, "children"),
          [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
-          {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"}]),
+          {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
+          {"id": ids.ISIAN_AREA, "property": "value", "value": "32.73"}]),
     ):
         state = [{"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}]
         response = client.post("/_dash-update-component", headers={"X-CSRFToken": token.value},

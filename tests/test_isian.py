@@ -41,11 +41,12 @@ def switch_user(client: FlaskClient, username: str, password: str) -> None:
     assert signed.status_code == 302
 
 
-def load(client: FlaskClient) -> object:
+def load(client: FlaskClient, area: str | None = "32") -> object:
     return callback(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
                     [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
                      {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
-                     {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0}], [])
+                     {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
+                     {"id": ids.ISIAN_AREA, "property": "value", "value": area}], [])
 
 
 def run(client: FlaskClient, action: str, rows: list[dict[str, object]]) -> object:
