@@ -144,16 +144,18 @@
     });
   }
 
-  // The completeness map: d = {code: [statusIndex, recordedBy]}, labels = status names.
+  // The completeness map: d = {code: [statusIndex, recordedBy, note]}, labels = status
+  // names; a province's note counts its kab/kota offices.
   function statusTooltip(feature, h) {
     const row = (h.d || {})[feature.properties.code];
     const lines = ["<strong>" + escapeHtml(feature.properties.name) + "</strong>"];
-    if (!row) {
+    if (!row || row[0] === null) {
       lines.push('<span class="tt-missing">' + escapeHtml(h.none) + "</span>");
     } else {
       lines.push(escapeHtml(h.labels[row[0]]));
       if (row[1]) lines.push(escapeHtml(h.by) + ": " + escapeHtml(row[1]));
     }
+    if (row && row[2]) lines.push(escapeHtml(row[2]));
     return lines.join("<br>");
   }
 

@@ -26,13 +26,26 @@ STATUSES = tuple(STATUS_COLORS)
 FN = "mataGaruda.status."
 
 
+def kabkota_note(row: dict[str, Any], lang: str) -> str | None:
+    """Return "Kab/kota: 12 dari 27 mengajukan, 8 diverifikasi" for a province's row."""
+    if row.get("kab_offices") is None:
+        return None
+    return t("kelengkapan.kab_note", lang, n=row["kab_submitted"], total=row["kab_offices"],
+             verified=row["kab_verified"])
+
+
 def status_colouring(offices: pl.DataFrame, lang: str) -> dict[str, Any]:
     """Return the hideout of the completeness map, read by ``assets/peta.js``.
 
-    ``offices`` has ``code, status, recorded_by`` (null status: nothing entered).
+    ``offices`` has ``code, status, recorded_by`` (null status: nothing entered) and,
+    for provinces, may have the ``kab_*`` counts of their kab/kota offices.
     """
-    rows = {r["code"]: [STATUSES.index(r["status"]), r["recorded_by"]]
-            for r in offices.iter_rows(named=True) if r["status"] is not None}
+    rows = {}
+    for r in offices.iter_rows(named=True):
+        note = kabkota_note(r, lang)
+        if r["status"] is not None or note:
+            status = None if r["status"] is None else STATUSES.index(r["status"])
+            rows[r["code"]] = [status, r["recorded_by"], note]
     return {
         "d": rows, "colors": list(STATUS_COLORS.values()), "missing": HATCH,
         "labels": [t(f"status.{s}", lang) for s in STATUSES],

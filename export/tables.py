@@ -21,7 +21,7 @@ from export.files import Column, Table, filename
 from geodata.registry import NATIONAL_CODE, Level, Registry
 from i18n import t
 from queries.catalogue import Indicator
-from queries.entries import completeness, entry_table, office_status
+from queries.entries import completeness, entry_table, kabkota_progress, office_status
 from queries.indicators import indicator_values, latest_period
 from queries.mapview import MapData, View, map_data
 from queries.schema import ROLES
@@ -213,6 +213,7 @@ def completeness_export(conn: Connection, registry: Registry, ind: Indicator, pe
     Offices of both levels (provinsi, kab/kota), or of ``level`` only.
     """
     counts = completeness(conn, registry, ind, period)
+    with_kabkota = "kabkota" in counts["level"]
     if level is not None:
         counts = counts.filter(pl.col("level") == level)
     frames = [office_status(conn, registry, ind, period, lvl).with_columns(level=pl.lit(lvl))
@@ -221,6 +222,9 @@ def completeness_export(conn: Connection, registry: Registry, ind: Indicator, pe
              pl.DataFrame(schema={"code": pl.String, "name": pl.String, "level": pl.String,
                                   "status": pl.String, "version": pl.Int64,
                                   "value": pl.Float64, "recorded_by": pl.String}))
+    if with_kabkota:  # a province's row counts its kab/kota offices
+        frame = frame.join(kabkota_progress(conn, registry, ind, period), on="code", how="left",
+                           validate="1:1")
     rows = frame.with_columns(indicator=pl.lit(ind.short_name),
                               year=pl.lit(period, dtype=pl.Int64),
                               status_text=_status_text("status", lang,
@@ -235,6 +239,9 @@ def completeness_export(conn: Connection, registry: Registry, ind: Indicator, pe
         Column("version", t("isian.version", lang)),
         Column("value", t("isian.current", lang), ind.decimals),
         Column("recorded_by", t("kelengkapan.by", lang)),
+        *((Column("kab_offices", t("export.col.kab_offices", lang)),
+           Column("kab_submitted", t("kelengkapan.kab", lang)),
+           Column("kab_verified", t("export.col.kab_verified", lang))) if with_kabkota else ()),
     )
     summary = tuple(
         f"{t('peta.level.' + r['level'], lang)}: "

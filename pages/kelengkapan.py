@@ -13,12 +13,12 @@ from dash import Input, Output, callback, html
 import ids
 from auth.scope import MINISTRY_ROLES
 from auth.web import current_account
-from components.completeness import status_colouring, status_legend, status_map
+from components.completeness import kabkota_note, status_colouring, status_legend, status_map
 from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
-from queries.entries import completeness, office_status
+from queries.entries import completeness, kabkota_progress, office_status
 from services import language, services
 
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
@@ -74,6 +74,11 @@ def _columns(lang: str, level: str = "provinsi") -> list[dict[str, Any]]:
          "hide": level == "provinsi"},
         {"field": "status_label", "headerName": t("isian.status", lang), "width": 130},
         {"field": "recorded_by", "headerName": t("kelengkapan.by", lang), "width": 100},
+        {"field": "kab_submitted", "headerName": t("kelengkapan.kab", lang), "width": 150,
+         "hide": level != "provinsi", "filter": "agNumberColumnFilter",
+         "valueFormatter": {"function": "params.value == null ? '–' : params.value + ' / ' + "
+                                        "params.data.kab_offices"},
+         "tooltipField": "kab_note"},
     ]
 
 
@@ -99,11 +104,15 @@ def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
         levels = tuple(counts["level"])
         level = level if level in levels else levels[0]
         offices = office_status(conn, svc.registry, ind, year, level)
+        if level == "provinsi" and "kabkota" in levels:
+            offices = offices.join(kabkota_progress(conn, svc.registry, ind, year), on="code",
+                                   how="left", validate="1:1")
     cards = [kpi(t(f"peta.level.{r['level']}", lang),
                  t("kelengkapan.count", lang, n=r["submitted"], total=r["offices"]),
                  t("kelengkapan.verified", lang, n=r["verified"]))
              for r in counts.iter_rows(named=True)]
     rows = [{**r, "parent": svc.registry.name(r["parent_code"]),
+             "kab_note": kabkota_note(r, lang),
              "status_label": t(f"status.{r['status']}", lang) if r["status"]
              else t("kelengkapan.none", lang)} for r in offices.to_dicts()]
     return ([str(p) for p in ind.periods], str(year), _levels(levels, lang), level, cards, rows,

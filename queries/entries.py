@@ -10,6 +10,7 @@ from geodata.registry import LEVELS, Level, Registry
 from queries.catalogue import Indicator
 from queries.schema import observation
 
+SUBMITTED = ("submitted", "verified")  # statuses that count as submitted
 _SCHEMA = {"code": pl.String, "version": pl.Int64, "value": pl.Float64, "status": pl.String,
            "recorded_by": pl.String, "reason": pl.String}
 
@@ -96,7 +97,7 @@ def completeness(conn: Connection, registry: Registry, ind: Indicator,
         codes = {r.code for r in registry.at_level(level)}
         mine = newest.filter(pl.col("code").is_in(codes))
         rows.append((level, len(codes),
-                     mine.filter(pl.col("status").is_in(["submitted", "verified"])).height,
+                     mine.filter(pl.col("status").is_in(SUBMITTED)).height,
                      mine.filter(pl.col("status") == "verified").height))
     return pl.DataFrame(rows, schema={"level": pl.String, "offices": pl.Int64,
                                       "submitted": pl.Int64, "verified": pl.Int64},
@@ -110,3 +111,21 @@ def office_status(conn: Connection, registry: Registry, ind: Indicator, period: 
                            schema={"code": pl.String, "name": pl.String,
                                    "parent_code": pl.String}, orient="row")
     return regions.join(_newest(conn, ind.id, period), on="code", how="left", validate="1:1")
+
+
+def kabkota_progress(conn: Connection, registry: Registry, ind: Indicator,
+                     period: int) -> pl.DataFrame:
+    """Return, per province, how many of its kab/kota offices submitted and verified.
+
+    Columns: ``code`` (the province), ``kab_offices``, ``kab_submitted``, ``kab_verified``.
+    """
+    kabkota = pl.DataFrame([(r.code, r.parent_code) for r in registry.at_level("kabkota")],
+                           schema={"code": pl.String, "province": pl.String}, orient="row")
+    status = pl.col("status")
+    return (kabkota.join(_newest(conn, ind.id, period).select("code", "status"), on="code",
+                         how="left", validate="1:1")
+            .group_by("province", maintain_order=True)
+            .agg(kab_offices=pl.len().cast(pl.Int64),
+                 kab_submitted=status.is_in(SUBMITTED).sum().cast(pl.Int64),
+                 kab_verified=(status == "verified").sum().cast(pl.Int64))
+            .rename({"province": "code"}))

@@ -387,6 +387,10 @@ def test_kelengkapan_export_for_admin_and_pusat(site: Site, client: FlaskClient,
     assert len(rows) == 38 + 514
     assert rows["32.73"]["Status"] == "Diverifikasi" and rows["32.01"]["Status"] == "Draf"
     assert rows["33.01"]["Status"] == "Belum mengisi" and rows["33.01"]["Nilai terakhir"] is None
+    jabar = rows["32"]  # a province counts its kab/kota offices; a kab/kota has no count
+    assert (jabar["Jumlah kantor kab/kota"], jabar["Kab/kota mengajukan"],
+            jabar["Kab/kota diverifikasi"]) == (27, 1, 1)
+    assert rows["32.73"]["Jumlah kantor kab/kota"] is None
     offices = read_csv(get(client, "/ekspor/kelengkapan.csv?indikator=ikp&tingkat=kabkota"))
     assert len(offices) == 1 + 514 and {r[2] for r in offices[1:]} == {"kabkota"}
 

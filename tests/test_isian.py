@@ -170,7 +170,13 @@ def test_completeness_counts_and_maps_offices(app_client: FlaskClient, tmp_path:
     assert colouring["d"]["32.73"][1] == "jabar"
     legend = json.dumps(data[ids.LENGKAP_LEGEND])
     assert '"Belum mengisi"' in legend and '"512"' in legend
-    # Provinces: 38 offices, none entered. IDI is only defined for provinces.
+    # Provinces: 38 offices, none entered their own value; each counts its kab/kota.
+    data = completeness_view(app_client, "ikp", "provinsi").get_json()["response"]  # type: ignore[attr-defined]
+    jabar = next(r for r in data[ids.LENGKAP_GRID]["rowData"] if r["code"] == "32")
+    assert (jabar["kab_offices"], jabar["kab_submitted"], jabar["kab_verified"]) == (27, 1, 0)
+    assert data[ids.LENGKAP_GEOJSON]["hideout"]["d"]["32"] == [
+        None, None, "Kab/kota: 1 dari 27 mengajukan, 0 diverifikasi"]  # hatched, with its count
+    # IDI is only defined for provinces.
     data = completeness_view(app_client, "idi", "kabkota").get_json()["response"]  # type: ignore[attr-defined]
     assert data[ids.LENGKAP_LEVEL]["value"] == "provinsi"
     assert len(data[ids.LENGKAP_GRID]["rowData"]) == 38
