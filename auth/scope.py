@@ -10,6 +10,7 @@ from queries.schema import ROLES
 REGIONAL_ROLES = {"provinsi": "provinsi", "kabkota": "kabkota"}  # role -> level of its region
 # Who uses which part of the application (pages, their callbacks and exports).
 ENTRY_ROLES = ("admin", "pusat", "provinsi", "kabkota")  # enter, upload, verify values
+VERIFY_ROLES = ("admin", "pusat", "provinsi")  # verify or reject others' values
 MINISTRY_ROLES = ("admin", "pusat")  # completeness of every office
 ADMIN_ROLES = ("admin",)  # audit log
 

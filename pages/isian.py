@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import ids
 from auth.accounts import Account
-from auth.scope import ENTRY_ROLES
+from auth.scope import ENTRY_ROLES, VERIFY_ROLES
 from auth.web import current_account
 from components.controls import indicator_select
 from components.entry import indicator_help, new_value_column, version_table
@@ -43,6 +43,7 @@ def layout(**_query: str) -> html.Div:
         return html.Div(notice(t("isian.title", lang), t("isian.readonly", lang), "gray"))
     catalogue = services().catalogue
     ind = catalogue[DEFAULT_INDICATOR]
+    verifies = account.role in VERIFY_ROLES  # a kab/kota office only enters and submits
     return html.Div([
         dmc.Title(t("isian.title", lang), order=2),
         dmc.Text(t("isian.intro", lang, office=account.display_name), c="dimmed", mb="sm"),
@@ -56,7 +57,8 @@ def layout(**_query: str) -> html.Div:
                        value=account.region_code or NATIONAL_CODE, allowDeselect=False,
                        searchable=True, data=_areas(account, lang),
                        disabled=account.region_code is not None),
-            dmc.TextInput(id=ids.ISIAN_COMMENT, label=t("isian.comment", lang), w=280),
+            dmc.TextInput(id=ids.ISIAN_COMMENT, label=t("isian.comment", lang), w=280,
+                          display=None if verifies else "none"),
             html.Div(export_links(_export_href(ind.id, str(ind.periods[-1]), None), lang),
                      id=ids.ISIAN_EXPORT),
         ], align="flex-end"),
@@ -64,7 +66,7 @@ def layout(**_query: str) -> html.Div:
             dmc.Button(t(f"isian.{action}", lang), id={"type": ids.ISIAN_ACTION,
                                                         "action": action},
                        variant="filled" if action == "save" else "light")
-            for action in ("save", "submit", "verify", "reject")
+            for action in ("save", "submit", *(("verify", "reject") if verifies else ()))
         ], my="sm"),
         html.Div(indicator_help(ind, lang), id=ids.ISIAN_HELP),
         html.Div(id=ids.ISIAN_MESSAGE),

@@ -171,6 +171,8 @@ def test_pages_by_role(site: Site, path: str) -> None:
         status, text = page_text(client, path)
         assert status == 200, (username, path)
         assert (PAGE_MARK[path] in text) == (username in PAGES[path]), (username, path)
+        if path == "/isian" and username in PAGES[path]:  # verify: not for a kab/kota office
+            assert ('"action": "verify"' in text) == (username != "kotabandung"), username
 
 
 def test_navigation_lists_the_pages_of_the_role(site: Site) -> None:
