@@ -1,16 +1,20 @@
-"""Download links of a page's table: small "CSV" and "XLSX" buttons."""
+"""Download links of a page's table: small "CSV" and "XLSX" buttons (the map: also images)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode
 
 import dash_mantine_components as dmc
 
 from export.files import FORMATS
+from export.image import IMAGE_FORMATS
 from geodata.registry import NATIONAL_CODE
 from i18n import t
 from queries.mapview import View, view_url
+
+MAP_FORMATS: tuple[str, ...] = (*FORMATS, *IMAGE_FORMATS)
+"""The map's downloads: its table, and the view as an image."""
 
 
 def export_href(table: str, query: Mapping[str, object | None] | None = None) -> str:
@@ -29,17 +33,19 @@ def view_export_href(view: View) -> str:
                                 **query})
 
 
-def export_links(base_href: str, lang: str) -> dmc.Group:
-    """Return a "CSV" and an "XLSX" link for ``base_href`` (see :func:`export_href`).
+def export_links(base_href: str, lang: str, formats: Sequence[str] = FORMATS) -> dmc.Group:
+    """Return a link per format for ``base_href`` (see :func:`export_href`): "CSV", "XLSX".
 
+    ``formats`` may add the image formats of :data:`MAP_FORMATS` (the map page only).
     Plain links (``refresh``): the server answers with an attachment, so the browser
     downloads the file and stays on the page.
     """
     path, _, query = base_href.partition("?")
     links = []
-    for fmt in FORMATS:
+    for fmt in formats:
         href = f"{path}.{fmt}" + (f"?{query}" if query else "")
-        label = t("export.tooltip", lang, fmt=fmt.upper())
+        key = "export.image.tooltip" if fmt in IMAGE_FORMATS else "export.tooltip"
+        label = t(key, lang, fmt=fmt.upper())
         links.append(dmc.Tooltip(
             dmc.Anchor(fmt.upper(), href=href, refresh=True, underline="never", fz="xs",
                        fw=700, px=8, py=2, bd="1px solid var(--mantine-color-blue-3)",

@@ -21,7 +21,10 @@ places where a hatch cannot be drawn (a legend swatch, an export).
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
+
+if TYPE_CHECKING:
+    from queries.mapview import MapData
 
 MISSING_COLOR: Final = "#bdbdbd"
 MIN_PUBLISHED = 3
@@ -364,3 +367,18 @@ def _interpolate(anchors: tuple[str, ...], n: int) -> list[str]:
         mixed = tuple(p + f * (q - p) for p, q in zip(labs[j], labs[j + 1], strict=True))
         out.append(_from_lab((mixed[0], mixed[1], mixed[2])))
     return out
+
+
+def palette_colors(data: MapData) -> list[str]:
+    """Return one colour per class, following the indicator's direction."""
+    n = len(data.classes.counts)
+    if n == 0:
+        return []
+    direction = data.indicator.direction
+    if data.method == "perubahan":
+        return diverging_colors(data.view.palet or "PuOr", n, direction)
+    name = data.view.palet or default_palette(direction)
+    try:
+        return colors(name, n)
+    except ValueError:
+        return colors(default_palette(direction), n)

@@ -11,7 +11,7 @@ import polars as pl
 from dash import html
 
 import ids
-from components.palettes import MISSING_COLOR, colors, default_palette, diverging_colors
+from components.palettes import MISSING_COLOR, palette_colors
 from components.sparkline import sparkline
 from components.status import kpi, simulated_badge
 from geodata.registry import NATIONAL_CODE, Region
@@ -28,21 +28,6 @@ FN = "mataGaruda.map."
 def fn(name: str) -> dict[str, str]:
     """Return a dash-leaflet reference to a function of ``assets/peta.js``."""
     return {"variable": FN + name}
-
-
-def palette_colors(data: MapData) -> list[str]:
-    """Return one colour per class, following the indicator's direction."""
-    n = len(data.classes.counts)
-    if n == 0:
-        return []
-    direction = data.indicator.direction
-    if data.method == "perubahan":
-        return diverging_colors(data.view.palet or "PuOr", n, direction)
-    name = data.view.palet or default_palette(direction)
-    try:
-        return colors(name, n)
-    except ValueError:
-        return colors(default_palette(direction), n)
 
 
 def geometry_url(layer: Layer) -> str:

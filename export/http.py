@@ -9,10 +9,12 @@
 - ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; admin and pusat.
 - ``/ekspor/audit``: admin.
 
-Another extension than ``csv`` or ``xlsx`` is 404. A bad parameter is 400 with a message
-naming it. Signing in is enforced by the app's guard (:mod:`auth.web`: anonymous requests
-go to the sign-in page, or with public view reach only the public routes); a region
-outside the account's scope or a role without access raises
+``/ekspor/peta`` also answers ``.png``, ``.svg`` and ``.pdf``: the map view as an image
+(:mod:`export.image`), with the same parameters and access as its table.
+Another extension than ``csv`` or ``xlsx`` (or these for the map) is 404. A bad parameter
+is 400 with a message naming it. Signing in is enforced by the app's guard
+(:mod:`auth.web`: anonymous requests go to the sign-in page, or with public view reach
+only the public routes); a region outside the account's scope or a role without access raises
 :class:`~auth.scope.ScopeError`, which the app answers with a logged 403. Exports of
 non-public tables are written to the audit log.
 """
@@ -29,7 +31,8 @@ from werkzeug.datastructures import MultiDict
 from auth.accounts import Account, audit
 from auth.scope import ADMIN_ROLES, ENTRY_ROLES, MINISTRY_ROLES, ScopeError
 from auth.web import current_account
-from export.files import MIMETYPES, PREFIX, Table, to_csv, to_xlsx
+from export.files import MIMETYPES, PREFIX, Table, filename, to_csv, to_xlsx
+from export.image import IMAGE_MIMETYPES, ImageFormat, map_image
 from export.tables import (
     TABEL_INDICATOR,
     audit_export,
@@ -38,15 +41,18 @@ from export.tables import (
     map_export,
     province_export,
 )
+from geodata.boundaries import BoundariesMissingError
 from geodata.registry import Level
+from geodata.serve import UnknownViewError
 from i18n import t
 from queries.catalogue import Indicator
 from queries.classify import METHODS
-from queries.mapview import View, parse_view
+from queries.mapview import View, map_data, parse_view
 from services import language, services
 
 log = logging.getLogger("mata_garuda.export")
 FMT = "<any(csv, xlsx):fmt>"
+IMAGE_FMT = "<any(png, svg, pdf):fmt>"
 ENTRY_INDICATOR = "turnout_pilkada"  # the default of /isian and /kelengkapan
 OFFICE_LEVELS = ("provinsi", "kabkota")  # /kelengkapan's ``tingkat``
 # parse_view's fallback messages, by the parameter they are about
@@ -162,6 +168,15 @@ def export_blueprint() -> flask.Blueprint:
                     expected=exc.expected)
         return _error(400, message)
 
+    @blueprint.errorhandler(BoundariesMissingError)
+    def no_boundaries(exc: BoundariesMissingError) -> flask.Response:
+        log.warning("map image without boundaries: %s", exc)
+        return _error(503, t("boundaries.missing", language()))
+
+    @blueprint.errorhandler(UnknownViewError)
+    def no_view(exc: UnknownViewError) -> flask.Response:
+        return _error(404, str(exc))
+
     @blueprint.errorhandler(SignInRequired)
     def sign_in_required(exc: SignInRequired) -> flask.Response:
         return _error(401, str(exc))
@@ -170,7 +185,7 @@ def export_blueprint() -> flask.Blueprint:
     def unknown(_rest: str) -> flask.Response:
         # Without this, Dash would answer any path with its page shell (200).
         return _error(404, "no such export: tables peta, tabel, isian, kelengkapan, audit;"
-                           " formats csv, xlsx")
+                           " formats csv, xlsx (peta also png, svg, pdf)")
 
     @blueprint.get(f"/ekspor/peta.{FMT}")
     def peta(fmt: str) -> flask.Response:
@@ -178,6 +193,20 @@ def export_blueprint() -> flask.Blueprint:
         with svc.engine.connect() as conn:
             table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
         return _send(table, fmt)
+
+    @blueprint.get(f"/ekspor/peta.{IMAGE_FMT}")
+    def peta_image(fmt: ImageFormat) -> flask.Response:
+        svc, view, lang = services(), _view(flask.request.args), language()
+        with svc.engine.connect() as conn:
+            data = map_data(conn, view, svc.registry, svc.catalogue, lang)
+        regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
+        body = map_image(data, regions, svc.registry, _now(), fmt, lang)
+        name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
+        response = flask.Response(body, content_type=IMAGE_MIMETYPES[fmt])
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @blueprint.get(f"/ekspor/tabel.{FMT}")
     def tabel(fmt: str) -> flask.Response:

@@ -194,6 +194,7 @@ class BoundaryStore:
         self._locks: dict[object, threading.RLock] = {}
         self._layers: dict[str, gpd.GeoDataFrame] = {}
         self._payloads: dict[tuple[str, str | None, str], Payload] = {}
+        self._simplified: dict[tuple[str, str | None], gpd.GeoDataFrame] = {}
 
     def levels(self) -> list[str]:
         """Return the levels whose layer file is installed, coarse to fine."""
@@ -252,6 +253,29 @@ class BoundaryStore:
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in view.total_bounds)
         return min_lon, min_lat, max_lon, max_lat
 
+    def simplified(self, level: str, parent: str | None = None) -> gpd.GeoDataFrame:
+        """Return the regions of a view with the simplified geometry the map draws.
+
+        The same geometry as :meth:`payload` serves (before its conversion to GeoJSON),
+        for drawing the view elsewhere, such as an image export. Takes the same ``level``
+        and ``parent`` and raises the same errors.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Columns ``code``, ``name`` and ``geometry`` (EPSG:4326), sorted by code; the
+            same object on every call with the same arguments: do not modify it.
+        """
+        parent = self._check_view(level, parent)
+        key = (level, parent)
+        frame = self._simplified.get(key)
+        if frame is None:
+            with self._lock_for(("simplified", *key)):
+                frame = self._simplified.get(key)
+                if frame is None:
+                    frame = self._simplified[key] = self._simplify(level, parent)
+        return frame
+
     def _lock_for(self, item: object) -> threading.RLock:
         """Return the lock of one item (a layer or a payload): others build meanwhile."""
         with self._lock:
@@ -296,12 +320,7 @@ class BoundaryStore:
         if fmt == "geobuf":
             collection = orjson.loads(self.payload(level, parent).body)
             return Payload.of(geobuf.encode(collection, DECIMALS), CONTENT_TYPES[fmt])
-        view = self._view(level, parent)
-        extent = None
-        if parent is not None:
-            min_x, min_y, max_x, max_y = view.total_bounds
-            extent = float(max(max_x - min_x, max_y - min_y))
-        geoms = simplify_coverage(view.geometry.values, simplify_tolerance(level, extent))
+        view = self.simplified(level, parent)
         features = [
             {
                 "type": "Feature",
@@ -309,7 +328,17 @@ class BoundaryStore:
                 "properties": {"code": code, "name": name},
                 "geometry": shapely.geometry.mapping(geom),
             }
-            for code, name, geom in zip(view["code"], view["name"], geoms, strict=True)
+            for code, name, geom in zip(view["code"], view["name"], view.geometry, strict=True)
         ]
         body = orjson.dumps({"type": "FeatureCollection", "features": features})
         return Payload.of(body, CONTENT_TYPES[fmt])
+
+    def _simplify(self, level: str, parent: str | None) -> gpd.GeoDataFrame:
+        view = self._view(level, parent)
+        extent = None
+        if parent is not None:
+            min_x, min_y, max_x, max_y = view.total_bounds
+            extent = float(max(max_x - min_x, max_y - min_y))
+        geoms = simplify_coverage(view.geometry.values, simplify_tolerance(level, extent))
+        return gpd.GeoDataFrame({"code": view["code"].to_numpy(), "name": view["name"].to_numpy()},
+                                geometry=gpd.GeoSeries(geoms, crs=view.crs))

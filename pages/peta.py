@@ -17,7 +17,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 import ids
 from components.controls import indicator_select
-from components.export import export_links, view_export_href
+from components.export import MAP_FORMATS, export_links, view_export_href
 from components.palettes import DIVERGING, SEQUENTIAL
 from components.peta import (
     breadcrumb,
@@ -117,7 +117,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
             ], className="peta-search"),
             dmc.SegmentedControl(id=ids.PETA_LEVEL, value=layer.level, size="sm",
                                  data=_level_data(view.kode, lang)),
-            html.Div(export_links(view_export_href(view), lang), id=ids.PETA_EXPORT),
+            html.Div(export_links(view_export_href(view), lang, MAP_FORMATS), id=ids.PETA_EXPORT),
         ], className="peta-topbar"),
         controls(view, lang),
         html.Div([
@@ -249,7 +249,7 @@ def export_view(shown: dict[str, Any], lang: str) -> Any:
     """Point the download links at the view shown (its year and classes resolved)."""
     if not shown.get("view"):
         return no_update
-    return export_links(view_export_href(_view(shown["view"])), lang)
+    return export_links(view_export_href(_view(shown["view"])), lang, MAP_FORMATS)
 
 
 def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:

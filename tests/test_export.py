@@ -22,8 +22,8 @@ from flask.testing import FlaskClient
 import ids
 from app import create_app, services_of
 from auth.accounts import add_account
-from components.export import export_href, export_links, view_export_href
-from export.files import Column, Table, filename, safe_cell, to_csv, to_xlsx
+from components.export import MAP_FORMATS, export_href, export_links, view_export_href
+from export.files import FORMATS, Column, Table, filename, safe_cell, to_csv, to_xlsx
 from geodata.registry import Registry
 from ingest.entry import Target, reject, save_draft, submit, verify
 from queries.catalogue import Indicator, read_catalogue
@@ -438,7 +438,7 @@ def test_anonymous_exports(site: Site, route: str) -> None:
 
 
 @pytest.mark.parametrize(("path", "status", "names"), [
-    ("/ekspor/peta.pdf", 404, ""),
+    ("/ekspor/tabel.pdf", 404, ""),  # images of the map only: tests/test_export_image.py
     ("/ekspor/peta.CSV", 404, ""),
     ("/ekspor/lainnya.csv", 404, ""),
     ("/ekspor/peta.csv?indikator=xyz", 400, "'indikator' tidak valid: 'xyz'"),
@@ -489,9 +489,10 @@ def test_page_links_follow_the_view(site: Site, client: FlaskClient) -> None:
         assert response.status_code == 200, response.get_data(as_text=True)
         text = json.dumps(response.get_json())
         hrefs = re.findall(r'"href":\s*"([^"]+)"', text)
-        assert hrefs == [expected[output[0]], expected[output[0]].replace(".csv", ".xlsx")]
-        for href in hrefs:  # every link the page shows downloads a file
-            assert get(client, href)
+        formats = MAP_FORMATS if output[0] == ids.PETA_EXPORT else FORMATS
+        assert hrefs == [expected[output[0]].replace(".csv", f".{fmt}") for fmt in formats]
+        for href in hrefs[:2]:  # every table link downloads a file (images need boundaries:
+            assert get(client, href)  # tests/test_export_image.py)
 
 
 def test_pages_show_the_links(site: Site) -> None:
