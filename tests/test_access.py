@@ -29,7 +29,7 @@ from queries.db import make_engine
 from queries.schema import observation
 from settings import Settings
 from tests.conftest import _database_url
-from tests.test_isian import LENGKAP_OUTPUTS
+from tests.test_isian import LENGKAP_OUTPUTS, callback
 
 PASSWORD = "Uji-Akses-Wilayah-2026"
 INDICATOR, PERIOD = "turnout_pilkada", "2024"  # defined down to kecamatan
@@ -109,17 +109,8 @@ def post(client: FlaskClient, outputs: list[tuple[str, str]], inputs: list[objec
          state: list[dict[str, object]] | None = None,
          changed: list[str] | None = None) -> tuple[int, object]:
     """Post a hand-made Dash callback request; return the status and the JSON answer."""
-    token = client.get_cookie("mg_csrf")
-    assert token is not None
-    many = len(outputs) > 1
-    described = [{"id": i, "property": p} for i, p in outputs]
-    body = {"output": f"..{'...'.join(f'{i}.{p}' for i, p in outputs)}.." if many
-            else f"{outputs[0][0]}.{outputs[0][1]}",
-            "outputs": described if many else described[0],
-            "inputs": inputs, "state": state or [], "changedPropIds": changed or []}
-    response = client.post("/_dash-update-component", json=body,
-                           headers={"X-CSRFToken": token.value})
-    return response.status_code, response.get_json(silent=True)
+    response = callback(client, outputs, inputs, state or [], changed)
+    return response.status_code, response.get_json(silent=True)  # type: ignore[attr-defined]
 
 
 def value(id_: str, prop: str, v: object) -> dict[str, object]:
