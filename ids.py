@@ -72,6 +72,7 @@ UNGGAH_RESULT = "unggah-result"
 
 TABEL_EXPORT = "tabel-ekspor-links"
 PETA_EXPORT = "peta-ekspor-links"
+PETA_TREND_EXPORT = "peta-tren-ekspor-links"  # the side panel trend's downloads
 ISIAN_EXPORT = "isian-ekspor-links"
 AUDIT_EXPORT = "audit-ekspor-links"
 LENGKAP_EXPORT = "kelengkapan-ekspor-links"

@@ -15,6 +15,8 @@ from queries.mapview import View, view_url
 
 MAP_FORMATS: tuple[str, ...] = (*FORMATS, *IMAGE_FORMATS)
 """The map's downloads: its table, and the view as an image."""
+TREND_FORMATS: tuple[str, ...] = (*IMAGE_FORMATS, *FORMATS)
+"""The side panel's trend downloads: the chart as an image, and its data."""
 
 
 def export_href(table: str, query: Mapping[str, object | None] | None = None) -> str:
@@ -33,10 +35,22 @@ def view_export_href(view: View) -> str:
                                 **query})
 
 
-def export_links(base_href: str, lang: str, formats: Sequence[str] = FORMATS) -> dmc.Group:
+def trend_export_href(view: View) -> str:
+    """Return the base address of the trend export of a view's region (the side panel's).
+
+    Only what the trend depends on: the region, the indicator and the year (its target).
+    """
+    return export_href("tren", {"kode": None if view.kode == NATIONAL_CODE else view.kode,
+                                "indikator": view.indikator, "tahun": view.tahun})
+
+
+def export_links(base_href: str, lang: str, formats: Sequence[str] = FORMATS,
+                 tooltip: str | None = None) -> dmc.Group:
     """Return a link per format for ``base_href`` (see :func:`export_href`): "CSV", "XLSX".
 
     ``formats`` may add the image formats of :data:`MAP_FORMATS` (the map page only).
+    ``tooltip`` is the translation key of every link's tooltip (with ``{fmt}``); by
+    default the table's, or the map's for an image.
     Plain links (``refresh``): the server answers with an attachment, so the browser
     downloads the file and stays on the page.
     """
@@ -44,7 +58,7 @@ def export_links(base_href: str, lang: str, formats: Sequence[str] = FORMATS) ->
     links = []
     for fmt in formats:
         href = f"{path}.{fmt}" + (f"?{query}" if query else "")
-        key = "export.image.tooltip" if fmt in IMAGE_FORMATS else "export.tooltip"
+        key = tooltip or ("export.image.tooltip" if fmt in IMAGE_FORMATS else "export.tooltip")
         label = t(key, lang, fmt=fmt.upper())
         links.append(dmc.Tooltip(
             dmc.Anchor(fmt.upper(), href=href, refresh=True, underline="never", fz="xs",

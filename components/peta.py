@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 import dash_leaflet as dl
@@ -11,6 +12,7 @@ import polars as pl
 from dash import html
 
 import ids
+from components.export import TREND_FORMATS, export_links, trend_export_href
 from components.palettes import MISSING_COLOR, palette_colors
 from components.sparkline import sparkline
 from components.status import kpi, simulated_badge
@@ -217,8 +219,12 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         ], className="rank-lists"))
     periods = s.series["period"].to_list()
     region = [] if s.code == NATIONAL_CODE else list(zip(periods, s.series["value"], strict=True))
-    children.append(sparkline(region, list(zip(periods, s.series["national"], strict=True)),
-                              region_name=s.name, decimals=dec, lang=lang,
-                              alt=t("peta.trend.alt", lang, name=s.name,
-                                    indicator=ind.short_name)))
+    chart = sparkline(region, list(zip(periods, s.series["national"], strict=True)),
+                      region_name=s.name, decimals=dec, lang=lang,
+                      alt=t("peta.trend.alt", lang, name=s.name, indicator=ind.short_name))
+    if chart is not None:  # the year shown, resolved: the link keeps its target
+        href = trend_export_href(replace(data.view, tahun=data.period))
+        children += [chart, html.Div(export_links(href, lang, TREND_FORMATS,
+                                                  tooltip="export.trend.tooltip"),
+                                     id=ids.PETA_TREND_EXPORT)]
     return html.Div(children, className="peta-panel-inner")

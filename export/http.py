@@ -11,7 +11,9 @@
 
 ``/ekspor/peta`` also answers ``.png``, ``.svg`` and ``.pdf``: the map view as an image
 (:mod:`export.image`), with the same parameters and access as its table.
-Another extension than ``csv`` or ``xlsx`` (or these for the map) is 404. A bad parameter
+``/ekspor/tren`` answers all five: the side panel's trend chart of the map view's region
+(:mod:`export.trend`), with the map's parameters and access.
+Another extension than ``csv`` or ``xlsx`` (or these for the map and trend) is 404. A bad parameter
 is 400 with a message naming it. Signing in is enforced by the app's guard
 (:mod:`auth.web`: anonymous requests go to the sign-in page, or with public view reach
 only the public routes); a region outside the account's scope or a role without access raises
@@ -41,6 +43,7 @@ from export.tables import (
     map_export,
     province_export,
 )
+from export.trend import trend, trend_image, trend_name, trend_table
 from geodata.boundaries import BoundariesMissingError
 from geodata.registry import Level
 from geodata.serve import UnknownViewError
@@ -126,6 +129,14 @@ def _send(table: Table, fmt: str) -> flask.Response:
     return response
 
 
+def _send_image(body: bytes, fmt: ImageFormat, name: str) -> flask.Response:
+    response = flask.Response(body, content_type=IMAGE_MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _send_recorded(account: Account, table: Table, fmt: str) -> flask.Response:
     """Send a non-public table and write who exported what to the audit log."""
     response = _send(table, fmt)
@@ -184,8 +195,8 @@ def export_blueprint() -> flask.Blueprint:
     @blueprint.get("/ekspor/<path:_rest>")
     def unknown(_rest: str) -> flask.Response:
         # Without this, Dash would answer any path with its page shell (200).
-        return _error(404, "no such export: tables peta, tabel, isian, kelengkapan, audit;"
-                           " formats csv, xlsx (peta also png, svg, pdf)")
+        return _error(404, "no such export: tables peta, tren, tabel, isian, kelengkapan, audit;"
+                           " formats csv, xlsx (peta and tren also png, svg, pdf)")
 
     @blueprint.get(f"/ekspor/peta.{FMT}")
     def peta(fmt: str) -> flask.Response:
@@ -202,11 +213,21 @@ def export_blueprint() -> flask.Blueprint:
         regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
         body = map_image(data, regions, svc.registry, _now(), fmt, lang)
         name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
-        response = flask.Response(body, content_type=IMAGE_MIMETYPES[fmt])
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _send_image(body, fmt, name)
+
+    @blueprint.get(f"/ekspor/tren.{FMT}")
+    def tren(fmt: str) -> flask.Response:
+        svc, view, lang = services(), _view(flask.request.args), language()
+        with svc.engine.connect() as conn:
+            found = trend(conn, view, svc.registry, svc.catalogue, lang)
+        return _send(trend_table(found, _now(), lang), fmt)
+
+    @blueprint.get(f"/ekspor/tren.{IMAGE_FMT}")
+    def tren_image(fmt: ImageFormat) -> flask.Response:
+        svc, view, lang = services(), _view(flask.request.args), language()
+        with svc.engine.connect() as conn:
+            found = trend(conn, view, svc.registry, svc.catalogue, lang)
+        return _send_image(trend_image(found, _now(), fmt, lang), fmt, trend_name(found))
 
     @blueprint.get(f"/ekspor/tabel.{FMT}")
     def tabel(fmt: str) -> flask.Response:

@@ -274,10 +274,7 @@ def map_image(data: MapData, regions: gpd.GeoDataFrame, registry: Registry, now:
     bytes
         The image file.
     """
-    fig = Figure(figsize=PAGE, dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)  # to measure texts; savefig switches the canvas per format
-    at = fig.dpi_scale_trans
-    width, height = PAGE
+    fig = new_page()
     fills = _fills(data, regions["code"].to_list())
     min_x, min_y, max_x, max_y = _padded(regions)
     aspect = ((max_x - min_x) * math.cos(math.radians((min_y + max_y) / 2))
@@ -285,43 +282,88 @@ def map_image(data: MapData, regions: gpd.GeoDataFrame, registry: Registry, now:
     map_box, legend_box, columns = _layout(aspect, len(data.classes.counts) + 1)
     _draw_regions(fig, map_box, regions, fills, data.layer.selected, per_region=fmt == "svg")
     _legend(fig, data, legend_box, columns, lang)
+    title = title_text(data, registry, lang)
+    subtitle = t("export.image.subtitle", lang, name=data.indicator.name(lang),
+                 unit=data.indicator.unit(lang), level=t(f"peta.level.{data.layer.level}", lang))
+    draw_frame(fig, title, subtitle, simulated=data.any_simulated, sources=data.sources,
+               notes=[t(key, lang, **fields) for key, fields in data.messages], now=now,
+               lang=lang)
+    return save(fig, fmt, title)
 
+
+def new_page() -> Figure:
+    """Return an empty A4-landscape figure with an Agg canvas (to measure texts)."""
+    fig = Figure(figsize=PAGE, dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)  # savefig switches the canvas per format
+    return fig
+
+
+def body_box() -> _Box:
+    """Return the page's drawing area: between the title band and the sources band."""
+    width, height = PAGE
+    return _Box(_MARGIN, _FOOTER + 0.1, width - 2 * _MARGIN, height - _HEADER - _FOOTER - _MARGIN)
+
+
+def draw_frame(fig: Figure, title: str, subtitle: str, *, simulated: bool,
+               sources: Sequence[str], notes: Sequence[str], now: datetime, lang: str) -> None:
+    """Draw what frames every exported image: title, subtitle, DATA SIMULASI, sources, footer.
+
+    Parameters
+    ----------
+    fig
+        The page (:func:`new_page`).
+    title, subtitle
+        The texts of the header band (ids ``title`` and ``subtitle`` in an SVG), shrunk to
+        fit beside the DATA SIMULASI box.
+    simulated
+        Whether any value shown is simulated: draws the red DATA SIMULASI box (id
+        ``simulated``) and its note under the sources.
+    sources
+        The publishers of the real values shown.
+    notes
+        Further lines for the sources band (at most three lines are drawn in all).
+    now
+        The export time, written in the footer in UTC.
+    lang
+        The language of the texts.
+    """
+    at = fig.dpi_scale_trans
+    width, height = PAGE
     right = width - _MARGIN
     title_width = width - 2 * _MARGIN
-    if data.any_simulated:
+    if simulated:
         label = fig.text(right, height - _MARGIN - 0.12, t("simulated", lang), transform=at,
                          fontsize=15, fontweight="bold", color=SIMULATED_RED, ha="right",
                          va="top", gid="simulated",
                          bbox={"boxstyle": "round,pad=0.35", "facecolor": "#fff5f5",
                                "edgecolor": SIMULATED_RED, "linewidth": 1.5})
         title_width -= _width(label) + 0.4
-    title = fig.text(_MARGIN, height - _MARGIN - 0.05, title_text(data, registry, lang),
-                     transform=at, fontsize=18, fontweight="bold", color=INK, va="top",
-                     gid="title")
-    _fit(title, title_width, 11)
-    subtitle = fig.text(_MARGIN, height - _MARGIN - 0.5,
-                        t("export.image.subtitle", lang, name=data.indicator.name(lang),
-                          unit=data.indicator.unit(lang),
-                          level=t(f"peta.level.{data.layer.level}", lang)),
-                        transform=at, fontsize=11, color=MUTED, va="top", gid="subtitle")
-    _fit(subtitle, title_width, 7)
+    drawn = fig.text(_MARGIN, height - _MARGIN - 0.05, title, transform=at, fontsize=18,
+                     fontweight="bold", color=INK, va="top", gid="title")
+    _fit(drawn, title_width, 11)
+    below = fig.text(_MARGIN, height - _MARGIN - 0.5, subtitle, transform=at, fontsize=11,
+                     color=MUTED, va="top", gid="subtitle")
+    _fit(below, title_width, 7)
 
-    sources = [*data.sources, *([t("simulated", lang)] if data.any_simulated else [])]
-    lines = [t("export.image.sources", lang, sources=", ".join(sources) or "–")]
-    if data.any_simulated:
+    shown = [*sources, *([t("simulated", lang)] if simulated else [])]
+    lines = [t("export.image.sources", lang, sources=", ".join(shown) or "–")]
+    if simulated:
         lines.append(f"{t('simulated', lang)}: {t('simulated.note', lang)}")
-    lines += [t(key, lang, **fields) for key, fields in data.messages]
+    lines += notes
     for i, line in enumerate(lines[:3]):
-        warning = i == 1 and data.any_simulated
+        warning = i == 1 and simulated
         text = fig.text(_MARGIN, _FOOTER - 0.08 - i * 0.19, line, transform=at, fontsize=8.5,
                         color=SIMULATED_RED if warning else MUTED, va="top",
                         gid="source" if i == 0 else "note")
         _fit(text, width - 2 * _MARGIN - 3.2, 6)
     fig.text(right, _MARGIN - 0.12, t("export.image.footer", lang, time=stamp(now)),
              transform=at, fontsize=8, color=MUTED, ha="right", va="bottom", gid="footer")
+
+
+def save(fig: Figure, fmt: ImageFormat, title: str) -> bytes:
+    """Return the page as a file of ``fmt``, with ``title`` and no date in its metadata."""
     out = io.BytesIO()
-    fig.savefig(out, format=fmt, dpi=DPI, facecolor="white",
-                metadata=_metadata(fmt, title_text(data, registry, lang)))
+    fig.savefig(out, format=fmt, dpi=DPI, facecolor="white", metadata=_metadata(fmt, title))
     return out.getvalue()
 
 

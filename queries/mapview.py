@@ -274,7 +274,8 @@ class Summary:
     category_counts: list[tuple[str, int]]
     best: pl.DataFrame
     worst: pl.DataFrame
-    series: pl.DataFrame  # period, value, simulated, national, national_simulated
+    series: pl.DataFrame  # period, value, simulated, source, national, national_simulated,
+    #                       national_source
 
 
 def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str) -> dict[str, object]:
@@ -307,10 +308,11 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         ["value", "code"], descending=[best_first, False])
     best = ranked.head(5)
     worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
-    series = time_series(conn, ind, code).select("period", "value", "simulated")
+    series = time_series(conn, ind, code).select("period", "value", "simulated", "source")
     nat_series = time_series(conn, ind, NATIONAL_CODE).select(
         "period", pl.col("value").alias("national"),
-        pl.col("simulated").alias("national_simulated"))
+        pl.col("simulated").alias("national_simulated"),
+        pl.col("source").alias("national_source"))
     joined = series.join(nat_series, on="period", how="full", coalesce=True).sort("period")
     return Summary(
         code=code, name=registry.name(code),

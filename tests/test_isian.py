@@ -270,3 +270,19 @@ def test_the_last_note_is_shown_not_reused(app_client: FlaskClient, tmp_path: Pa
     with engine.connect() as conn:
         reasons = conn.scalars(sa.select(observation.c.reason).order_by(observation.c.id)).all()
     assert reasons[0] == "rekap Bawaslu" and reasons[1] != "rekap Bawaslu"
+
+
+def test_every_indicator_has_its_entry_help_in_both_languages() -> None:
+    import dash
+
+    from components.entry import indicator_help, new_value_column
+    from queries.catalogue import load_catalogue_file
+
+    for ind in load_catalogue_file().values():
+        for lang in ("id", "en"):
+            text = json.dumps(indicator_help(ind, lang).to_plotly_json(),
+                              default=lambda c: c.to_plotly_json()
+                              if isinstance(c, dash.development.base_component.Component)
+                              else str(c))
+            assert ind.unit(lang) in text and ind.name(lang) in text, (ind.id, lang)
+            assert ind.unit(lang) in new_value_column(ind, lang)["headerName"]
