@@ -89,9 +89,18 @@ def controls(view: View, lang: str) -> html.Div:
 
 
 def _marks(periods: list[int]) -> dict[int, str]:
-    step = 1 if len(periods) <= 6 else 2
-    last = len(periods) - 1
-    return {p: str(p) if (last - i) % step == 0 else "" for i, p in enumerate(periods)}
+    """Label the slider's years from the newest back, skipping any too close to the last.
+
+    Irregular periods such as 2017 and 2018 would otherwise overlap.
+    """
+    gap = max((periods[-1] - periods[0]) / 6, 1) if len(periods) > 1 else 1
+    marks: dict[int, str] = {}
+    shown: int | None = None
+    for year in reversed(periods):
+        near = shown is not None and shown - year < gap
+        marks[year] = "" if near else str(year)
+        shown = shown if near else year
+    return dict(sorted(marks.items()))
 
 
 def layout(kode: str | None = None, **query: str) -> html.Div:

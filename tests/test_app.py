@@ -107,3 +107,13 @@ def test_app_without_boundaries_says_how_to_install(tmp_path: Path, registry: Re
     missing = client.get("/geo/provinsi.json")
     assert missing.status_code == 503
     assert "mata-garuda geodata import" in missing.get_data(as_text=True)
+
+
+def test_year_slider_labels_never_crowd(client: FlaskClient) -> None:
+    from pages.peta import _marks  # importable once the app has registered its pages
+
+    assert _marks([2015, 2017, 2018, 2020, 2024]) == {
+        2015: "2015", 2017: "", 2018: "2018", 2020: "2020", 2024: "2024"}
+    assert [y for y, label in _marks(list(range(2015, 2025))).items() if label] == [
+        2016, 2018, 2020, 2022, 2024]  # the newest year is always labelled
+    assert _marks([2024]) == {2024: "2024"}
