@@ -120,21 +120,21 @@ def _account(roles: tuple[str, ...], what: str) -> Account:
     return account
 
 
-def _send(table: Table, fmt: str) -> flask.Response:
-    body = to_csv(table) if fmt == "csv" else to_xlsx(table)
-    response = flask.Response(body, content_type=MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{table.name}.{fmt}"'
+def _attachment(body: bytes, content_type: str, filename: str) -> flask.Response:
+    response = flask.Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _send(table: Table, fmt: str) -> flask.Response:
+    body = to_csv(table) if fmt == "csv" else to_xlsx(table)
+    return _attachment(body, MIMETYPES[fmt], f"{table.name}.{fmt}")
 
 
 def _send_image(body: bytes, fmt: ImageFormat, name: str) -> flask.Response:
-    response = flask.Response(body, content_type=IMAGE_MIMETYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _attachment(body, IMAGE_MIMETYPES[fmt], f"{name}.{fmt}")
 
 
 def _send_recorded(account: Account, table: Table, fmt: str) -> flask.Response:
