@@ -225,6 +225,11 @@ def test_png_and_pdf(site: Site, client: FlaskClient) -> None:
     ("/ekspor/peta.PNG", 404, ""),
 ])
 def test_bad_requests(client: FlaskClient, path: str, status: int, names: str) -> None:
+    assert_refused(client, path, status, names)
+
+
+def assert_refused(client: FlaskClient, path: str, status: int, names: str) -> None:
+    """Check a bad export request gets ``status`` and a JSON error naming the parameter."""
     response = client.get(path)
     assert response.status_code == status
     assert response.is_json

@@ -232,11 +232,7 @@ def test_png_and_pdf(client: FlaskClient) -> None:
     ("/ekspor/tren.PNG", 404, ""),
 ])
 def test_bad_requests(client: FlaskClient, path: str, status: int, names: str) -> None:
-    response = client.get(path)
-    assert response.status_code == status
-    assert response.is_json
-    if names:
-        assert names in response.get_json()["error"]
+    image.assert_refused(client, path, status, names)
 
 
 @pytest.mark.parametrize("fmt", ["png", "csv"])
