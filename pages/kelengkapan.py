@@ -18,7 +18,7 @@ from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
-from queries.entries import completeness, kabkota_progress, office_status
+from queries.entries import completeness, kabkota_progress, newest_entries, office_status
 from services import language, services
 
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
@@ -100,13 +100,14 @@ def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
-        counts = completeness(conn, svc.registry, ind, year)
-        levels = tuple(counts["level"])
-        level = level if level in levels else levels[0]
-        offices = office_status(conn, svc.registry, ind, year, level)
-        if level == "provinsi" and "kabkota" in levels:
-            offices = offices.join(kabkota_progress(conn, svc.registry, ind, year), on="code",
-                                   how="left", validate="1:1")
+        newest = newest_entries(conn, ind.id, year)
+    counts = completeness(newest, svc.registry, ind)
+    levels = tuple(counts["level"])
+    level = level if level in levels else levels[0]
+    offices = office_status(newest, svc.registry, level)
+    if level == "provinsi" and "kabkota" in levels:
+        offices = offices.join(kabkota_progress(newest, svc.registry), on="code", how="left",
+                               validate="1:1")
     cards = [kpi(t(f"peta.level.{r['level']}", lang),
                  t("kelengkapan.count", lang, n=r["submitted"], total=r["offices"]),
                  t("kelengkapan.verified", lang, n=r["verified"]))

@@ -15,7 +15,7 @@ _SCHEMA = {"code": pl.String, "version": pl.Int64, "value": pl.Float64, "status"
            "recorded_by": pl.String, "reason": pl.String}
 
 
-def _newest(conn: Connection, indicator_id: str, period: int) -> pl.DataFrame:
+def newest_entries(conn: Connection, indicator_id: str, period: int) -> pl.DataFrame:
     """Return the newest entered version of every region for one indicator and period.
 
     A window function, not a join back to a max() subquery: with stale planner
@@ -76,19 +76,18 @@ def entry_table(conn: Connection, registry: Registry, scope: Scope, ind: Indicat
     regions = pl.DataFrame(scope_regions(registry, scope, ind, root),
                            schema={"code": pl.String, "name": pl.String, "level": pl.String},
                            orient="row")
-    newest = _newest(conn, ind.id, period).filter(
+    newest = newest_entries(conn, ind.id, period).filter(
         pl.col("code").map_elements(scope.can_read, return_dtype=pl.Boolean))
     return regions.join(newest, on="code", how="left", validate="1:1")
 
 
-def completeness(conn: Connection, registry: Registry, ind: Indicator,
-                 period: int) -> pl.DataFrame:
+def completeness(newest: pl.DataFrame, registry: Registry, ind: Indicator) -> pl.DataFrame:
     """Return, per office level, how many offices submitted and verified a value.
 
-    Columns: ``level, offices, submitted, verified`` for ``provinsi`` and ``kabkota``
-    (levels the indicator is defined at). Submitted counts values submitted or verified.
+    ``newest`` is :func:`newest_entries` of the indicator and period. Columns: ``level,
+    offices, submitted, verified`` for ``provinsi`` and ``kabkota`` (levels the indicator
+    is defined at). Submitted counts values submitted or verified.
     """
-    newest = _newest(conn, ind.id, period)
     rows = []
     offices: tuple[Level, ...] = ("provinsi", "kabkota")
     for level in offices:
@@ -104,25 +103,27 @@ def completeness(conn: Connection, registry: Registry, ind: Indicator,
                         orient="row")
 
 
-def office_status(conn: Connection, registry: Registry, ind: Indicator, period: int,
-                  level: Level) -> pl.DataFrame:
-    """Return every office of ``level`` with the status of its own region's value."""
+def office_status(newest: pl.DataFrame, registry: Registry, level: Level) -> pl.DataFrame:
+    """Return every office of ``level`` with the status of its own region's value.
+
+    ``newest`` is :func:`newest_entries` of the indicator and period.
+    """
     regions = pl.DataFrame([(r.code, r.name, r.parent_code) for r in registry.at_level(level)],
                            schema={"code": pl.String, "name": pl.String,
                                    "parent_code": pl.String}, orient="row")
-    return regions.join(_newest(conn, ind.id, period), on="code", how="left", validate="1:1")
+    return regions.join(newest, on="code", how="left", validate="1:1")
 
 
-def kabkota_progress(conn: Connection, registry: Registry, ind: Indicator,
-                     period: int) -> pl.DataFrame:
+def kabkota_progress(newest: pl.DataFrame, registry: Registry) -> pl.DataFrame:
     """Return, per province, how many of its kab/kota offices submitted and verified.
 
-    Columns: ``code`` (the province), ``kab_offices``, ``kab_submitted``, ``kab_verified``.
+    ``newest`` is :func:`newest_entries` of the indicator and period. Columns: ``code``
+    (the province), ``kab_offices``, ``kab_submitted``, ``kab_verified``.
     """
     kabkota = pl.DataFrame([(r.code, r.parent_code) for r in registry.at_level("kabkota")],
                            schema={"code": pl.String, "province": pl.String}, orient="row")
     status = pl.col("status")
-    return (kabkota.join(_newest(conn, ind.id, period).select("code", "status"), on="code",
+    return (kabkota.join(newest.select("code", "status"), on="code",
                          how="left", validate="1:1")
             .group_by("province", maintain_order=True)
             .agg(kab_offices=pl.len().cast(pl.Int64),
