@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import cast
 
 import flask
 from werkzeug.datastructures import MultiDict
@@ -45,11 +44,11 @@ from export.tables import (
 )
 from export.trend import trend, trend_image, trend_name, trend_table
 from geodata.boundaries import BoundariesMissingError
-from geodata.registry import Level
 from geodata.serve import UnknownViewError
 from i18n import t
 from queries.catalogue import Indicator
 from queries.classify import METHODS
+from queries.entries import OFFICE_LEVELS
 from queries.mapview import View, map_data, parse_view
 from services import language, services
 
@@ -57,7 +56,6 @@ log = logging.getLogger("mata_garuda.export")
 FMT = "<any(csv, xlsx):fmt>"
 IMAGE_FMT = "<any(png, svg, pdf):fmt>"
 ENTRY_INDICATOR = "turnout_pilkada"  # the default of /isian and /kelengkapan
-OFFICE_LEVELS = ("provinsi", "kabkota")  # /kelengkapan's ``tingkat``
 # parse_view's fallback messages, by the parameter they are about
 _VIEW_PARAMETERS = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
                     "peta.error.tahun": "tahun", "peta.error.kelas": "kelas"}
@@ -260,7 +258,7 @@ def export_blueprint() -> flask.Blueprint:
             raise ParameterError("tingkat", level, ", ".join(OFFICE_LEVELS))
         with svc.engine.connect() as conn:
             table = completeness_export(conn, svc.registry, ind, period, _now(), language(),
-                                        level=cast(Level | None, level))
+                                        level=level)
         return _send_recorded(account, table, fmt)
 
     @blueprint.get(f"/ekspor/audit.{FMT}")

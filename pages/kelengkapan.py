@@ -18,7 +18,13 @@ from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
-from queries.entries import completeness, kabkota_progress, newest_entries, office_status
+from queries.entries import (
+    OFFICE_LEVELS,
+    completeness,
+    kabkota_progress,
+    newest_entries,
+    office_status,
+)
 from services import language, services
 
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
@@ -26,7 +32,6 @@ dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mat
                    description="Kelengkapan pengisian data per kantor Kesbangpol",
                    roles=MINISTRY_ROLES)
 
-OFFICE_LEVELS = ("provinsi", "kabkota")
 
 
 def layout(**_query: str) -> html.Div:

@@ -11,6 +11,7 @@ from queries.catalogue import Indicator
 from queries.schema import observation
 
 SUBMITTED = ("submitted", "verified")  # statuses that count as submitted
+OFFICE_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota")  # levels with a Kesbangpol office
 _SCHEMA = {"code": pl.String, "version": pl.Int64, "value": pl.Float64, "status": pl.String,
            "recorded_by": pl.String, "reason": pl.String}
 
@@ -89,8 +90,7 @@ def completeness(newest: pl.DataFrame, registry: Registry, ind: Indicator) -> pl
     is defined at). Submitted counts values submitted or verified.
     """
     rows = []
-    offices: tuple[Level, ...] = ("provinsi", "kabkota")
-    for level in offices:
+    for level in OFFICE_LEVELS:
         if LEVELS.index(level) > LEVELS.index(ind.lowest_level):
             continue
         codes = {r.code for r in registry.at_level(level)}
