@@ -10,7 +10,7 @@ import polars as pl
 from dash import html
 
 import ids
-from components.peta import CENTER, HATCH
+from components.map import CENTER, HATCH
 from i18n import t
 
 # Status -> colour, the furthest step first (Okabe-Ito, distinguishable with colour
@@ -35,7 +35,7 @@ def kabkota_note(row: dict[str, Any], lang: str) -> str | None:
 
 
 def status_colouring(offices: pl.DataFrame, lang: str) -> dict[str, Any]:
-    """Return the hideout of the completeness map, read by ``assets/peta.js``.
+    """Return the hideout of the completeness map, read by ``assets/map.js``.
 
     ``offices`` has ``code, status, recorded_by`` (null status: nothing entered) and,
     for provinces, may have the ``kab_*`` counts of their kab/kota offices.
@@ -57,7 +57,7 @@ def status_colouring(offices: pl.DataFrame, lang: str) -> dict[str, Any]:
 def status_map(level: str) -> dl.Map:
     """Return the map of the offices of ``level`` (provinsi or kabkota), nationally."""
     return dl.Map(
-        dl.GeoJSON(id=ids.LENGKAP_GEOJSON, url=f"/geo/{level}.json", hideout={},
+        dl.GeoJSON(id=ids.COMPLETENESS_GEOJSON, url=f"/geo/{level}.json", hideout={},
                    style={"variable": FN + "style"},
                    onEachFeature={"variable": FN + "onEachFeature"}, zoomToBounds=True,
                    disableDefaultEventHandlers=True,

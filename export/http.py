@@ -35,7 +35,7 @@ from auth.web import current_account
 from export.files import MIMETYPES, PREFIX, Table, filename, to_csv, to_xlsx
 from export.image import IMAGE_MIMETYPES, ImageFormat, map_image
 from export.tables import (
-    TABEL_INDICATOR,
+    TABLE_INDICATOR,
     audit_export,
     completeness_export,
     entry_export,
@@ -48,7 +48,7 @@ from geodata.serve import UnknownViewError
 from i18n import t
 from queries.catalogue import Indicator
 from queries.classify import METHODS
-from queries.entries import OFFICE_LEVELS
+from queries.entry import OFFICE_LEVELS
 from queries.mapview import View, map_data, parse_view
 from services import language, services
 
@@ -197,14 +197,14 @@ def export_blueprint() -> flask.Blueprint:
                            " formats csv, xlsx (peta and tren also png, svg, pdf)")
 
     @blueprint.get(f"/ekspor/peta.{FMT}")
-    def peta(fmt: str) -> flask.Response:
+    def map_table(fmt: str) -> flask.Response:
         svc, view = services(), _view(flask.request.args)
         with svc.engine.connect() as conn:
             table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
         return _send(table, fmt)
 
     @blueprint.get(f"/ekspor/peta.{IMAGE_FMT}")
-    def peta_image(fmt: ImageFormat) -> flask.Response:
+    def map_image_export(fmt: ImageFormat) -> flask.Response:
         svc, view, lang = services(), _view(flask.request.args), language()
         with svc.engine.connect() as conn:
             data = map_data(conn, view, svc.registry, svc.catalogue, lang)
@@ -228,15 +228,15 @@ def export_blueprint() -> flask.Blueprint:
         return _send_image(trend_image(found, _now(), fmt, lang), fmt, trend_name(found))
 
     @blueprint.get(f"/ekspor/tabel.{FMT}")
-    def tabel(fmt: str) -> flask.Response:
-        ind = _indicator(flask.request.args, TABEL_INDICATOR)
+    def province_table(fmt: str) -> flask.Response:
+        ind = _indicator(flask.request.args, TABLE_INDICATOR)
         period = _period(flask.request.args, ind)
         with services().engine.connect() as conn:
             table = province_export(conn, ind, period, _now(), language())
         return _send(table, fmt)
 
     @blueprint.get(f"/ekspor/isian.{FMT}")
-    def isian(fmt: str) -> flask.Response:
+    def entry_table_export(fmt: str) -> flask.Response:
         account, svc, args = _account(ENTRY_ROLES, "isian"), services(), flask.request.args
         ind = _indicator(args, ENTRY_INDICATOR)
         period = _period(args, ind) or ind.periods[-1]
@@ -249,7 +249,7 @@ def export_blueprint() -> flask.Blueprint:
         return _send_recorded(account, table, fmt)
 
     @blueprint.get(f"/ekspor/kelengkapan.{FMT}")
-    def kelengkapan(fmt: str) -> flask.Response:
+    def completeness_table(fmt: str) -> flask.Response:
         account, svc = _account(MINISTRY_ROLES, "kelengkapan"), services()
         ind = _indicator(flask.request.args, ENTRY_INDICATOR)
         period = _period(flask.request.args, ind) or ind.periods[-1]

@@ -21,7 +21,7 @@ from export.files import Column, Table, filename
 from geodata.registry import NATIONAL_CODE, Level, Registry
 from i18n import t
 from queries.catalogue import Indicator
-from queries.entries import (
+from queries.entry import (
     completeness,
     entry_table,
     kabkota_progress,
@@ -34,7 +34,7 @@ from queries.schema import ROLES
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
-TABEL_INDICATOR = "idi"  # the province table of /tabel
+TABLE_INDICATOR = "idi"  # the province table of /tabel
 
 
 def stamp(now: datetime) -> str:

@@ -174,15 +174,15 @@ class Client:
     def load(self) -> tuple[Call, list[dict[str, Any]] | None]:
         """Post the entry page's ``load`` callback; return the grid rows (None on failure)."""
         call, response = self._callback(
-            "load", [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
-            [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": self.indicator},
-             {"id": ids.ISIAN_PERIOD, "property": "value", "value": self.period},
-             {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
-             {"id": ids.ISIAN_AREA, "property": "value", "value": None}], [],
-            [f"{ids.ISIAN_INDICATOR}.value"])
+            "load", [(ids.ENTRY_GRID, "rowData"), (ids.ENTRY_PERIOD, "data")],
+            [{"id": ids.ENTRY_INDICATOR, "property": "value", "value": self.indicator},
+             {"id": ids.ENTRY_PERIOD, "property": "value", "value": self.period},
+             {"id": ids.ENTRY_REFRESH, "property": "data", "value": 0},
+             {"id": ids.ENTRY_AREA, "property": "value", "value": None}], [],
+            [f"{ids.ENTRY_INDICATOR}.value"])
         if response is None or response.status_code != 200:
             return call, None
-        return call, response.json()["response"][ids.ISIAN_GRID]["rowData"]
+        return call, response.json()["response"][ids.ENTRY_GRID]["rowData"]
 
     def run(self, action: str, grid: list[dict[str, Any]], selected: list[dict[str, Any]],
             comment: str = "") -> Call:
@@ -192,17 +192,17 @@ class Client:
         ``conflict`` (the value changed meanwhile, nothing saved) or ``error``.
         """
         call, response = self._callback(
-            action, [(ids.ISIAN_MESSAGE, "children"), (ids.ISIAN_REFRESH, "data")],
-            [[{"id": {"type": ids.ISIAN_ACTION, "action": a}, "property": "n_clicks",
+            action, [(ids.ENTRY_MESSAGE, "children"), (ids.ENTRY_REFRESH, "data")],
+            [[{"id": {"type": ids.ENTRY_ACTION, "action": a}, "property": "n_clicks",
                "value": 1 if a == action else None} for a in ACTIONS]],
-            [{"id": ids.ISIAN_GRID, "property": "rowData", "value": grid},
-             {"id": ids.ISIAN_GRID, "property": "selectedRows", "value": selected},
-             {"id": ids.ISIAN_INDICATOR, "property": "value", "value": self.indicator},
-             {"id": ids.ISIAN_PERIOD, "property": "value", "value": self.period},
-             {"id": ids.ISIAN_COMMENT, "property": "value", "value": comment},
-             {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
+            [{"id": ids.ENTRY_GRID, "property": "rowData", "value": grid},
+             {"id": ids.ENTRY_GRID, "property": "selectedRows", "value": selected},
+             {"id": ids.ENTRY_INDICATOR, "property": "value", "value": self.indicator},
+             {"id": ids.ENTRY_PERIOD, "property": "value", "value": self.period},
+             {"id": ids.ENTRY_COMMENT, "property": "value", "value": comment},
+             {"id": ids.ENTRY_REFRESH, "property": "data", "value": 0},
              {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}],
-            [json.dumps({"action": action, "type": ids.ISIAN_ACTION}, separators=(",", ":"))
+            [json.dumps({"action": action, "type": ids.ENTRY_ACTION}, separators=(",", ":"))
              + ".n_clicks"])
         if response is not None and response.status_code == 200:
             call.outcome, call.processed, call.message = read_outcome(response.json())
@@ -211,7 +211,7 @@ class Client:
 
 def read_outcome(body: dict[str, Any]) -> tuple[str, int, str]:
     """Return (outcome, values processed, message) from the ``run`` callback's response."""
-    alert = body["response"][ids.ISIAN_MESSAGE]["children"]
+    alert = body["response"][ids.ENTRY_MESSAGE]["children"]
     props = alert["props"]
     text = str(props.get("children", ""))
     if props.get("color") == "green":

@@ -29,7 +29,7 @@ from queries.db import make_engine
 from queries.schema import observation
 from settings import Settings
 from tests.conftest import _database_url
-from tests.test_isian import LENGKAP_OUTPUTS, callback
+from tests.test_entry_page import COMPLETENESS_OUTPUTS, callback
 
 PASSWORD = "Uji-Akses-Wilayah-2026"
 INDICATOR, PERIOD = "turnout_pilkada", "2024"  # defined down to kecamatan
@@ -62,8 +62,8 @@ PAGES = {  # page: roles that get the working page (others a notice saying whose
     "/kelengkapan": {"admin", "pusat"},
     "/audit": {"admin"},
 }
-PAGE_MARK = {"/isian": ids.ISIAN_GRID, "/unggah": ids.UNGGAH_FILE,
-             "/kelengkapan": ids.LENGKAP_GRID, "/audit": ids.AUDIT_GRID}
+PAGE_MARK = {"/isian": ids.ENTRY_GRID, "/unggah": ids.UPLOAD_FILE,
+             "/kelengkapan": ids.COMPLETENESS_GRID, "/audit": ids.AUDIT_GRID}
 
 
 @dataclass
@@ -136,14 +136,14 @@ def act(client: FlaskClient, action: str, code: str, version: int | None,
     """Press one of the entry page's buttons for one row, as the page would send it."""
     row = {"code": code, "version": version, "new_value": new_value}
     return post(
-        client, [(ids.ISIAN_MESSAGE, "children"), (ids.ISIAN_REFRESH, "data")],
-        [[value({"type": ids.ISIAN_ACTION, "action": a}, "n_clicks", 1 if a == action else None)
+        client, [(ids.ENTRY_MESSAGE, "children"), (ids.ENTRY_REFRESH, "data")],
+        [[value({"type": ids.ENTRY_ACTION, "action": a}, "n_clicks", 1 if a == action else None)
           for a in ("save", "submit", "verify", "reject")]],
-        [value(ids.ISIAN_GRID, "rowData", [row]), value(ids.ISIAN_GRID, "selectedRows", [row]),
-         value(ids.ISIAN_INDICATOR, "value", INDICATOR), value(ids.ISIAN_PERIOD, "value", PERIOD),
-         value(ids.ISIAN_COMMENT, "value", ""), value(ids.ISIAN_REFRESH, "data", 0),
+        [value(ids.ENTRY_GRID, "rowData", [row]), value(ids.ENTRY_GRID, "selectedRows", [row]),
+         value(ids.ENTRY_INDICATOR, "value", INDICATOR), value(ids.ENTRY_PERIOD, "value", PERIOD),
+         value(ids.ENTRY_COMMENT, "value", ""), value(ids.ENTRY_REFRESH, "data", 0),
          value(ids.SHELL_LANG_STORE, "data", "id")],
-        [json.dumps({"action": action, "type": ids.ISIAN_ACTION}, separators=(",", ":"))
+        [json.dumps({"action": action, "type": ids.ENTRY_ACTION}, separators=(",", ":"))
          + ".n_clicks"])
 
 
@@ -235,11 +235,11 @@ def test_history_by_role_and_level(site: Site) -> None:
             assert act(admin, "save", code, None, "55")[0] == 200
         for username, client in site.clients.items():
             status, body = post(
-                client, [(ids.ISIAN_HISTORY, "children")],
-                [value(ids.ISIAN_GRID, "selectedRows", [{"code": code, "name": code}]),
-                 value(ids.ISIAN_REFRESH, "data", 0)],
-                [value(ids.ISIAN_INDICATOR, "value", INDICATOR),
-                 value(ids.ISIAN_PERIOD, "value", PERIOD),
+                client, [(ids.ENTRY_HISTORY, "children")],
+                [value(ids.ENTRY_GRID, "selectedRows", [{"code": code, "name": code}]),
+                 value(ids.ENTRY_REFRESH, "data", 0)],
+                [value(ids.ENTRY_INDICATOR, "value", INDICATOR),
+                 value(ids.ENTRY_PERIOD, "value", PERIOD),
                  value(ids.SHELL_LANG_STORE, "data", "id")])
             if code in READS[username]:
                 assert status == 200 and "Riwayat perubahan" in json.dumps(body), (username, code)
@@ -249,13 +249,13 @@ def test_history_by_role_and_level(site: Site) -> None:
 
 def grid_codes(client: FlaskClient, area: str | None) -> tuple[int, set[str]]:
     """Load the entry grid of ``area`` as the page does; return the status and the codes."""
-    status, body = post(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
-                        [value(ids.ISIAN_INDICATOR, "value", INDICATOR),
-                         value(ids.ISIAN_PERIOD, "value", PERIOD),
-                         value(ids.ISIAN_REFRESH, "data", 0), value(ids.ISIAN_AREA, "value", area)])
+    status, body = post(client, [(ids.ENTRY_GRID, "rowData"), (ids.ENTRY_PERIOD, "data")],
+                        [value(ids.ENTRY_INDICATOR, "value", INDICATOR),
+                         value(ids.ENTRY_PERIOD, "value", PERIOD),
+                         value(ids.ENTRY_REFRESH, "data", 0), value(ids.ENTRY_AREA, "value", area)])
     if status != 200:
         return status, set()
-    return status, {r["code"] for r in body["response"][ids.ISIAN_GRID]["rowData"]}  # type: ignore[index]
+    return status, {r["code"] for r in body["response"][ids.ENTRY_GRID]["rowData"]}  # type: ignore[index]
 
 
 def test_entry_grid_lists_the_office_regions_only(site: Site, registry: Registry) -> None:
@@ -281,9 +281,10 @@ def test_entry_grid_lists_the_office_regions_only(site: Site, registry: Registry
 
 @pytest.mark.parametrize(("outputs", "inputs", "allowed"), [
     ([(ids.AUDIT_GRID, "rowData")], [value(ids.SHELL_LANG_STORE, "data", "id")], {"admin"}),
-    (LENGKAP_OUTPUTS,
-     [value(ids.LENGKAP_INDICATOR, "value", INDICATOR), value(ids.LENGKAP_PERIOD, "value", PERIOD),
-      value(ids.LENGKAP_LEVEL, "value", "kabkota"), value(ids.SHELL_LANG_STORE, "data", "id")],
+    (COMPLETENESS_OUTPUTS,
+     [value(ids.COMPLETENESS_INDICATOR, "value", INDICATOR),
+      value(ids.COMPLETENESS_PERIOD, "value", PERIOD),
+      value(ids.COMPLETENESS_LEVEL, "value", "kabkota"), value(ids.SHELL_LANG_STORE, "data", "id")],
      {"admin", "pusat"}),
 ], ids=["audit", "kelengkapan"])
 def test_ministry_callbacks_by_role(site: Site, outputs: list[tuple[str, str]],

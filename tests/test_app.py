@@ -66,21 +66,21 @@ def test_shell_and_pages_render(client: FlaskClient) -> None:
 
 def test_first_page_callback_returns_38_provinces(client: FlaskClient,
                                                    published_dir: Path) -> None:
-    response = dash_update(client, [(ids.TABEL_SUMMARY, "children"),
-                                    (ids.TABEL_TABLE, "children")],
+    response = dash_update(client, [(ids.TABLE_SUMMARY, "children"),
+                                    (ids.TABLE_TABLE, "children")],
                            [(ids.SHELL_LANG_STORE, "data", "id")])
-    rows = response[ids.TABEL_TABLE]["children"]["props"]["rowData"]
+    rows = response[ids.TABLE_TABLE]["children"]["props"]["rowData"]
     assert len(rows) == 38
     jambi = next(r for r in rows if r["code"] == "15")
     assert (jambi["value"], jambi["category"], jambi["simulated"]) == (82.27, "Baik", False)
     assert "BPS" in jambi["source_display"]
-    summary = json.dumps(response[ids.TABEL_SUMMARY])
+    summary = json.dumps(response[ids.TABLE_SUMMARY])
     assert "79,81" in summary  # the national IDI 2024, in Indonesian notation
-    english = dash_update(client, [(ids.TABEL_SUMMARY, "children"),
-                                   (ids.TABEL_TABLE, "children")],
+    english = dash_update(client, [(ids.TABLE_SUMMARY, "children"),
+                                   (ids.TABLE_TABLE, "children")],
                           [(ids.SHELL_LANG_STORE, "data", "en")], lang="en")
-    assert "79.81" in json.dumps(english[ids.TABEL_SUMMARY])
-    english_rows = english[ids.TABEL_TABLE]["children"]["props"]["rowData"]
+    assert "79.81" in json.dumps(english[ids.TABLE_SUMMARY])
+    english_rows = english[ids.TABLE_TABLE]["children"]["props"]["rowData"]
     assert next(r for r in english_rows if r["code"] == "15")["category"] == "Good"
 
 
@@ -110,7 +110,7 @@ def test_app_without_boundaries_says_how_to_install(tmp_path: Path, registry: Re
 
 
 def test_year_slider_labels_never_crowd(client: FlaskClient) -> None:
-    from pages.peta import _marks  # importable once the app has registered its pages
+    from pages.map import _marks  # importable once the app has registered its pages
 
     assert _marks([2015, 2017, 2018, 2020, 2024]) == {
         2015: "2015", 2017: "", 2018: "2018", 2020: "2020", 2024: "2024"}

@@ -211,7 +211,7 @@ def test_indicator_change_recolours_in_place(page, server: str) -> None:  # type
     page.goto(server + "/?indikator=idi&tahun=2024")
     regions_drawn(page, 38)
     before = page.evaluate("() => window.mataGaruda.map.current.rev")
-    page.locator("#" + ids.PETA_INDICATOR).click()
+    page.locator("#" + ids.MAP_INDICATOR).click()
     page.get_by_role("option", name="IKP – Indeks Kerawanan Pemilu").click()
     page.wait_for_function(f"window.mataGaruda.map.current.rev !== '{before}'")
     page.wait_for_url("**indikator=ikp**")
@@ -236,7 +236,7 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
                                           registry: Registry) -> None:
     page.goto(server + "/")
     regions_drawn(page, 38)
-    page.locator("#" + ids.PETA_SEARCH).fill("kab bandng")
+    page.locator("#" + ids.MAP_SEARCH).fill("kab bandng")
     first = page.locator(".peta-hit").first
     first.wait_for()
     assert first.inner_text() == "Kabupaten Bandung (Jawa Barat)"
@@ -246,7 +246,7 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
     page.locator(".peta-breadcrumb .crumb-current", has_text="Kabupaten Bandung").wait_for()
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat", "›", "Kabupaten", "Bandung"]
-    page.wait_for_function(f"document.getElementById('{ids.PETA_SEARCH}').value === ''")
+    page.wait_for_function(f"document.getElementById('{ids.MAP_SEARCH}').value === ''")
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
@@ -317,14 +317,14 @@ def test_upload_a_filled_template(page, server: str, tmp_path: Path) -> None:  #
     sheet.cell(codes["32"], value_col, 77.5)
     sheet.cell(codes["33"], value_col, 76.25)
     book.save(template)
-    page.locator("#" + ids.UNGGAH_FILE + " input[type=file]").set_input_files(str(template))
+    page.locator("#" + ids.UPLOAD_FILE + " input[type=file]").set_input_files(str(template))
     page.get_by_text("baru: 2").wait_for()
     page.get_by_role("button", name="Simpan sebagai draf").click()
     page.get_by_text("2 nilai tersimpan sebagai draf.").wait_for()
     # The same content again changes nothing.
     again = tmp_path / ("lagi-" + template.name)
     again.write_bytes(template.read_bytes())
-    page.locator("#" + ids.UNGGAH_FILE + " input[type=file]").set_input_files(str(again))
+    page.locator("#" + ids.UPLOAD_FILE + " input[type=file]").set_input_files(str(again))
     page.get_by_text("tetap: 2").wait_for()
 
 
@@ -334,7 +334,7 @@ def test_entry_reaches_the_completeness_map(page, server: str) -> None:  # type:
     page.goto(server + "/isian")
     page.get_by_text("% pemilih terdaftar (DPT)").wait_for()  # the indicator's unit and range
     page.get_by_text("0 s.d. 100; 2 angka desimal").wait_for()
-    cell = page.locator(f'#{ids.ISIAN_GRID} .ag-row[row-id="35"] .ag-cell[col-id="new_value"]')
+    cell = page.locator(f'#{ids.ENTRY_GRID} .ag-row[row-id="35"] .ag-cell[col-id="new_value"]')
     for typed, invalid in (("7o,5", True), ("101", True), ("71,5", False)):
         cell.dblclick()
         page.keyboard.press("Control+A")
@@ -343,7 +343,7 @@ def test_entry_reaches_the_completeness_map(page, server: str) -> None:  # type:
         assert ("cell-invalid" in (cell.get_attribute("class") or "")) == invalid, typed
     page.get_by_role("button", name="Simpan draf").click()
     page.get_by_text("1 nilai diproses.").wait_for()
-    row = page.locator(f'#{ids.ISIAN_GRID} .ag-row[row-id="35"]')
+    row = page.locator(f'#{ids.ENTRY_GRID} .ag-row[row-id="35"]')
     row.locator('.ag-cell[col-id="status_label"]').get_by_text("Draf").wait_for()
     row.locator("input[type=checkbox]").first.check()
     page.get_by_role("button", name="Ajukan terpilih").click()
@@ -357,8 +357,9 @@ def test_entry_reaches_the_completeness_map(page, server: str) -> None:  # type:
     fills = page.evaluate(REGION_FILLS)
     assert len(fills) == 38
     assert fills[region_class("91")] == "url(#mg-hatch)"  # Papua Barat entered nothing
+    items = page.locator(f"#{ids.COMPLETENESS_LEGEND} li").all()
     counts = {item.locator(".legend-label").inner_text(): int(item.locator(
-        ".legend-count").inner_text()) for item in page.locator(f"#{ids.LENGKAP_LEGEND} li").all()}
+        ".legend-count").inner_text()) for item in items}
     painted = [fill.lower() for fill in fills.values()]
     assert counts["Diajukan"] == painted.count(submitted.lower()) >= 1
     assert counts["Belum mengisi"] == painted.count("url(#mg-hatch)") >= 1

@@ -27,7 +27,7 @@ from export.files import FORMATS, Column, Table, filename, safe_cell, to_csv, to
 from geodata.registry import Registry
 from ingest.entry import Target, reject, save_draft, submit, verify
 from queries.catalogue import Indicator, read_catalogue
-from queries.entries import entry_table
+from queries.entry import entry_table
 from queries.indicators import indicator_values
 from queries.mapview import View, map_data, parse_view
 from queries.schema import audit_log
@@ -470,16 +470,16 @@ def test_page_links_follow_the_view(site: Site, client: FlaskClient) -> None:
              "view": {"kode": "32", "indikator": "ikp", "tahun": 2024, "tampil": "nilai",
                       "dari": None, "kelas": "kuantil", "n": 5, "palet": None, "tingkat": None}}
     expected = {
-        ids.PETA_EXPORT: "/ekspor/peta.csv?kode=32&indikator=ikp&tahun=2024&kelas=kuantil&n=5",
-        ids.ISIAN_EXPORT: "/ekspor/isian.csv?indikator=ikp&tahun=2024&kode=32.73",
+        ids.MAP_EXPORT: "/ekspor/peta.csv?kode=32&indikator=ikp&tahun=2024&kelas=kuantil&n=5",
+        ids.ENTRY_EXPORT: "/ekspor/isian.csv?indikator=ikp&tahun=2024&kode=32.73",
     }
     for output, inputs in (
-        ((ids.PETA_EXPORT, "children"),
-         [{"id": ids.PETA_LAYER, "property": "data", "value": shown}]),
-        ((ids.ISIAN_EXPORT, "children"),
-         [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
-          {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
-          {"id": ids.ISIAN_AREA, "property": "value", "value": "32.73"}]),
+        ((ids.MAP_EXPORT, "children"),
+         [{"id": ids.MAP_LAYER, "property": "data", "value": shown}]),
+        ((ids.ENTRY_EXPORT, "children"),
+         [{"id": ids.ENTRY_INDICATOR, "property": "value", "value": "ikp"},
+          {"id": ids.ENTRY_PERIOD, "property": "value", "value": "2024"},
+          {"id": ids.ENTRY_AREA, "property": "value", "value": "32.73"}]),
     ):
         state = [{"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}]
         response = client.post("/_dash-update-component", headers={"X-CSRFToken": token.value},
@@ -489,18 +489,20 @@ def test_page_links_follow_the_view(site: Site, client: FlaskClient) -> None:
         assert response.status_code == 200, response.get_data(as_text=True)
         text = json.dumps(response.get_json())
         hrefs = re.findall(r'"href":\s*"([^"]+)"', text)
-        formats = MAP_FORMATS if output[0] == ids.PETA_EXPORT else FORMATS
+        formats = MAP_FORMATS if output[0] == ids.MAP_EXPORT else FORMATS
         assert hrefs == [expected[output[0]].replace(".csv", f".{fmt}") for fmt in formats]
         for href in hrefs[:2]:  # every table link downloads a file (images need boundaries:
             assert get(client, href)  # tests/test_export_image.py)
 
 
 def test_pages_show_the_links(site: Site) -> None:
-    from pages import peta, tabel
+    from pages import map as map_page
+    from pages import table as table_page
 
     with site.client.application.test_request_context("/wilayah/32?indikator=ikp"):
-        page = json.dumps(peta.layout(kode="32", indikator="ikp").to_plotly_json(),
+        page = json.dumps(map_page.layout(kode="32", indikator="ikp").to_plotly_json(),
                           default=lambda c: c.to_plotly_json())
-        table = json.dumps(tabel.layout().to_plotly_json(), default=lambda c: c.to_plotly_json())
-    assert "/ekspor/peta.xlsx?kode=32&indikator=ikp" in page and ids.PETA_EXPORT in page
+        table = json.dumps(table_page.layout().to_plotly_json(),
+                           default=lambda c: c.to_plotly_json())
+    assert "/ekspor/peta.xlsx?kode=32&indikator=ikp" in page and ids.MAP_EXPORT in page
     assert "/ekspor/tabel.csv" in table and "/ekspor/tabel.xlsx" in table

@@ -268,9 +268,9 @@ def test_links_on_the_map_page(site: Site, client: FlaskClient) -> None:
              "view": {"kode": "32", "indikator": "ikp", "tahun": 2024, "tampil": "nilai",
                       "dari": None, "kelas": None, "n": 5, "palet": None, "tingkat": None}}
     response = client.post("/_dash-update-component", headers={"X-CSRFToken": token.value},
-                           json={"output": f"{ids.PETA_EXPORT}.children",
-                                 "outputs": {"id": ids.PETA_EXPORT, "property": "children"},
-                                 "inputs": [{"id": ids.PETA_LAYER, "property": "data",
+                           json={"output": f"{ids.MAP_EXPORT}.children",
+                                 "outputs": {"id": ids.MAP_EXPORT, "property": "children"},
+                                 "inputs": [{"id": ids.MAP_LAYER, "property": "data",
                                              "value": shown}],
                                  "state": [{"id": ids.SHELL_LANG_STORE, "property": "data",
                                             "value": "id"}],

@@ -18,7 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from components.export import TREND_FORMATS, trend_export_href
-from components.peta import panel
+from components.map import panel
 from export.files import to_csv
 from export.image import PAGE
 from export.trend import Trend, trend, trend_image, trend_table

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from components.peta import hideout, legend
+from components.map import hideout, legend
 from geodata.registry import Registry
 from queries.catalogue import load_catalogue_file, read_catalogue
 from queries.mapview import View, layer_of, map_data, parse_view, summary, view_url

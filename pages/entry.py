@@ -24,7 +24,7 @@ from geodata.registry import NATIONAL_CODE
 from i18n import t
 from ingest.entry import ConflictError, EntryError, Target, act, history, restore
 from queries.catalogue import Indicator
-from queries.entries import entry_table
+from queries.entry import entry_table
 from services import language, services
 
 dash.register_page(__name__, path="/isian", title="Isian data · Mata Garuda", order=3,
@@ -47,30 +47,30 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         dmc.Title(t("isian.title", lang), order=2),
         dmc.Text(t("isian.intro", lang, office=account.display_name), c="dimmed", mb="sm"),
-        dcc.Store(id=ids.ISIAN_REFRESH, data=0),
+        dcc.Store(id=ids.ENTRY_REFRESH, data=0),
         dmc.Group([
-            indicator_select(ids.ISIAN_INDICATOR, catalogue, ind.id, lang),
-            dmc.Select(id=ids.ISIAN_PERIOD, label=t("peta.year", lang), w=110,
+            indicator_select(ids.ENTRY_INDICATOR, catalogue, ind.id, lang),
+            dmc.Select(id=ids.ENTRY_PERIOD, label=t("peta.year", lang), w=110,
                        value=str(ind.periods[-1]), allowDeselect=False,
                        data=[str(p) for p in ind.periods]),
-            dmc.Select(id=ids.ISIAN_AREA, label=t("isian.area", lang), w=230,
+            dmc.Select(id=ids.ENTRY_AREA, label=t("isian.area", lang), w=230,
                        value=account.region_code or NATIONAL_CODE, allowDeselect=False,
                        searchable=True, data=_areas(account, lang),
                        disabled=account.region_code is not None),
-            dmc.TextInput(id=ids.ISIAN_COMMENT, label=t("isian.comment", lang), w=280,
+            dmc.TextInput(id=ids.ENTRY_COMMENT, label=t("isian.comment", lang), w=280,
                           display=None if verifies else "none"),
             html.Div(export_links(_export_href(ind.id, str(ind.periods[-1]), None), lang),
-                     id=ids.ISIAN_EXPORT),
+                     id=ids.ENTRY_EXPORT),
         ], align="flex-end"),
         dmc.Group([
-            dmc.Button(t(f"isian.{action}", lang), id={"type": ids.ISIAN_ACTION,
+            dmc.Button(t(f"isian.{action}", lang), id={"type": ids.ENTRY_ACTION,
                                                         "action": action},
                        variant="filled" if action == "save" else "light")
             for action in ("save", "submit", *(("verify", "reject") if verifies else ()))
         ], my="sm"),
-        html.Div(indicator_help(ind, lang), id=ids.ISIAN_HELP),
-        html.Div(id=ids.ISIAN_MESSAGE),
-        dag.AgGrid(id=ids.ISIAN_GRID, rowData=[], columnDefs=_columns(ind, lang),
+        html.Div(indicator_help(ind, lang), id=ids.ENTRY_HELP),
+        html.Div(id=ids.ENTRY_MESSAGE),
+        dag.AgGrid(id=ids.ENTRY_GRID, rowData=[], columnDefs=_columns(ind, lang),
                    defaultColDef={"sortable": True, "resizable": True, "filter": True},
                    dashGridOptions={"rowSelection": {"mode": "multiRow",
                                                      "selectAll": "filtered"},
@@ -78,11 +78,11 @@ def layout(**_query: str) -> html.Div:
                                     "getRowId": "params.data.code"},
                    getRowId="params.data.code", style={"height": "52vh"},
                    className="ag-theme-quartz"),
-        html.Div(id=ids.ISIAN_HISTORY, className="isian-history"),
+        html.Div(id=ids.ENTRY_HISTORY, className="isian-history"),
         dmc.Group([
-            dmc.NumberInput(id=ids.ISIAN_RESTORE_VERSION, label=t("isian.restore.version", lang),
+            dmc.NumberInput(id=ids.ENTRY_RESTORE_VERSION, label=t("isian.restore.version", lang),
                             min=1, w=140),
-            dmc.Button(t("isian.restore", lang), id=ids.ISIAN_RESTORE, variant="outline"),
+            dmc.Button(t("isian.restore", lang), id=ids.ENTRY_RESTORE, variant="outline"),
         ], align="flex-end", mt="xs"),
     ])
 
@@ -108,9 +108,9 @@ def _export_href(indikator: str, period: str | None, area: str | None) -> str:
 
 
 @callback(
-    Output(ids.ISIAN_EXPORT, "children"),
-    Input(ids.ISIAN_INDICATOR, "value"), Input(ids.ISIAN_PERIOD, "value"),
-    Input(ids.ISIAN_AREA, "value"), State(ids.SHELL_LANG_STORE, "data"),
+    Output(ids.ENTRY_EXPORT, "children"),
+    Input(ids.ENTRY_INDICATOR, "value"), Input(ids.ENTRY_PERIOD, "value"),
+    Input(ids.ENTRY_AREA, "value"), State(ids.SHELL_LANG_STORE, "data"),
     prevent_initial_call=True,
 )
 def export_choice(indikator: str, period: str | None, area: str | None, lang: str) -> Any:
@@ -145,8 +145,8 @@ def refusal(exc: EntryError, lang: str) -> dmc.Alert:
 
 
 @callback(
-    Output(ids.ISIAN_HELP, "children"), Output(ids.ISIAN_GRID, "columnDefs"),
-    Input(ids.ISIAN_INDICATOR, "value"), State(ids.SHELL_LANG_STORE, "data"),
+    Output(ids.ENTRY_HELP, "children"), Output(ids.ENTRY_GRID, "columnDefs"),
+    Input(ids.ENTRY_INDICATOR, "value"), State(ids.SHELL_LANG_STORE, "data"),
     prevent_initial_call=True,
 )
 def describe(indikator: str, lang: str) -> tuple[Any, Any]:
@@ -156,9 +156,9 @@ def describe(indikator: str, lang: str) -> tuple[Any, Any]:
 
 
 @callback(
-    Output(ids.ISIAN_GRID, "rowData"), Output(ids.ISIAN_PERIOD, "data"),
-    Input(ids.ISIAN_INDICATOR, "value"), Input(ids.ISIAN_PERIOD, "value"),
-    Input(ids.ISIAN_REFRESH, "data"), Input(ids.ISIAN_AREA, "value"),
+    Output(ids.ENTRY_GRID, "rowData"), Output(ids.ENTRY_PERIOD, "data"),
+    Input(ids.ENTRY_INDICATOR, "value"), Input(ids.ENTRY_PERIOD, "value"),
+    Input(ids.ENTRY_REFRESH, "data"), Input(ids.ENTRY_AREA, "value"),
 )
 def load(indikator: str, period: str, _refresh: int, area: str | None) -> tuple[Any, Any]:
     """Show the regions of the area chosen (an office: its own) with their newest values."""
@@ -179,11 +179,11 @@ def load(indikator: str, period: str, _refresh: int, area: str | None) -> tuple[
 
 
 @callback(
-    Output(ids.ISIAN_MESSAGE, "children"), Output(ids.ISIAN_REFRESH, "data"),
-    Input({"type": ids.ISIAN_ACTION, "action": dash.ALL}, "n_clicks"),
-    State(ids.ISIAN_GRID, "rowData"), State(ids.ISIAN_GRID, "selectedRows"),
-    State(ids.ISIAN_INDICATOR, "value"), State(ids.ISIAN_PERIOD, "value"),
-    State(ids.ISIAN_COMMENT, "value"), State(ids.ISIAN_REFRESH, "data"),
+    Output(ids.ENTRY_MESSAGE, "children"), Output(ids.ENTRY_REFRESH, "data"),
+    Input({"type": ids.ENTRY_ACTION, "action": dash.ALL}, "n_clicks"),
+    State(ids.ENTRY_GRID, "rowData"), State(ids.ENTRY_GRID, "selectedRows"),
+    State(ids.ENTRY_INDICATOR, "value"), State(ids.ENTRY_PERIOD, "value"),
+    State(ids.ENTRY_COMMENT, "value"), State(ids.ENTRY_REFRESH, "data"),
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
 def run(clicks: list[int | None], rows: list[dict[str, Any]], selected: list[dict[str, Any]],
@@ -211,9 +211,9 @@ def run(clicks: list[int | None], rows: list[dict[str, Any]], selected: list[dic
 
 
 @callback(
-    Output(ids.ISIAN_HISTORY, "children"),
-    Input(ids.ISIAN_GRID, "selectedRows"), Input(ids.ISIAN_REFRESH, "data"),
-    State(ids.ISIAN_INDICATOR, "value"), State(ids.ISIAN_PERIOD, "value"),
+    Output(ids.ENTRY_HISTORY, "children"),
+    Input(ids.ENTRY_GRID, "selectedRows"), Input(ids.ENTRY_REFRESH, "data"),
+    State(ids.ENTRY_INDICATOR, "value"), State(ids.ENTRY_PERIOD, "value"),
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
 def show_history(selected: list[dict[str, Any]] | None, _refresh: int, indikator: str,
@@ -230,12 +230,12 @@ def show_history(selected: list[dict[str, Any]] | None, _refresh: int, indikator
 
 
 @callback(
-    Output(ids.ISIAN_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.ISIAN_REFRESH, "data", allow_duplicate=True),
-    Input(ids.ISIAN_RESTORE, "n_clicks"),
-    State(ids.ISIAN_GRID, "selectedRows"), State(ids.ISIAN_RESTORE_VERSION, "value"),
-    State(ids.ISIAN_INDICATOR, "value"), State(ids.ISIAN_PERIOD, "value"),
-    State(ids.ISIAN_REFRESH, "data"), State(ids.SHELL_LANG_STORE, "data"),
+    Output(ids.ENTRY_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.ENTRY_REFRESH, "data", allow_duplicate=True),
+    Input(ids.ENTRY_RESTORE, "n_clicks"),
+    State(ids.ENTRY_GRID, "selectedRows"), State(ids.ENTRY_RESTORE_VERSION, "value"),
+    State(ids.ENTRY_INDICATOR, "value"), State(ids.ENTRY_PERIOD, "value"),
+    State(ids.ENTRY_REFRESH, "data"), State(ids.SHELL_LANG_STORE, "data"),
     prevent_initial_call=True,
 )
 def restore_version(_clicks: int, selected: list[dict[str, Any]] | None, version: int | None,

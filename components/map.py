@@ -28,7 +28,7 @@ FN = "mataGaruda.map."
 
 
 def fn(name: str) -> dict[str, str]:
-    """Return a dash-leaflet reference to a function of ``assets/peta.js``."""
+    """Return a dash-leaflet reference to a function of ``assets/map.js``."""
     return {"variable": FN + name}
 
 
@@ -44,7 +44,7 @@ def uses_canvas(layer: Layer) -> bool:
 
 
 def hideout(data: MapData, lang: str) -> dict[str, Any]:
-    """Return the compact colouring of a layer, read by ``assets/peta.js``."""
+    """Return the compact colouring of a layer, read by ``assets/map.js``."""
     palette = palette_colors(data)
     frame = data.frame
     value_col = data.shown
@@ -91,13 +91,13 @@ def choropleth(layer: Layer, colouring: dict[str, Any]) -> dl.Map:
     """Return the map: a plain background, one GeoJSON layer fitted to its regions."""
     return dl.Map(
         dl.GeoJSON(
-            id=ids.PETA_GEOJSON, url=geometry_url(layer), hideout=colouring,
+            id=ids.MAP_GEOJSON, url=geometry_url(layer), hideout=colouring,
             style=fn("style"), onEachFeature=fn("onEachFeature"), zoomToBounds=True,
             disableDefaultEventHandlers=True,
             eventHandlers={"click": fn("click"), "mouseover": fn("mouseover"),
                            "mouseout": fn("mouseout")},
         ),
-        id=ids.PETA_MAP, center=CENTER, zoom=5, zoomSnap=0.25, minZoom=3,
+        id=ids.MAP_LEAFLET, center=CENTER, zoom=5, zoomSnap=0.25, minZoom=3,
         # No zoom/fade animation: a view may be replaced mid-animation (back button), and
         # software-rendered projector PCs draw the final frame sooner without it.
         zoomAnimation=False, fadeAnimation=False, markerZoomAnimation=False,
@@ -130,7 +130,7 @@ def legend(data: MapData, lang: str) -> html.Div:
         html.Div(f"{t('peta.method.' + data.method, lang)} · {data.indicator.unit(lang)}",
                  className="legend-subtitle"),
         html.Ul(items),
-    ], id=ids.PETA_LEGEND_BOX, className="peta-legend")
+    ], id=ids.MAP_LEGEND_BOX, className="peta-legend")
 
 
 def status_line(data: MapData, lang: str) -> list[Any]:
@@ -161,7 +161,7 @@ def breadcrumb(chain: list[Region], lang: str) -> html.Nav:
                                    **{"aria-current": "page"}))
         else:
             items.append(html.Button(region.name, className="crumb", type="button",
-                                     id={"type": ids.PETA_CRUMB, "kode": region.code}))
+                                     id={"type": ids.MAP_CRUMB, "kode": region.code}))
     return html.Nav(items, className="peta-breadcrumb", **{"aria-label": t("peta.crumbs", lang)})
 
 
@@ -226,5 +226,5 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         href = trend_export_href(replace(data.view, tahun=data.period))
         children += [chart, html.Div(export_links(href, lang, TREND_FORMATS,
                                                   tooltip="export.trend.tooltip"),
-                                     id=ids.PETA_TREND_EXPORT)]
+                                     id=ids.MAP_TREND_EXPORT)]
     return html.Div(children, className="peta-panel-inner")

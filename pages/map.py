@@ -18,8 +18,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 import ids
 from components.controls import indicator_select
 from components.export import MAP_FORMATS, export_links, view_export_href
-from components.palettes import DIVERGING, SEQUENTIAL
-from components.peta import (
+from components.map import (
     breadcrumb,
     choropleth,
     geometry_url,
@@ -30,6 +29,7 @@ from components.peta import (
     status_line,
     uses_canvas,
 )
+from components.palettes import DIVERGING, SEQUENTIAL
 from geodata.registry import NATIONAL_CODE
 from i18n import t
 from queries.classify import METHODS
@@ -57,32 +57,32 @@ def controls(view: View, lang: str) -> html.Div:
     periods = list(ind.periods)
     year = view.tahun if view.tahun in periods else periods[-1]
     return html.Div([
-        indicator_select(ids.PETA_INDICATOR, catalogue, view.indikator, lang, width=250),
+        indicator_select(ids.MAP_INDICATOR, catalogue, view.indikator, lang, width=250),
         html.Div([
             dmc.Text(t("peta.year", lang), size="sm", fw=500),
             html.Div([
-                dmc.Tooltip(dmc.ActionIcon("▶", id=ids.PETA_PLAY, variant="light", size="lg"),
+                dmc.Tooltip(dmc.ActionIcon("▶", id=ids.MAP_PLAY, variant="light", size="lg"),
                             label=t("peta.play", lang)),
-                html.Div(dcc.Slider(id=ids.PETA_YEAR, min=periods[0], max=periods[-1], step=None,
+                html.Div(dcc.Slider(id=ids.MAP_YEAR, min=periods[0], max=periods[-1], step=None,
                                     value=year, marks=_marks(periods), included=False),
                          className="year-slider"),
             ], className="year-row"),
         ], className="year-box"),
-        dmc.SegmentedControl(id=ids.PETA_SHOW, value=view.tampil,
+        dmc.SegmentedControl(id=ids.MAP_SHOW, value=view.tampil,
                              data=[{"value": v, "label": t(f"peta.show.{v}", lang)}
                                    for v in ("nilai", "perubahan")]),
-        dmc.Select(id=ids.PETA_BASE, label=t("peta.base", lang), w=100,
+        dmc.Select(id=ids.MAP_BASE, label=t("peta.base", lang), w=100,
                    disabled=view.tampil != "perubahan",
                    value=str(view.dari) if view.dari else None, clearable=True,
                    data=[str(p) for p in periods[:-1]], comboboxProps={"zIndex": 1000}),
-        dmc.Select(id=ids.PETA_METHOD, label=t("peta.method", lang), w=160,
+        dmc.Select(id=ids.MAP_METHOD, label=t("peta.method", lang), w=160,
                    value=view.method(ind),
                    data=[{"value": m, "label": t(f"peta.method.{m}", lang)} for m in METHODS],
                    allowDeselect=False, comboboxProps={"zIndex": 1000}),
-        dmc.Select(id=ids.PETA_CLASSES, label=t("peta.classes", lang), w=62, value=str(view.n),
+        dmc.Select(id=ids.MAP_CLASSES, label=t("peta.classes", lang), w=62, value=str(view.n),
                    data=[str(n) for n in range(3, 8)], allowDeselect=False,
                    comboboxProps={"zIndex": 1000}),
-        dmc.Select(id=ids.PETA_PALETTE, label=t("peta.palette", lang), w=104, value=view.palet,
+        dmc.Select(id=ids.MAP_PALETTE, label=t("peta.palette", lang), w=104, value=view.palet,
                    data=sorted(SEQUENTIAL) + sorted(DIVERGING), clearable=True,
                    placeholder="auto", comboboxProps={"zIndex": 1000}),
     ], className="peta-controls")
@@ -111,46 +111,46 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     state = {**asdict(view), "messages": messages}
     layer = layer_of(view, svc.registry)
     return html.Div([
-        dcc.Store(id=ids.PETA_STATE, data=state),
-        dcc.Store(id=ids.PETA_URL),
-        dcc.Store(id=ids.PETA_LAYER, data={"key": layer.key, "canvas": uses_canvas(layer),
+        dcc.Store(id=ids.MAP_STATE, data=state),
+        dcc.Store(id=ids.MAP_URL),
+        dcc.Store(id=ids.MAP_LAYER, data={"key": layer.key, "canvas": uses_canvas(layer),
                                            "first": True}),
-        dcc.Interval(id=ids.PETA_TICK, interval=1200, disabled=True),
+        dcc.Interval(id=ids.MAP_TICK, interval=1200, disabled=True),
         html.Div([
-            html.Div(id=ids.PETA_BREADCRUMB, className="peta-crumbs"),
+            html.Div(id=ids.MAP_BREADCRUMB, className="peta-crumbs"),
             html.Div([
-                dmc.TextInput(id=ids.PETA_SEARCH, placeholder=t("peta.search", lang),
+                dmc.TextInput(id=ids.MAP_SEARCH, placeholder=t("peta.search", lang),
                               debounce=250, leftSection="⌕", w=300,
                               attributes={"input": {"aria-label": t("peta.search", lang)}}),
-                html.Div(id=ids.PETA_HITS, className="peta-hits"),
+                html.Div(id=ids.MAP_HITS, className="peta-hits"),
             ], className="peta-search"),
-            dmc.SegmentedControl(id=ids.PETA_LEVEL, value=layer.level, size="sm",
+            dmc.SegmentedControl(id=ids.MAP_LEVEL, value=layer.level, size="sm",
                                  data=_level_data(view.kode, lang)),
-            html.Div(export_links(view_export_href(view), lang, MAP_FORMATS), id=ids.PETA_EXPORT),
+            html.Div(export_links(view_export_href(view), lang, MAP_FORMATS), id=ids.MAP_EXPORT),
         ], className="peta-topbar"),
         controls(view, lang),
         html.Div([
             html.Div([
                 # The geometry loads while the first colouring is computed.
-                html.Div(choropleth(layer, {}), id=ids.PETA_MAP_BOX, className="peta-map-box"),
-                html.Div(id=ids.PETA_LEGEND, className="peta-legend-slot"),
-                html.Div(id=ids.PETA_STATUS, className="peta-status"),
-                html.Div(id=ids.PETA_NOTICES, className="peta-notices"),
+                html.Div(choropleth(layer, {}), id=ids.MAP_BOX, className="peta-map-box"),
+                html.Div(id=ids.MAP_LEGEND, className="peta-legend-slot"),
+                html.Div(id=ids.MAP_STATUS, className="peta-status"),
+                html.Div(id=ids.MAP_NOTICES, className="peta-notices"),
             ], className="peta-map-area"),
-            html.Div(id=ids.PETA_PANEL, className="peta-panel"),
+            html.Div(id=ids.MAP_PANEL, className="peta-panel"),
         ], className="peta-main"),
     ], className="peta-page")
 
 
 @callback(
-    Output(ids.PETA_STATE, "data"), Output(ids.PETA_LEVEL, "value"),
-    Input(ids.PETA_INDICATOR, "value"), Input(ids.PETA_YEAR, "value"),
-    Input(ids.PETA_SHOW, "value"), Input(ids.PETA_BASE, "value"),
-    Input(ids.PETA_METHOD, "value"), Input(ids.PETA_CLASSES, "value"),
-    Input(ids.PETA_PALETTE, "value"), Input(ids.PETA_LEVEL, "value"),
-    Input(ids.PETA_GEOJSON, "clickData"), Input({"type": ids.PETA_CRUMB, "kode": ALL}, "n_clicks"),
-    Input({"type": ids.PETA_HIT, "kode": ALL}, "n_clicks"),
-    State(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
+    Output(ids.MAP_STATE, "data"), Output(ids.MAP_LEVEL, "value"),
+    Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR, "value"),
+    Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
+    Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
+    Input(ids.MAP_PALETTE, "value"), Input(ids.MAP_LEVEL, "value"),
+    Input(ids.MAP_GEOJSON, "clickData"), Input({"type": ids.MAP_CRUMB, "kode": ALL}, "n_clicks"),
+    Input({"type": ids.MAP_HIT, "kode": ALL}, "n_clicks"),
+    State(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
     prevent_initial_call=True,
 )
 def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
@@ -159,7 +159,7 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                  state: dict[str, Any], shown: dict[str, Any]) -> Any:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
     kode, trigger = state["kode"], ctx.triggered_id
-    if trigger == ids.PETA_GEOJSON and click:
+    if trigger == ids.MAP_GEOJSON and click:
         kode = click["code"]
     elif isinstance(trigger, dict) and any(crumbs + hits):
         kode = trigger["kode"]
@@ -202,9 +202,9 @@ def _cached(view: View, lang: str) -> tuple[Any, ...]:
 # legend and panel components. A new colouring carries a fresh sequence number so the
 # browser never paints an older one over it.
 @callback(
-    Output(ids.PETA_GEOJSON, "url"), Output(ids.PETA_GEOJSON, "hideout"),
-    Output(ids.PETA_LAYER, "data"), Output(ids.PETA_URL, "data"),
-    Input(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
+    Output(ids.MAP_GEOJSON, "url"), Output(ids.MAP_GEOJSON, "hideout"),
+    Output(ids.MAP_LAYER, "data"), Output(ids.MAP_URL, "data"),
+    Input(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
     State(ids.SHELL_LANG_STORE, "data"),
 )
 def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
@@ -226,12 +226,12 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
 
 
 @callback(
-    Output(ids.PETA_MAP_BOX, "children"),
-    Output(ids.PETA_LEGEND, "children"), Output(ids.PETA_PANEL, "children"),
-    Output(ids.PETA_STATUS, "children"), Output(ids.PETA_NOTICES, "children"),
-    Output(ids.PETA_BREADCRUMB, "children"), Output(ids.PETA_LEVEL, "data"),
-    Output(ids.PETA_BASE, "disabled"), Output(ids.PETA_METHOD, "disabled"),
-    Input(ids.PETA_STATE, "data"), State(ids.PETA_LAYER, "data"),
+    Output(ids.MAP_BOX, "children"),
+    Output(ids.MAP_LEGEND, "children"), Output(ids.MAP_PANEL, "children"),
+    Output(ids.MAP_STATUS, "children"), Output(ids.MAP_NOTICES, "children"),
+    Output(ids.MAP_BREADCRUMB, "children"), Output(ids.MAP_LEVEL, "data"),
+    Output(ids.MAP_BASE, "disabled"), Output(ids.MAP_METHOD, "disabled"),
+    Input(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
     State(ids.SHELL_LANG_STORE, "data"),
 )
 def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
@@ -251,7 +251,7 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
 
 
 @callback(
-    Output(ids.PETA_EXPORT, "children"), Input(ids.PETA_LAYER, "data"),
+    Output(ids.MAP_EXPORT, "children"), Input(ids.MAP_LAYER, "data"),
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
 def export_view(shown: dict[str, Any], lang: str) -> Any:
@@ -268,9 +268,9 @@ def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
 
 
 @callback(
-    Output(ids.PETA_YEAR, "min"), Output(ids.PETA_YEAR, "max"), Output(ids.PETA_YEAR, "marks"),
-    Output(ids.PETA_YEAR, "value"), Output(ids.PETA_BASE, "data"),
-    Input(ids.PETA_INDICATOR, "value"), State(ids.PETA_YEAR, "value"),
+    Output(ids.MAP_YEAR, "min"), Output(ids.MAP_YEAR, "max"), Output(ids.MAP_YEAR, "marks"),
+    Output(ids.MAP_YEAR, "value"), Output(ids.MAP_BASE, "data"),
+    Input(ids.MAP_INDICATOR, "value"), State(ids.MAP_YEAR, "value"),
     prevent_initial_call=True,
 )
 def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
@@ -281,8 +281,8 @@ def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
 
 
 @callback(
-    Output(ids.PETA_YEAR, "value", allow_duplicate=True), Input(ids.PETA_LAYER, "data"),
-    State(ids.PETA_YEAR, "value"), prevent_initial_call=True,
+    Output(ids.MAP_YEAR, "value", allow_duplicate=True), Input(ids.MAP_LAYER, "data"),
+    State(ids.MAP_YEAR, "value"), prevent_initial_call=True,
 )
 def show_year(shown: dict[str, Any], value: float) -> Any:
     """Put the slider on the year shown (the latest with data, or between two after a key)."""
@@ -291,8 +291,8 @@ def show_year(shown: dict[str, Any], value: float) -> Any:
 
 
 @callback(
-    Output(ids.PETA_TICK, "disabled"), Output(ids.PETA_PLAY, "children"),
-    Input(ids.PETA_PLAY, "n_clicks"), State(ids.PETA_TICK, "disabled"),
+    Output(ids.MAP_TICK, "disabled"), Output(ids.MAP_PLAY, "children"),
+    Input(ids.MAP_PLAY, "n_clicks"), State(ids.MAP_TICK, "disabled"),
     prevent_initial_call=True,
 )
 def toggle_play(_clicks: int, disabled: bool) -> tuple[bool, str]:
@@ -301,10 +301,10 @@ def toggle_play(_clicks: int, disabled: bool) -> tuple[bool, str]:
 
 
 @callback(
-    Output(ids.PETA_YEAR, "value", allow_duplicate=True),
-    Output(ids.PETA_TICK, "disabled", allow_duplicate=True),
-    Input(ids.PETA_TICK, "n_intervals"), State(ids.PETA_YEAR, "value"),
-    State(ids.PETA_INDICATOR, "value"),
+    Output(ids.MAP_YEAR, "value", allow_duplicate=True),
+    Output(ids.MAP_TICK, "disabled", allow_duplicate=True),
+    Input(ids.MAP_TICK, "n_intervals"), State(ids.MAP_YEAR, "value"),
+    State(ids.MAP_INDICATOR, "value"),
     prevent_initial_call=True,
 )
 def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
@@ -315,7 +315,7 @@ def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
 
 
 @callback(
-    Output(ids.PETA_HITS, "children"), Input(ids.PETA_SEARCH, "value"),
+    Output(ids.MAP_HITS, "children"), Input(ids.MAP_SEARCH, "value"),
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
 def search_hits(text: str | None, lang: str) -> Any:
@@ -327,12 +327,12 @@ def search_hits(text: str | None, lang: str) -> Any:
     if not found:
         return html.Div(t("peta.search.none", lang), className="peta-hit-none")
     return [html.Button(_search_label(r.code, r.name, registry), type="button",
-                        className="peta-hit", id={"type": ids.PETA_HIT, "kode": r.code})
+                        className="peta-hit", id={"type": ids.MAP_HIT, "kode": r.code})
             for r in found]
 
 
 @callback(
-    Output(ids.PETA_SEARCH, "value"), Input(ids.PETA_STATE, "data"), prevent_initial_call=True,
+    Output(ids.MAP_SEARCH, "value"), Input(ids.MAP_STATE, "data"), prevent_initial_call=True,
 )
 def clear_search(_state: dict[str, Any]) -> str:
     """Empty the search box (and so its list) once a view is shown."""
@@ -346,6 +346,6 @@ def _search_label(code: str, name: str, registry: Any) -> str:
 
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="afterColour"),
-    Output(ids.PETA_URL, "clear_data"), Input(ids.PETA_URL, "data"),
-    Input(ids.PETA_GEOJSON, "hideout"), prevent_initial_call=True,
+    Output(ids.MAP_URL, "clear_data"), Input(ids.MAP_URL, "data"),
+    Input(ids.MAP_GEOJSON, "hideout"), prevent_initial_call=True,
 )

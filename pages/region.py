@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
-from pages.peta import layout as peta_layout
+from pages.map import layout as map_layout
 
 dash.register_page(__name__, path_template="/wilayah/<kode>", title="Wilayah · Mata Garuda",
                    order=1, description="Peta indikator untuk satu wilayah")
@@ -13,4 +13,4 @@ dash.register_page(__name__, path_template="/wilayah/<kode>", title="Wilayah · 
 
 def layout(kode: str | None = None, **query: str) -> html.Div:
     """Return the map page for the region ``kode`` (same components as the national map)."""
-    return peta_layout(kode=kode, **query)
+    return map_layout(kode=kode, **query)

@@ -39,18 +39,18 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         dmc.Title(t("unggah.title", lang), order=2),
         dmc.Text(t("unggah.intro", lang), c="dimmed", mb="sm"),
-        dcc.Store(id=ids.UNGGAH_TOKEN),
-        dcc.Download(id=ids.UNGGAH_DOWNLOAD),
+        dcc.Store(id=ids.UPLOAD_TOKEN),
+        dcc.Download(id=ids.UPLOAD_DOWNLOAD),
         dmc.Group([
-            indicator_select(ids.UNGGAH_INDICATOR, catalogue, "turnout_pilkada", lang),
-            dmc.TextInput(id=ids.UNGGAH_PERIOD, label=t("peta.year", lang), value="2024", w=90),
-            dmc.Button(t("unggah.template.xlsx", lang), id=ids.UNGGAH_XLSX, variant="light"),
-            dmc.Button(t("unggah.template.csv", lang), id=ids.UNGGAH_CSV, variant="subtle"),
+            indicator_select(ids.UPLOAD_INDICATOR, catalogue, "turnout_pilkada", lang),
+            dmc.TextInput(id=ids.UPLOAD_PERIOD, label=t("peta.year", lang), value="2024", w=90),
+            dmc.Button(t("unggah.template.xlsx", lang), id=ids.UPLOAD_XLSX, variant="light"),
+            dmc.Button(t("unggah.template.csv", lang), id=ids.UPLOAD_CSV, variant="subtle"),
         ], align="flex-end", mb="sm"),
-        dcc.Upload(html.Div(t("unggah.drop", lang)), id=ids.UNGGAH_FILE, max_size=MAX_UPLOAD,
+        dcc.Upload(html.Div(t("unggah.drop", lang)), id=ids.UPLOAD_FILE, max_size=MAX_UPLOAD,
                    className="unggah-drop", multiple=False),
-        html.Div(id=ids.UNGGAH_SUMMARY, className="unggah-summary"),
-        dag.AgGrid(id=ids.UNGGAH_GRID, rowData=[], columnDefs=[
+        html.Div(id=ids.UPLOAD_SUMMARY, className="unggah-summary"),
+        dag.AgGrid(id=ids.UPLOAD_GRID, rowData=[], columnDefs=[
             {"field": "row", "headerName": t("unggah.row", lang), "width": 80},
             {"field": "code", "headerName": t("col.code", lang), "width": 110},
             {"field": "name", "headerName": t("isian.region", lang), "flex": 1},
@@ -61,15 +61,15 @@ def layout(**_query: str) -> html.Div:
              "cellClassRules": {"cell-error": "params.value"}},
         ], defaultColDef={"sortable": True, "resizable": True}, style={"height": "45vh"},
             className="ag-theme-quartz"),
-        dmc.Button(t("unggah.apply", lang), id=ids.UNGGAH_APPLY, mt="sm", disabled=True),
-        html.Div(id=ids.UNGGAH_RESULT, className="unggah-result"),
+        dmc.Button(t("unggah.apply", lang), id=ids.UPLOAD_APPLY, mt="sm", disabled=True),
+        html.Div(id=ids.UPLOAD_RESULT, className="unggah-result"),
     ])
 
 
 @callback(
-    Output(ids.UNGGAH_DOWNLOAD, "data"),
-    Input(ids.UNGGAH_XLSX, "n_clicks"), Input(ids.UNGGAH_CSV, "n_clicks"),
-    State(ids.UNGGAH_INDICATOR, "value"), State(ids.UNGGAH_PERIOD, "value"),
+    Output(ids.UPLOAD_DOWNLOAD, "data"),
+    Input(ids.UPLOAD_XLSX, "n_clicks"), Input(ids.UPLOAD_CSV, "n_clicks"),
+    State(ids.UPLOAD_INDICATOR, "value"), State(ids.UPLOAD_PERIOD, "value"),
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
 def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> Any:
@@ -77,7 +77,7 @@ def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> A
     account, svc = current_account(), services()
     if account is None:
         flask.abort(401)
-    fmt = "csv" if dash.ctx.triggered_id == ids.UNGGAH_CSV else "xlsx"
+    fmt = "csv" if dash.ctx.triggered_id == ids.UPLOAD_CSV else "xlsx"
     year = int(period) if period and period.isdigit() else svc.catalogue[indikator].periods[-1]
     with svc.engine.connect() as conn:
         body = template(svc.registry, svc.catalogue, account, indikator, year, fmt, lang,
@@ -86,11 +86,11 @@ def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> A
 
 
 @callback(
-    Output(ids.UNGGAH_GRID, "rowData"), Output(ids.UNGGAH_SUMMARY, "children"),
-    Output(ids.UNGGAH_APPLY, "disabled"), Output(ids.UNGGAH_TOKEN, "data"),
+    Output(ids.UPLOAD_GRID, "rowData"), Output(ids.UPLOAD_SUMMARY, "children"),
+    Output(ids.UPLOAD_APPLY, "disabled"), Output(ids.UPLOAD_TOKEN, "data"),
     # The same content under another name or date is checked again (to show "unchanged").
-    Input(ids.UNGGAH_FILE, "contents"), Input(ids.UNGGAH_FILE, "filename"),
-    Input(ids.UNGGAH_FILE, "last_modified"), State(ids.SHELL_LANG_STORE, "data"),
+    Input(ids.UPLOAD_FILE, "contents"), Input(ids.UPLOAD_FILE, "filename"),
+    Input(ids.UPLOAD_FILE, "last_modified"), State(ids.SHELL_LANG_STORE, "data"),
     prevent_initial_call=True,
 )
 def check(contents: str | None, filename: str | None, _modified: int | None,
@@ -116,9 +116,9 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
 
 
 @callback(
-    Output(ids.UNGGAH_RESULT, "children"), Output(ids.UNGGAH_APPLY, "disabled",
+    Output(ids.UPLOAD_RESULT, "children"), Output(ids.UPLOAD_APPLY, "disabled",
                                                   allow_duplicate=True),
-    Input(ids.UNGGAH_APPLY, "n_clicks"), State(ids.UNGGAH_TOKEN, "data"),
+    Input(ids.UPLOAD_APPLY, "n_clicks"), State(ids.UPLOAD_TOKEN, "data"),
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
 def save(_clicks: int, token: str | None, lang: str) -> tuple[Any, bool]:

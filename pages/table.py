@@ -29,17 +29,17 @@ def layout(**_query: str) -> html.Div:
     lang = language()
     return html.Div([
         html.Div([dmc.Title(t("tabel.title", lang), order=2),
-                  html.Div(export_links(export_href("tabel"), lang), id=ids.TABEL_EXPORT)],
+                  html.Div(export_links(export_href("tabel"), lang), id=ids.TABLE_EXPORT)],
                  className="page-header"),
         dmc.Text(t("tabel.description", lang), c="dimmed", mb="md"),
-        dcc.Loading([html.Div(id=ids.TABEL_SUMMARY), html.Div(id=ids.TABEL_TABLE)],
+        dcc.Loading([html.Div(id=ids.TABLE_SUMMARY), html.Div(id=ids.TABLE_TABLE)],
                     type="dot", delay_show=300),
     ])
 
 
 @callback(
-    Output(ids.TABEL_SUMMARY, "children"),
-    Output(ids.TABEL_TABLE, "children"),
+    Output(ids.TABLE_SUMMARY, "children"),
+    Output(ids.TABLE_TABLE, "children"),
     Input(ids.SHELL_LANG_STORE, "data"),
 )
 def fill(lang: str) -> tuple[object, object]:
@@ -52,7 +52,7 @@ def fill(lang: str) -> tuple[object, object]:
         frame = indicator_values(conn, ind, "provinsi", period, lang=lang)
         national = indicator_values(conn, ind, "nasional", period, lang=lang)
     return summary(ind, period, frame, national, lang), region_table(
-        ids.TABEL_TABLE + "-grid", frame.to_dicts(), lang=lang, decimals=ind.decimals,
+        ids.TABLE_TABLE + "-grid", frame.to_dicts(), lang=lang, decimals=ind.decimals,
         unit=ind.unit(lang))
 
 

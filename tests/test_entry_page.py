@@ -42,27 +42,27 @@ def switch_user(client: FlaskClient, username: str, password: str) -> None:
 
 
 def load(client: FlaskClient, area: str | None = "32") -> object:
-    return callback(client, [(ids.ISIAN_GRID, "rowData"), (ids.ISIAN_PERIOD, "data")],
-                    [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
-                     {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
-                     {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
-                     {"id": ids.ISIAN_AREA, "property": "value", "value": area}], [])
+    return callback(client, [(ids.ENTRY_GRID, "rowData"), (ids.ENTRY_PERIOD, "data")],
+                    [{"id": ids.ENTRY_INDICATOR, "property": "value", "value": "ikp"},
+                     {"id": ids.ENTRY_PERIOD, "property": "value", "value": "2024"},
+                     {"id": ids.ENTRY_REFRESH, "property": "data", "value": 0},
+                     {"id": ids.ENTRY_AREA, "property": "value", "value": area}], [])
 
 
 def run(client: FlaskClient, action: str, rows: list[dict[str, object]]) -> object:
     return callback(
-        client, [(ids.ISIAN_MESSAGE, "children"), (ids.ISIAN_REFRESH, "data")],
-        [[{"id": {"type": ids.ISIAN_ACTION, "action": a}, "property": "n_clicks",
+        client, [(ids.ENTRY_MESSAGE, "children"), (ids.ENTRY_REFRESH, "data")],
+        [[{"id": {"type": ids.ENTRY_ACTION, "action": a}, "property": "n_clicks",
            "value": 1 if a == action else None}
           for a in ("save", "submit", "verify", "reject")]],
-        [{"id": ids.ISIAN_GRID, "property": "rowData", "value": rows},
-         {"id": ids.ISIAN_GRID, "property": "selectedRows", "value": rows},
-         {"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
-         {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
-         {"id": ids.ISIAN_COMMENT, "property": "value", "value": ""},
-         {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
+        [{"id": ids.ENTRY_GRID, "property": "rowData", "value": rows},
+         {"id": ids.ENTRY_GRID, "property": "selectedRows", "value": rows},
+         {"id": ids.ENTRY_INDICATOR, "property": "value", "value": "ikp"},
+         {"id": ids.ENTRY_PERIOD, "property": "value", "value": "2024"},
+         {"id": ids.ENTRY_COMMENT, "property": "value", "value": ""},
+         {"id": ids.ENTRY_REFRESH, "property": "data", "value": 0},
          {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}],
-        [json.dumps({"action": action, "type": ids.ISIAN_ACTION}, separators=(",", ":"))
+        [json.dumps({"action": action, "type": ids.ENTRY_ACTION}, separators=(",", ":"))
          + ".n_clicks"],
     )
 
@@ -78,7 +78,7 @@ def test_operator_sees_only_its_regions(app_client: FlaskClient) -> None:
     assert load(app_client).status_code == 401  # type: ignore[attr-defined]
     sign_in(app_client)
     response = load(app_client)
-    rows = response.get_json()["response"][ids.ISIAN_GRID]["rowData"]  # type: ignore[attr-defined]
+    rows = response.get_json()["response"][ids.ENTRY_GRID]["rowData"]  # type: ignore[attr-defined]
     codes = {r["code"] for r in rows}
     assert "32" in codes and "32.73" in codes and len(codes) == 28  # IKP: province + 27 kab/kota
     assert all(c == "32" or c.startswith("32.") for c in codes)
@@ -114,7 +114,7 @@ def test_bad_values_and_conflicts_leave_nothing_half_written(app_client: FlaskCl
         ([{"code": "32.04", "version": None, "new_value": "1000"}], "1000 di luar rentang ikp"),
     ):
         response = run(app_client, "save", rows)
-        alert = response.get_json()["response"][ids.ISIAN_MESSAGE]  # type: ignore[attr-defined]
+        alert = response.get_json()["response"][ids.ENTRY_MESSAGE]  # type: ignore[attr-defined]
         text = json.dumps(alert["children"], ensure_ascii=False)
         conflict = "diubah oleh" in message
         assert ("Nilai sudah berubah; tidak ada yang disimpan" if conflict
@@ -124,19 +124,19 @@ def test_bad_values_and_conflicts_leave_nothing_half_written(app_client: FlaskCl
         assert observations(tmp_path) == before
 
 
-LENGKAP_OUTPUTS = [(ids.LENGKAP_PERIOD, "data"), (ids.LENGKAP_PERIOD, "value"),
-                   (ids.LENGKAP_LEVEL, "data"), (ids.LENGKAP_LEVEL, "value"),
-                   (ids.LENGKAP_SUMMARY, "children"), (ids.LENGKAP_GRID, "rowData"),
-                   (ids.LENGKAP_GRID, "columnDefs"), (ids.LENGKAP_GEOJSON, "url"),
-                   (ids.LENGKAP_GEOJSON, "hideout"), (ids.LENGKAP_LEGEND, "children"),
-                   (ids.LENGKAP_EXPORT, "children")]
+COMPLETENESS_OUTPUTS = [(ids.COMPLETENESS_PERIOD, "data"), (ids.COMPLETENESS_PERIOD, "value"),
+                   (ids.COMPLETENESS_LEVEL, "data"), (ids.COMPLETENESS_LEVEL, "value"),
+                   (ids.COMPLETENESS_SUMMARY, "children"), (ids.COMPLETENESS_GRID, "rowData"),
+                   (ids.COMPLETENESS_GRID, "columnDefs"), (ids.COMPLETENESS_GEOJSON, "url"),
+                   (ids.COMPLETENESS_GEOJSON, "hideout"), (ids.COMPLETENESS_LEGEND, "children"),
+                   (ids.COMPLETENESS_EXPORT, "children")]
 
 
 def completeness_view(client: FlaskClient, indicator: str, level: str) -> object:
-    return callback(client, LENGKAP_OUTPUTS,
-                    [{"id": ids.LENGKAP_INDICATOR, "property": "value", "value": indicator},
-                     {"id": ids.LENGKAP_PERIOD, "property": "value", "value": "2024"},
-                     {"id": ids.LENGKAP_LEVEL, "property": "value", "value": level},
+    return callback(client, COMPLETENESS_OUTPUTS,
+                    [{"id": ids.COMPLETENESS_INDICATOR, "property": "value", "value": indicator},
+                     {"id": ids.COMPLETENESS_PERIOD, "property": "value", "value": "2024"},
+                     {"id": ids.COMPLETENESS_LEVEL, "property": "value", "value": level},
                      {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}], [])
 
 
@@ -156,32 +156,32 @@ def test_completeness_counts_and_maps_offices(app_client: FlaskClient, tmp_path:
     assert denied.status_code == 403  # type: ignore[attr-defined]
     switch_user(app_client, "pusat", "Ditjen-Polpum-2026")
     data = completeness_view(app_client, "ikp", "kabkota").get_json()["response"]  # type: ignore[attr-defined]
-    text = json.dumps(data[ids.LENGKAP_SUMMARY])
+    text = json.dumps(data[ids.COMPLETENESS_SUMMARY])
     assert "0 dari 38 mengajukan" in text and "1 dari 514 mengajukan" in text
-    rows = {r["code"]: r for r in data[ids.LENGKAP_GRID]["rowData"]}
+    rows = {r["code"]: r for r in data[ids.COMPLETENESS_GRID]["rowData"]}
     assert rows["32.73"]["status_label"] == "Diajukan" and rows["32.01"]["status_label"] == "Draf"
     assert rows["33.01"]["status_label"] == "Belum mengisi" and len(rows) == 514
     assert rows["32.73"]["parent"] == "Jawa Barat"
     # The map colours the offices that entered something; the rest stay hatched.
-    assert data[ids.LENGKAP_GEOJSON]["url"] == "/geo/kabkota.json"
-    colouring = data[ids.LENGKAP_GEOJSON]["hideout"]
+    assert data[ids.COMPLETENESS_GEOJSON]["url"] == "/geo/kabkota.json"
+    colouring = data[ids.COMPLETENESS_GEOJSON]["hideout"]
     assert set(colouring["d"]) == {"32.73", "32.01"}
     assert colouring["labels"][colouring["d"]["32.73"][0]] == "Diajukan"
     assert colouring["d"]["32.73"][1] == "jabar"
-    legend = json.dumps(data[ids.LENGKAP_LEGEND])
+    legend = json.dumps(data[ids.COMPLETENESS_LEGEND])
     assert '"Belum mengisi"' in legend and '"512"' in legend
     # Provinces: 38 offices, none entered their own value; each counts its kab/kota.
     data = completeness_view(app_client, "ikp", "provinsi").get_json()["response"]  # type: ignore[attr-defined]
-    jabar = next(r for r in data[ids.LENGKAP_GRID]["rowData"] if r["code"] == "32")
+    jabar = next(r for r in data[ids.COMPLETENESS_GRID]["rowData"] if r["code"] == "32")
     assert (jabar["kab_offices"], jabar["kab_submitted"], jabar["kab_verified"]) == (27, 1, 0)
-    assert data[ids.LENGKAP_GEOJSON]["hideout"]["d"]["32"] == [
+    assert data[ids.COMPLETENESS_GEOJSON]["hideout"]["d"]["32"] == [
         None, None, "Kab/kota: 1 dari 27 mengajukan, 0 diverifikasi"]  # hatched, with its count
     # IDI is only defined for provinces.
     data = completeness_view(app_client, "idi", "kabkota").get_json()["response"]  # type: ignore[attr-defined]
-    assert data[ids.LENGKAP_LEVEL]["value"] == "provinsi"
-    assert len(data[ids.LENGKAP_GRID]["rowData"]) == 38
-    assert data[ids.LENGKAP_GEOJSON]["hideout"]["d"] == {}
-    assert [o["disabled"] for o in data[ids.LENGKAP_LEVEL]["data"]] == [False, True]
+    assert data[ids.COMPLETENESS_LEVEL]["value"] == "provinsi"
+    assert len(data[ids.COMPLETENESS_GRID]["rowData"]) == 38
+    assert data[ids.COMPLETENESS_GEOJSON]["hideout"]["d"] == {}
+    assert [o["disabled"] for o in data[ids.COMPLETENESS_LEVEL]["data"]] == [False, True]
 
 
 def test_audit_log_is_for_admins_only(app_client: FlaskClient, tmp_path: Path) -> None:
@@ -209,17 +209,17 @@ def test_history_and_restore(app_client: FlaskClient, tmp_path: Path) -> None:
     run(app_client, "save", [{"code": "32.73", "version": 1, "new_value": "44",
                               "reason": "koreksi"}])
     row = {"code": "32.73", "name": "Kota Bandung", "version": 2}
-    state = [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ikp"},
-             {"id": ids.ISIAN_PERIOD, "property": "value", "value": "2024"},
+    state = [{"id": ids.ENTRY_INDICATOR, "property": "value", "value": "ikp"},
+             {"id": ids.ENTRY_PERIOD, "property": "value", "value": "2024"},
              {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}]
-    shown = callback(app_client, [(ids.ISIAN_HISTORY, "children")],
-                     [{"id": ids.ISIAN_GRID, "property": "selectedRows", "value": [row]},
-                      {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0}], state)
+    shown = callback(app_client, [(ids.ENTRY_HISTORY, "children")],
+                     [{"id": ids.ENTRY_GRID, "property": "selectedRows", "value": [row]},
+                      {"id": ids.ENTRY_REFRESH, "property": "data", "value": 0}], state)
     text = json.dumps(shown.get_json())  # type: ignore[attr-defined]
     assert "Riwayat perubahan" in text and "koreksi" in text and "44,00" in text
     # The restore callback shares its outputs (allow_duplicate): ask Dash for their keys.
     deps = app_client.get("/_dash-dependencies").get_json()
-    spec = next(d for d in deps if d["inputs"] == [{"id": ids.ISIAN_RESTORE,
+    spec = next(d for d in deps if d["inputs"] == [{"id": ids.ENTRY_RESTORE,
                                                       "property": "n_clicks"}])
     token = app_client.get_cookie("mg_csrf")
     assert token is not None
@@ -228,12 +228,12 @@ def test_history_and_restore(app_client: FlaskClient, tmp_path: Path) -> None:
         "output": spec["output"],
         "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
                     for o in spec["output"].strip(".").split("...")],
-        "inputs": [{"id": ids.ISIAN_RESTORE, "property": "n_clicks", "value": 1}],
-        "state": [{"id": ids.ISIAN_GRID, "property": "selectedRows", "value": [row]},
-                  {"id": ids.ISIAN_RESTORE_VERSION, "property": "value", "value": 1},
-                  *state[:2], {"id": ids.ISIAN_REFRESH, "property": "data", "value": 0},
+        "inputs": [{"id": ids.ENTRY_RESTORE, "property": "n_clicks", "value": 1}],
+        "state": [{"id": ids.ENTRY_GRID, "property": "selectedRows", "value": [row]},
+                  {"id": ids.ENTRY_RESTORE_VERSION, "property": "value", "value": 1},
+                  *state[:2], {"id": ids.ENTRY_REFRESH, "property": "data", "value": 0},
                   state[2]],
-        "changedPropIds": [f"{ids.ISIAN_RESTORE}.n_clicks"]})
+        "changedPropIds": [f"{ids.ENTRY_RESTORE}.n_clicks"]})
     assert restored.status_code == 200, restored.get_data(as_text=True)
     values = [r[4] for r in observations(tmp_path)]
     assert values == [40.0, 44.0, 40.0]  # restored as version 3; nothing was overwritten
@@ -242,14 +242,14 @@ def test_history_and_restore(app_client: FlaskClient, tmp_path: Path) -> None:
 def test_choosing_an_indicator_shows_its_unit_range_and_checks(app_client: FlaskClient) -> None:
     sign_in(app_client)
     response = callback(app_client,
-                        [(ids.ISIAN_HELP, "children"), (ids.ISIAN_GRID, "columnDefs")],
-                        [{"id": ids.ISIAN_INDICATOR, "property": "value", "value": "ormas"}],
+                        [(ids.ENTRY_HELP, "children"), (ids.ENTRY_GRID, "columnDefs")],
+                        [{"id": ids.ENTRY_INDICATOR, "property": "value", "value": "ormas"}],
                         [{"id": ids.SHELL_LANG_STORE, "property": "data", "value": "en"}])
     data = response.get_json()["response"]  # type: ignore[attr-defined]
-    text = json.dumps(data[ids.ISIAN_HELP])
+    text = json.dumps(data[ids.ENTRY_HELP])
     assert "Registered civil-society organisations" in text and "organisations" in text
     assert "at least 0; whole number" in text and "neither better nor worse" in text
-    column = next(c for c in data[ids.ISIAN_GRID]["columnDefs"] if c["field"] == "new_value")
+    column = next(c for c in data[ids.ENTRY_GRID]["columnDefs"] if c["field"] == "new_value")
     assert column["editable"] and "whole number" in column["headerTooltip"]
     rule = column["cellClassRules"]["cell-invalid"]
     assert rule == "isInvalidEntry(params.value, 0.0, null, true)"
@@ -260,7 +260,7 @@ def test_the_last_note_is_shown_not_reused(app_client: FlaskClient, tmp_path: Pa
     run(app_client, "save", [{"code": "32.73", "version": None, "new_value": "40",
                               "reason": "rekap Bawaslu"}])
     rows = {r["code"]: r for r in load(app_client).get_json()[  # type: ignore[attr-defined]
-        "response"][ids.ISIAN_GRID]["rowData"]}
+        "response"][ids.ENTRY_GRID]["rowData"]}
     bandung = rows["32.73"]
     assert (bandung["last_reason"], bandung["reason"]) == ("rekap Bawaslu", None)
     assert (bandung["level_label"], rows["32"]["level_label"]) == ("Kab/kota", "Provinsi")

@@ -18,7 +18,7 @@ from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
-from queries.entries import (
+from queries.entry import (
     OFFICE_LEVELS,
     completeness,
     kabkota_progress,
@@ -45,20 +45,20 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         dmc.Title(t("kelengkapan.title", lang), order=2, mb="sm"),
         dmc.Group([
-            indicator_select(ids.LENGKAP_INDICATOR, catalogue, ind.id, lang),
-            dmc.Select(id=ids.LENGKAP_PERIOD, label=t("peta.year", lang), w=110,
+            indicator_select(ids.COMPLETENESS_INDICATOR, catalogue, ind.id, lang),
+            dmc.Select(id=ids.COMPLETENESS_PERIOD, label=t("peta.year", lang), w=110,
                        value=str(ind.periods[-1]), allowDeselect=False,
                        data=[str(p) for p in ind.periods]),
-            dmc.SegmentedControl(id=ids.LENGKAP_LEVEL, value="provinsi", data=_levels(
+            dmc.SegmentedControl(id=ids.COMPLETENESS_LEVEL, value="provinsi", data=_levels(
                 OFFICE_LEVELS, lang)),
-            html.Div(id=ids.LENGKAP_EXPORT),
+            html.Div(id=ids.COMPLETENESS_EXPORT),
         ], align="flex-end", mb="sm"),
-        html.Div(id=ids.LENGKAP_SUMMARY, className="kpi-row"),
+        html.Div(id=ids.COMPLETENESS_SUMMARY, className="kpi-row"),
         html.Div([
             html.Div([status_map("provinsi"),
-                      html.Div(id=ids.LENGKAP_LEGEND, className="peta-legend lengkap-legend")],
+                      html.Div(id=ids.COMPLETENESS_LEGEND, className="peta-legend lengkap-legend")],
                      className="lengkap-map-box"),
-            dag.AgGrid(id=ids.LENGKAP_GRID, rowData=[], columnDefs=_columns(lang),
+            dag.AgGrid(id=ids.COMPLETENESS_GRID, rowData=[], columnDefs=_columns(lang),
                        defaultColDef={"sortable": True, "filter": True, "resizable": True},
                        className="ag-theme-quartz lengkap-grid"),
         ], className="lengkap-body"),
@@ -88,14 +88,14 @@ def _columns(lang: str, level: str = "provinsi") -> list[dict[str, Any]]:
 
 
 @callback(
-    Output(ids.LENGKAP_PERIOD, "data"), Output(ids.LENGKAP_PERIOD, "value"),
-    Output(ids.LENGKAP_LEVEL, "data"), Output(ids.LENGKAP_LEVEL, "value"),
-    Output(ids.LENGKAP_SUMMARY, "children"), Output(ids.LENGKAP_GRID, "rowData"),
-    Output(ids.LENGKAP_GRID, "columnDefs"),
-    Output(ids.LENGKAP_GEOJSON, "url"), Output(ids.LENGKAP_GEOJSON, "hideout"),
-    Output(ids.LENGKAP_LEGEND, "children"), Output(ids.LENGKAP_EXPORT, "children"),
-    Input(ids.LENGKAP_INDICATOR, "value"), Input(ids.LENGKAP_PERIOD, "value"),
-    Input(ids.LENGKAP_LEVEL, "value"), Input(ids.SHELL_LANG_STORE, "data"),
+    Output(ids.COMPLETENESS_PERIOD, "data"), Output(ids.COMPLETENESS_PERIOD, "value"),
+    Output(ids.COMPLETENESS_LEVEL, "data"), Output(ids.COMPLETENESS_LEVEL, "value"),
+    Output(ids.COMPLETENESS_SUMMARY, "children"), Output(ids.COMPLETENESS_GRID, "rowData"),
+    Output(ids.COMPLETENESS_GRID, "columnDefs"),
+    Output(ids.COMPLETENESS_GEOJSON, "url"), Output(ids.COMPLETENESS_GEOJSON, "hideout"),
+    Output(ids.COMPLETENESS_LEGEND, "children"), Output(ids.COMPLETENESS_EXPORT, "children"),
+    Input(ids.COMPLETENESS_INDICATOR, "value"), Input(ids.COMPLETENESS_PERIOD, "value"),
+    Input(ids.COMPLETENESS_LEVEL, "value"), Input(ids.SHELL_LANG_STORE, "data"),
 )
 def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
     """Count the offices that submitted and verified; map and list one level's offices."""
@@ -130,6 +130,6 @@ def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
 
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="afterStatus"),
-    Output(ids.LENGKAP_LEGEND, "className"), Input(ids.LENGKAP_GEOJSON, "hideout"),
+    Output(ids.COMPLETENESS_LEGEND, "className"), Input(ids.COMPLETENESS_GEOJSON, "hideout"),
     prevent_initial_call=True,
 )
