@@ -20,17 +20,29 @@ class SettingsError(ValueError):
     """A setting is missing or has a value that cannot be used."""
 
 
+def _checkout() -> Path | None:
+    """Return the checkout the code runs from, or None when it was installed from a wheel."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else None
+
+
 def _default_var_dir() -> Path:
-    return PROJECT_ROOT / "var"
+    """Return ``var/`` in the checkout; installed elsewhere, in the working directory."""
+    return (_checkout() or Path.cwd()) / "var"
+
+
+def _shared() -> Path:
+    """Return the shared data folder beside the checkout (it may not exist)."""
+    checkout = _checkout()
+    return checkout.parent / "shared" if checkout else _default_var_dir() / "shared"
 
 
 def _default_boundaries_dir() -> Path:
-    shared = PROJECT_ROOT.parent / "shared" / "geodata"
+    shared = _shared() / "geodata"
     return shared if shared.is_dir() else _default_var_dir() / "geodata"
 
 
 def _default_published_dir() -> Path:
-    return PROJECT_ROOT.parent / "shared" / "data" / "published"
+    return _shared() / "data" / "published"
 
 
 def _help(text: str) -> dict[str, str]:
@@ -47,7 +59,8 @@ class Settings:
     )
     var_dir: Path = field(
         default_factory=_default_var_dir,
-        metadata=_help("Directory for local state: SQLite database, secret key, caches."),
+        metadata=_help("Directory for local state: SQLite database, secret key, caches."
+                       " Default: `var/` in the checkout."),
     )
     database_url: str = field(
         default="",

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,9 +67,13 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+CLI = (sys.executable, "-m", "cli")  # the checkout's command line, run in PROJECT_ROOT
+
+
 @contextmanager
-def serve(database_url: str, var_dir: Path) -> Iterator[Server]:
-    """Run ``cli serve --no-demo`` on ``database_url`` until the block ends."""
+def serve(database_url: str, var_dir: Path, *, command: Sequence[str] = CLI,
+          cwd: Path = PROJECT_ROOT) -> Iterator[Server]:
+    """Run ``<command> serve --no-demo`` in ``cwd`` on ``database_url`` until the block ends."""
     port = free_port()
     none = var_dir / "none"  # no boundaries, no published figures: the write path only
     env = {**os.environ, "MATA_GARUDA_VAR_DIR": str(var_dir), "MATA_GARUDA_PORT": str(port),
@@ -80,8 +84,8 @@ def serve(database_url: str, var_dir: Path) -> Iterator[Server]:
         env.pop(name, None)
     log_path = var_dir / "server.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--no-demo"],
-                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*command, "serve", "--no-demo"],
+                                cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(url, proc)
