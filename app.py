@@ -62,6 +62,7 @@ def _catalogue(engine: Engine) -> dict[str, Indicator]:
 def create_app(settings: Settings) -> Dash:
     """Build the dashboard for ``settings``: server, pages, services, boundaries route."""
     server = flask.Flask(__name__)
+    settings.prepare_var_dir()
     server.secret_key = settings.resolved_secret_key()
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=settings.env == "production")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ def main() -> None:
 
     Settings come from MATA_GARUDA_* environment variables (see README.md).
     """
+    os.umask(0o077)  # what a command writes (database, backups, boundaries) is the owner's only
 
 
 @main.command()

@@ -7,6 +7,7 @@ This is the only module that reads the environment. Every field has a help text;
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -14,6 +15,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 PREFIX = "MATA_GARUDA_"
+KEY_BYTES = 32  # a secret key carries at least this many random bytes
+KEY_HINT = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
 class SettingsError(ValueError):
@@ -43,6 +46,26 @@ def _default_boundaries_dir() -> Path:
 
 def _default_published_dir() -> Path:
     return _shared() / "data" / "published"
+
+
+def key_strength_problem(key: str) -> str | None:
+    """Say why ``key`` cannot sign sessions, or return None when it can.
+
+    A key holds at least :data:`KEY_BYTES` bytes once decoded (64 hexadecimal or 43
+    base64 characters, or 32 bytes of other text) and looks random: at least 12 distinct
+    characters, so that a word or a repeated pattern is refused.
+    """
+    if re.fullmatch(r"[0-9a-fA-F]+", key):
+        size = len(key) // 2
+    elif re.fullmatch(r"[A-Za-z0-9_\-+/]+=*", key):
+        size = len(key.rstrip("=")) * 6 // 8
+    else:
+        size = len(key.encode())
+    if size < KEY_BYTES:
+        return f"it holds {size} bytes"
+    if len(set(key)) < 12:
+        return f"it repeats {len(set(key))} characters"
+    return None
 
 
 def _help(text: str) -> dict[str, str]:
@@ -90,7 +113,8 @@ class Settings:
     )
     secret_key: str = field(
         default="",
-        metadata=_help("Flask secret key. Generated and kept in `var/secret_key` for local use;"
+        metadata=_help("Flask secret key: at least 32 random bytes (64 hex characters)."
+                       " Generated and kept in `var/secret_key` for local use;"
                        " required when ENV=production."),
     )
     public_view: bool = field(
@@ -143,22 +167,39 @@ class Settings:
         if self.language not in ("id", "en"):
             raise SettingsError(f"{PREFIX}LANGUAGE must be id or en, got {self.language!r}")
         if self.env == "production" and not self.secret_key:
-            raise SettingsError(f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production")
+            raise SettingsError(f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production;"
+                                f" generate one with {KEY_HINT}")
+        problem = key_strength_problem(self.secret_key) if self.secret_key else None
+        if problem:
+            raise SettingsError(
+                f"{PREFIX}SECRET_KEY must carry {KEY_BYTES} random bytes and {problem};"
+                f" generate one with {KEY_HINT}")
 
     @property
     def db_url(self) -> str:
         """The database URL, defaulting to the SQLite file under ``var_dir``."""
         return self.database_url or f"sqlite:///{self.var_dir / 'mata_garuda.db'}"
 
+    def prepare_var_dir(self) -> Path:
+        """Create ``var_dir`` readable by the owner only, and make what it holds so too.
+
+        It holds password hashes and every office's data: the folder is 0700 and its
+        files 0600, also when an older version left them readable to others.
+        """
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.var_dir.chmod(0o700)
+        for path in self.var_dir.iterdir():
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        return self.var_dir
+
     def resolved_secret_key(self) -> str:
         """Return the configured secret key, or one generated once and kept in ``var_dir``."""
         if self.secret_key:
             return self.secret_key
-        path = self.var_dir / "secret_key"
+        path = self.prepare_var_dir() / "secret_key"
         if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(KEY_BYTES))
         return path.read_text().strip()
 
 

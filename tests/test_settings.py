@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
+from queries.db import make_engine
 from settings import PROJECT_ROOT, Settings, SettingsError, help_texts
 
 
@@ -40,6 +43,46 @@ def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
         Settings.from_env(env)
 
 
+@pytest.mark.parametrize("key", [
+    "x", "a" * 64, "secret" * 8, "0123456789abcdef" * 2, "Passw0rd!Passw0rd!Passw0rd!Passw0rd!",
+    "9f86d081884c7d659a2feaa0c55ad015",  # 16 random bytes: half of what is needed
+])
+def test_production_refuses_a_weak_secret_key(key: str) -> None:
+    with pytest.raises(SettingsError, match="32 random bytes.*token_hex"):
+        Settings.from_env({"MATA_GARUDA_ENV": "production", "MATA_GARUDA_SECRET_KEY": key})
+
+
+@pytest.mark.parametrize("key", [secrets.token_hex(32), secrets.token_urlsafe(32),
+                                 secrets.token_urlsafe(48)], ids=["hex", "base64", "longer"])
+def test_production_accepts_a_random_secret_key(key: str) -> None:
+    settings = Settings.from_env({"MATA_GARUDA_ENV": "production",
+                                  "MATA_GARUDA_SECRET_KEY": key})
+    assert settings.resolved_secret_key() == key
+
+
+def test_var_dir_and_its_files_are_private(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    var.mkdir(mode=0o755)  # as an older version left it
+    (var / "secret_key").write_text(secrets.token_hex(32))
+    (var / "secret_key").chmod(0o644)
+    settings = Settings.from_env({"MATA_GARUDA_VAR_DIR": str(var)})
+    settings.prepare_var_dir()
+    assert var.stat().st_mode & 0o777 == 0o700
+    assert (var / "secret_key").stat().st_mode & 0o777 == 0o600
+    engine = make_engine(settings.db_url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("create table t (x int)")
+        conn.commit()
+    engine.dispose()
+    assert (var / "mata_garuda.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_new_var_dir_is_private(tmp_path: Path) -> None:
+    settings = Settings.from_env({"MATA_GARUDA_VAR_DIR": str(tmp_path / "new" / "var")})
+    settings.resolved_secret_key()
+    assert (tmp_path / "new" / "var").stat().st_mode & 0o777 == 0o700
+
+
 def test_secret_key_is_generated_once(tmp_path: Path) -> None:
     s = Settings.from_env({"MATA_GARUDA_VAR_DIR": str(tmp_path)})
     key = s.resolved_secret_key()
@@ -60,3 +103,16 @@ def test_readme_documents_every_setting_and_command() -> None:
     for command in ("serve", "db upgrade", "geodata import", "data import", "demo"):
         assert f"mata-garuda {command}" in readme
     assert "make run" in readme and "make test" in readme
+
+
+def test_files_a_command_writes_are_private(tmp_path: Path) -> None:
+    env = {"MATA_GARUDA_VAR_DIR": str(tmp_path / "var")}
+    umask = os.umask(0o022)  # the command sets its own; give the test process its own back
+    try:
+        for command in (["db", "upgrade"], ["db", "backup", str(tmp_path / "b.zip")]):
+            result = CliRunner().invoke(main, command, env=env)
+            assert result.exit_code == 0, result.output
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "b.zip").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "var" / "mata_garuda.db").stat().st_mode & 0o777 == 0o600
