@@ -23,7 +23,7 @@ from geodata.registry import load_registry
 from geodata.serve import BoundaryStore
 from i18n import t
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
-from queries.db import make_engine
+from queries.db import check_not_newer, make_engine
 from services import EXTENSION, Services, language, services
 from settings import PROJECT_ROOT, Settings
 
@@ -50,8 +50,13 @@ def _layout() -> Any:
 
 
 def _catalogue(engine: Engine) -> dict[str, Indicator]:
-    """Read the catalogue from the database; before the first set-up, from the file."""
+    """Read the catalogue from the database; before the first set-up, from the file.
+
+    A database that a newer version of the code has upgraded stops the start
+    (:class:`~queries.db.SchemaTooNewError`); one that does not answer yet does not.
+    """
     try:
+        check_not_newer(engine)
         with engine.connect() as conn:
             catalogue = read_catalogue(conn)
     except SQLAlchemyError:

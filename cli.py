@@ -21,9 +21,15 @@ def _settings() -> Settings:
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from queries.db import make_engine
+    """Return the database engine, refusing a database a newer version has upgraded."""
+    from queries.db import SchemaTooNewError, check_not_newer, make_engine
 
-    return make_engine(settings.db_url)
+    engine = make_engine(settings.db_url)
+    try:
+        check_not_newer(engine)
+    except SchemaTooNewError as exc:
+        raise click.ClickException(str(exc)) from None
+    return engine
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -48,8 +48,40 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database was upgraded by a newer version of the code than this one."""
+
+
+def check_not_newer(engine: Engine) -> None:
+    """Refuse a database whose schema revision this code does not know.
+
+    Raises
+    ------
+    SchemaTooNewError
+        Naming the database's revision and the newest one the code knows, and what to do.
+    """
+    current = current_revision(engine)
+    if current is None:
+        return
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current not in known:
+        raise SchemaTooNewError(
+            f"the database is at schema revision {current}, which this version of Mata Garuda"
+            f" does not know (its newest is {script.get_current_head()}): a newer version"
+            " upgraded it. Run that newer version, or roll back by restoring the backup taken"
+            " before the upgrade into an empty database (README: Upgrades and rollback).")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the schema to ``revision`` (idempotent)."""
+    """Migrate the schema to ``revision`` (idempotent).
+
+    Raises
+    ------
+    SchemaTooNewError
+        If a newer version of the code has already upgraded the database.
+    """
+    check_not_newer(engine)
     command.upgrade(alembic_config(engine), revision)
 
 
