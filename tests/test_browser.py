@@ -70,7 +70,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """A fresh page that records console errors; the test fails if any appear."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    # Playwright's wait_for_function evaluates strings, which the app's CSP forbids;
+    # test_pages_work_under_the_content_security_policy checks the pages with the CSP on.
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -366,3 +368,25 @@ def test_entry_reaches_the_completeness_map(page, server: str) -> None:  # type:
     point = page.evaluate(POINT_IN_REGION, region_class("35"))
     page.mouse.move(*point)
     page.locator(".peta-tooltip").get_by_text("Diajukan").wait_for()
+
+
+def test_pages_work_under_the_content_security_policy(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.add_init_script("window.__csp = []; document.addEventListener("
+                         "'securitypolicyviolation', e => window.__csp.push("
+                         "e.violatedDirective + ' ' + e.blockedURI));")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, server)
+    checks = {"/": "path.leaflet-interactive", "/wilayah/32?indikator=ikp": "path.leaflet-interactive",
+              "/tabel": ".region-table .ag-row", "/isian": ".ag-row",
+              "/kelengkapan": "path.leaflet-interactive", "/unggah": "input[type=file]",
+              "/audit": ".ag-row"}
+    for path, selector in checks.items():
+        page.goto(server + path)
+        page.locator(selector).first.wait_for(state="attached")
+        assert page.evaluate("window.__csp") == [], path
+    context.close()
+    assert errors == [], f"console errors: {errors}"
