@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,42 @@ class Category:
                 f" {self.max:g}{']' if self.include_max else ')'}")
 
 
+def check_categories(categories: Sequence[Category], owner: str) -> None:
+    """Refuse bands that would put a value in two official categories or in none.
+
+    Parameters
+    ----------
+    categories : sequence of Category
+        The bands, lowest first.
+    owner : str
+        Whose bands they are, for the message, e.g. ``indicator 'idi'``.
+
+    Raises
+    ------
+    CatalogueError
+        Naming ``owner`` and the bands concerned, for a band whose ``min`` is not below
+        its ``max``, and for two neighbours that are out of ascending order, overlap,
+        leave a gap, or share a bound that both include or neither includes.
+    """
+    for cat in categories:
+        if not cat.min < cat.max:
+            raise CatalogueError(f"{owner}: category {cat.band()} must have min below max")
+    for low, high in itertools.pairwise(categories):
+        if high.min < low.min:
+            problem = "are not in ascending order"
+        elif high.min < low.max:
+            problem = f"overlap from {high.min:g} to {low.max:g}"
+        elif high.min > low.max:
+            problem = f"leave a gap from {low.max:g} to {high.min:g}"
+        elif low.include_max and high.include_min:
+            problem = f"both include {low.max:g}"
+        elif not (low.include_max or high.include_min):
+            problem = f"both exclude {low.max:g}, which would be in no category"
+        else:
+            continue
+        raise CatalogueError(f"{owner}: categories {low.band()} and {high.band()} {problem}")
+
+
 def category_index(values: npt.ArrayLike, categories: Sequence[Category]) -> npt.NDArray[np.intp]:
     """Return the position of each value's official category, -1 where there is none.
 
@@ -59,7 +96,7 @@ def category_index(values: npt.ArrayLike, categories: Sequence[Category]) -> npt
     values : array_like of float
         The values; NaN (or None) marks a missing value.
     categories : sequence of Category
-        The bands, lowest first.
+        Bands that passed :func:`check_categories`, lowest first.
 
     Returns
     -------
@@ -108,6 +145,10 @@ class Indicator:
     notes_en: str = ""
     categories: tuple[Category, ...] = field(default_factory=tuple)
     breaks: tuple[MethodBreak, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        """Refuse categories that overlap or leave gaps, whether read from file or database."""
+        check_categories(self.categories, f"indicator {self.id!r}")
 
     def name(self, lang: str) -> str:
         """Return the full name in ``lang``."""

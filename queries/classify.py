@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from queries.catalogue import Category, category_index
+from queries.catalogue import Category, category_index, check_categories
 
 METHODS: tuple[str, ...] = ("kategori", "kuantil", "jenks", "interval")
 MIN_CLASSES = 2
@@ -114,8 +114,10 @@ def classify(
     ------
     ValueError
         For an unknown method or language, ``n`` outside 2..9, an infinite value,
-        ``kategori`` without categories or with categories that do not follow each
-        other, or a value that falls in no official category.
+        ``kategori`` without categories or with bands that overlap or leave gaps (a
+        :class:`~queries.catalogue.CatalogueError`, see
+        :func:`~queries.catalogue.check_categories`), or a value that falls in no
+        official category.
 
     Notes
     -----
@@ -346,12 +348,7 @@ def _assign(x: FloatArray, present: npt.NDArray[np.bool_], bounds: FloatArray) -
 def _by_category(
     x: FloatArray, present: npt.NDArray[np.bool_], categories: tuple[Category, ...], lang: str,
 ) -> Classes:
-    for before, after in zip(categories, categories[1:], strict=False):
-        if before.max != after.min:
-            raise ValueError(
-                f"official categories {before.label_id!r} (to {before.max:g}) and"
-                f" {after.label_id!r} (from {after.min:g}) do not follow each other"
-            )
+    check_categories(categories, "official categories")
     idx = category_index(x, categories)
     outside = np.flatnonzero(present & (idx < 0))
     if outside.size:

@@ -8,8 +8,10 @@ neighbour), so every bound is checked both inclusive and exclusive.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,14 +19,18 @@ import sqlalchemy as sa
 from geodata.registry import Registry
 from ingest.store import NewValue, write_values
 from queries.catalogue import (
+    CATALOGUE_FILE,
+    CatalogueError,
     Category,
     Indicator,
     category_index,
     load_catalogue_file,
+    parse_indicator,
     read_catalogue,
 )
 from queries.classify import classify
 from queries.indicators import indicator_values
+from queries.schema import indicator_category
 
 EPS = 1e-6
 """How far beside a bound "just inside" and "just outside" are."""
@@ -152,3 +158,69 @@ def test_labels_follow_the_language(engine: sa.Engine) -> None:
         frame = indicator_values(conn, ind, "provinsi", 2024, lang="en")
     assert frame.filter(code="32").select("category", "category_index").row(0) == (
         "Moderate", 1)
+
+
+# --- the catalogue refuses bands that put a value in two categories or in none -------------
+
+
+def test_real_catalogue_bands_cover_the_scale() -> None:
+    # Values of exactly 0 and 100 (the ends of the scale) have a category.
+    for ind in WITH_CATEGORIES:
+        assert ind.category_of(ind.scale_min) == ind.categories[0], ind.id
+        assert ind.category_of(ind.scale_max) == ind.categories[-1], ind.id
+
+
+def idi_entry() -> dict[str, Any]:
+    with CATALOGUE_FILE.open("rb") as fh:
+        entries = tomllib.load(fh)["indicator"]
+    return next(e for e in entries if e["id"] == "idi")
+
+
+def band(label: str, low: float, high: float, include_min: bool,
+         include_max: bool) -> dict[str, Any]:
+    return {"label_id": label, "label_en": label, "min": low, "max": high,
+            "include_min": include_min, "include_max": include_max}
+
+
+BAD_BANDS = {
+    "overlap": ([band("A", 0, 60, True, False), band("B", 50, 100, True, True)],
+                r"categories A \[0, 60\) and B \[50, 100\] overlap from 50 to 60"),
+    "gap": ([band("A", 0, 60, True, True), band("B", 70, 100, False, True)],
+            r"categories A \[0, 60\] and B \(70, 100\] leave a gap from 60 to 70"),
+    "order": ([band("B", 60, 100, True, True), band("A", 0, 60, True, False)],
+              r"categories B \[60, 100\] and A \[0, 60\) are not in ascending order"),
+    "min above max": ([band("A", 60, 0, True, True)], r"category A \[60, 0\] must have min"),
+    "empty band": ([band("A", 60, 60, True, True)], r"category A \[60, 60\] must have min"),
+    "both include": ([band("A", 0, 60, True, True), band("B", 60, 100, True, True)],
+                     r"categories A \[0, 60\] and B \[60, 100\] both include 60"),
+    "neither includes": ([band("A", 0, 60, True, False), band("B", 60, 100, False, True)],
+                         r"categories A \[0, 60\) and B \(60, 100\] both exclude 60,"
+                         r" which would be in no category"),
+}
+
+
+@pytest.mark.parametrize(("bands", "message"), list(BAD_BANDS.values()), ids=list(BAD_BANDS))
+def test_catalogue_file_refuses_bad_bands(bands: list[dict[str, Any]], message: str) -> None:
+    entry = idi_entry()
+    parse_indicator(entry)  # the published bands pass
+    with pytest.raises(CatalogueError, match=rf"indicator 'idi': {message}"):
+        parse_indicator({**entry, "categories": bands})
+
+
+@pytest.mark.parametrize(("bands", "message"), list(BAD_BANDS.values()), ids=list(BAD_BANDS))
+def test_classify_refuses_bad_bands(bands: list[dict[str, Any]], message: str) -> None:
+    with pytest.raises(CatalogueError, match=rf"official categories: {message}"):
+        classify([10.0], "kategori", 3, categories=[Category(**b) for b in bands])
+
+
+def test_database_catalogue_refuses_bad_bands(engine: sa.Engine) -> None:
+    c = indicator_category.c
+    with engine.begin() as conn:
+        read_catalogue(conn)  # the published bands pass
+        conn.execute(indicator_category.update()
+                     .where(c.indicator_id == "idi", c.label_id == "Sedang")
+                     .values(include_min=False))
+    with engine.connect() as conn, pytest.raises(
+            CatalogueError, match=r"indicator 'idi': categories Buruk \[0, 60\) and Sedang"
+                                  r" \(60, 80\] both exclude 60"):
+        read_catalogue(conn)
