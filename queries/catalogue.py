@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, select
 
 from geodata.registry import LEVELS, Level
@@ -34,15 +38,79 @@ class Category:
     include_min: bool
     include_max: bool
 
-    def contains(self, value: float) -> bool:
-        """Return whether ``value`` falls in this band."""
-        above = value > self.min or (self.include_min and value == self.min)
-        below = value < self.max or (self.include_max and value == self.max)
-        return above and below
-
     def label(self, lang: str) -> str:
         """Return the label in ``lang`` (``id`` or ``en``)."""
         return self.label_en if lang == "en" else self.label_id
+
+    def band(self) -> str:
+        """Describe the band for messages, e.g. ``Buruk [0, 60)``."""
+        return (f"{self.label_id} {'[' if self.include_min else '('}{self.min:g},"
+                f" {self.max:g}{']' if self.include_max else ')'}")
+
+
+def check_categories(categories: Sequence[Category], owner: str) -> None:
+    """Refuse bands that would put a value in two official categories or in none.
+
+    Parameters
+    ----------
+    categories : sequence of Category
+        The bands, lowest first.
+    owner : str
+        Whose bands they are, for the message, e.g. ``indicator 'idi'``.
+
+    Raises
+    ------
+    CatalogueError
+        Naming ``owner`` and the bands concerned, for a band whose ``min`` is not below
+        its ``max``, and for two neighbours that are out of ascending order, overlap,
+        leave a gap, or share a bound that both include or neither includes.
+    """
+    for cat in categories:
+        if not cat.min < cat.max:
+            raise CatalogueError(f"{owner}: category {cat.band()} must have min below max")
+    for low, high in itertools.pairwise(categories):
+        if high.min < low.min:
+            problem = "are not in ascending order"
+        elif high.min < low.max:
+            problem = f"overlap from {high.min:g} to {low.max:g}"
+        elif high.min > low.max:
+            problem = f"leave a gap from {low.max:g} to {high.min:g}"
+        elif low.include_max and high.include_min:
+            problem = f"both include {low.max:g}"
+        elif not (low.include_max or high.include_min):
+            problem = f"both exclude {low.max:g}, which would be in no category"
+        else:
+            continue
+        raise CatalogueError(f"{owner}: categories {low.band()} and {high.band()} {problem}")
+
+
+def category_index(values: npt.ArrayLike, categories: Sequence[Category]) -> npt.NDArray[np.intp]:
+    """Return the position of each value's official category, -1 where there is none.
+
+    The one rule of category membership: the map, tables, tooltips and exports all
+    use it. ``v`` is in a band when ``min < v < max``, or equal to a bound whose
+    ``include_min``/``include_max`` flag is true.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The values; NaN (or None) marks a missing value.
+    categories : sequence of Category
+        Bands that passed :func:`check_categories`, lowest first.
+
+    Returns
+    -------
+    numpy.ndarray of intp
+        The shape of ``values``: the category's position in ``categories``, or -1 for a
+        missing value or one outside every band.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    index = np.full(x.shape, -1, dtype=np.intp)
+    for pos, cat in enumerate(categories):
+        above = x >= cat.min if cat.include_min else x > cat.min
+        below = x <= cat.max if cat.include_max else x < cat.max
+        index[above & below] = pos
+    return index
 
 
 @dataclass(frozen=True)
@@ -78,6 +146,10 @@ class Indicator:
     categories: tuple[Category, ...] = field(default_factory=tuple)
     breaks: tuple[MethodBreak, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        """Refuse categories that overlap or leave gaps, whether read from file or database."""
+        check_categories(self.categories, f"indicator {self.id!r}")
+
     def name(self, lang: str) -> str:
         """Return the full name in ``lang``."""
         return self.name_en if lang == "en" else self.name_id
@@ -90,7 +162,8 @@ class Indicator:
         """Return the official category of ``value``, or None (no value, no categories)."""
         if value is None:
             return None
-        return next((c for c in self.categories if c.contains(value)), None)
+        pos = int(category_index([value], self.categories)[0])
+        return self.categories[pos] if pos >= 0 else None
 
     def in_range(self, value: float) -> bool:
         """Return whether ``value`` lies on the indicator's scale."""

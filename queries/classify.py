@@ -19,7 +19,8 @@ Conventions shared by every method
   is ``(bounds[i], bounds[i + 1]]`` and the first class is also closed on the left,
   so a value on an edge goes to the lower class, except the minimum, which is in the
   first class (the convention of PySAL's mapclassify). For ``kategori`` membership
-  follows each category's own ``include_min``/``include_max`` flags instead.
+  follows each category's own ``include_min``/``include_max`` flags instead, as
+  decided by :func:`queries.catalogue.category_index`.
 * The data-driven methods never make more classes than there are distinct values:
   ``n`` is lowered to that number. One distinct value gives one class whose two
   bounds are equal.
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from queries.catalogue import Category
+from queries.catalogue import Category, category_index, check_categories
 
 METHODS: tuple[str, ...] = ("kategori", "kuantil", "jenks", "interval")
 MIN_CLASSES = 2
@@ -113,8 +114,10 @@ def classify(
     ------
     ValueError
         For an unknown method or language, ``n`` outside 2..9, an infinite value,
-        ``kategori`` without categories or with categories that do not follow each
-        other, or a value that falls in no official category.
+        ``kategori`` without categories or with bands that overlap or leave gaps (a
+        :class:`~queries.catalogue.CatalogueError`, see
+        :func:`~queries.catalogue.check_categories`), or a value that falls in no
+        official category.
 
     Notes
     -----
@@ -345,24 +348,12 @@ def _assign(x: FloatArray, present: npt.NDArray[np.bool_], bounds: FloatArray) -
 def _by_category(
     x: FloatArray, present: npt.NDArray[np.bool_], categories: tuple[Category, ...], lang: str,
 ) -> Classes:
-    for before, after in zip(categories, categories[1:], strict=False):
-        if before.max != after.min:
-            raise ValueError(
-                f"official categories {before.label_id!r} (to {before.max:g}) and"
-                f" {after.label_id!r} (from {after.min:g}) do not follow each other"
-            )
-    idx = np.full(x.size, -1, dtype=np.intp)
-    for i, cat in enumerate(categories):
-        above = (x > cat.min) | ((x == cat.min) if cat.include_min else False)
-        below = (x < cat.max) | ((x == cat.max) if cat.include_max else False)
-        idx[(idx < 0) & above & below] = i
+    check_categories(categories, "official categories")
+    idx = category_index(x, categories)
     outside = np.flatnonzero(present & (idx < 0))
     if outside.size:
         pos = int(outside[0])
-        bands = ", ".join(
-            f"{c.label_id} {'[' if c.include_min else '('}{c.min:g}, {c.max:g}"
-            f"{']' if c.include_max else ')'}" for c in categories
-        )
+        bands = ", ".join(c.band() for c in categories)
         raise ValueError(
             f"value {x[pos]:g} at position {pos} falls in no official category ({bands})"
         )

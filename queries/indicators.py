@@ -8,13 +8,14 @@ the newest version wins.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Select, func, select
 
 from geodata.registry import NATIONAL_CODE, Level
-from queries.catalogue import Indicator
+from queries.catalogue import Category, Indicator, category_index
 from queries.schema import observation, region, target
 
 # Published figures first, then verified entries of the offices, then simulated values.
@@ -82,16 +83,16 @@ def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
     )
 
 
-def _with_category(frame: pl.LazyFrame, ind: Indicator, lang: str) -> pl.LazyFrame:
-    values = pl.col("value")
-    index: pl.Expr = pl.lit(None, dtype=pl.Int32)
-    label: pl.Expr = pl.lit(None, dtype=pl.String)
-    for pos, cat in reversed(list(enumerate(ind.categories))):
-        low = (values >= cat.min) if cat.include_min else (values > cat.min)
-        high = (values <= cat.max) if cat.include_max else (values < cat.max)
-        index = pl.when(low & high).then(pl.lit(pos, dtype=pl.Int32)).otherwise(index)
-        label = pl.when(low & high).then(pl.lit(cat.label(lang))).otherwise(label)
-    return frame.with_columns(category_index=index, category=label)
+def _with_category(frame: pl.LazyFrame, categories: Sequence[Category],
+                   lang: str) -> pl.LazyFrame:
+    """Add each value's official category: ``category_index`` and its ``category`` label."""
+    position = pl.col("value").map_batches(
+        lambda values: pl.Series(category_index(values.to_numpy(), categories), dtype=pl.Int32),
+        return_dtype=pl.Int32)
+    labels = {pos: cat.label(lang) for pos, cat in enumerate(categories)}
+    return frame.with_columns(category_index=pl.when(position >= 0).then(position)).with_columns(
+        category=pl.col("category_index").replace_strict(labels, default=None,
+                                                         return_dtype=pl.String))
 
 
 def _with_rank(frame: pl.LazyFrame, ind: Indicator) -> pl.LazyFrame:
@@ -159,7 +160,7 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
             .then(pl.col("value") - pl.col("previous_value")),
         )
         .drop("_previous_kind")
-        .pipe(_with_category, ind, lang)
+        .pipe(_with_category, ind.categories, lang)
         .pipe(_with_rank, ind)
         .sort("code")
     )

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from queries.catalogue import Category, Indicator, load_catalogue_file
+from queries.catalogue import Indicator, load_catalogue_file
 from queries.classify import (
     JENKS_SAMPLE_SIZE,
     MAX_CLASSES,
@@ -315,12 +315,6 @@ def test_value_outside_every_category(bad: float, catalogue: Catalogue) -> None:
 def test_kategori_without_categories(catalogue: Catalogue) -> None:
     with pytest.raises(ValueError, match="no official categories"):
         classify([1.0, 2.0], "kategori", 3, categories=catalogue["turnout_pilpres"].categories)
-
-
-def test_categories_with_a_gap() -> None:
-    cats = [Category("A", "A", 0, 10, True, True), Category("B", "B", 20, 30, False, True)]
-    with pytest.raises(ValueError, match="do not follow each other"):
-        classify([5.0], "kategori", 3, categories=cats)
 
 
 # --- diverging classes ---------------------------------------------------------------
