@@ -380,9 +380,10 @@ def test_pages_work_under_the_content_security_policy(browser, server: str) -> N
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, server)
-    checks = {"/": "path.leaflet-interactive", "/wilayah/32?indikator=ikp": "path.leaflet-interactive",
+    shapes = "path.leaflet-interactive"
+    checks = {"/": shapes, "/wilayah/32?indikator=ikp": shapes,
               "/tabel": ".region-table .ag-row", "/isian": ".ag-row",
-              "/kelengkapan": "path.leaflet-interactive", "/unggah": "input[type=file]",
+              "/kelengkapan": shapes, "/unggah": "input[type=file]",
               "/audit": ".ag-row"}
     for path, selector in checks.items():
         page.goto(server + path)
