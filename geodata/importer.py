@@ -243,26 +243,55 @@ def import_boundaries(
     if level not in _DIGITS:
         raise ValueError(f"unknown map level {level!r}; expected one of {', '.join(_DIGITS)}")
     say = progress or (lambda message: None)
+    what = f"{source.name} ({level})"
+    frame = _read_checked(source, what, [code_column, name_column], say)
+    say(f"checking {len(frame)} record(s)")
+    report = ImportReport(level=level, rows=len(frame))
+    codes, geoms = _check_records(frame, level, code_column, name_column, registry, report, what)
+    layers = _build_layers(level, codes, geoms, registry, say)
+    report.missing += _missing(layers, registry)
+    _write_all(layers, out_dir, say)
+    report.files = [out_dir / LAYER_FILES[lvl] for lvl in layers]
+    return report
+
+
+def _read_checked(
+    source: Path, what: str, columns: list[str | None], say: Callable[[str], None]
+) -> gpd.GeoDataFrame:
+    """Read the source, check its CRS and ``columns`` (None skipped), reproject to 4326."""
     say(f"reading {source}")
     frame = _read(source)
-    what = f"{source.name} ({level})"
     if frame.crs is None:
         _refuse(
             what,
             "the file has no coordinate reference system (CRS); set it in the source,"
             " for example `ogr2ogr -a_srs EPSG:4326 out.gpkg in.shp`",
         )
-    for column in (code_column, name_column):
+    for column in columns:
         if column is not None and column not in frame.columns:
             found = ", ".join(str(c) for c in frame.columns if c != frame.geometry.name)
             _refuse(what, f"no column {column!r} (found: {found})")
     if frame.crs.to_epsg() != 4326:
         say(f"reprojecting from {frame.crs.to_string()} to EPSG:4326")
         frame = frame.to_crs(4326)
+    return frame
 
-    say(f"checking {len(frame)} record(s)")
+
+def _check_records(
+    frame: gpd.GeoDataFrame,
+    level: str,
+    code_column: str,
+    name_column: str | None,
+    registry: Registry,
+    report: ImportReport,
+    what: str,
+) -> tuple[list[str], list[Any]]:
+    """Check every record and return the codes and geometries to import.
+
+    Names that differ from the registry and repaired geometries are counted in
+    ``report``; any refused record refuses the import, naming every one.
+    """
     problems: list[Problem] = []
-    report = ImportReport(level=level, rows=len(frame))
     first_row: dict[str, int] = {}
     codes: list[str] = []
     geoms: list[Any] = []
@@ -271,17 +300,9 @@ def import_boundaries(
         zip(frame[code_column], names, frame.geometry, strict=True), start=1
     ):
         label = source_name if isinstance(source_name, str) else None
-        try:
-            code = normalize_code(value, level)
-        except ValueError as exc:
-            problems.append(Problem(str(value), label, str(exc), row))
-            continue
-        if level_of(code) != level:
-            message = f"code is a {level_of(code)} code, expected {level}"
-            problems.append(Problem(code, label, message, row))
-            continue
-        if code not in registry:
-            problems.append(Problem(code, label, "code is not in the region registry", row))
+        code, problem = _check_code(value, level, registry)
+        if problem:
+            problems.append(Problem(code, label, problem, row))
             continue
         name = registry.name(code)
         if code in first_row:
@@ -302,20 +323,49 @@ def import_boundaries(
         raise BoundaryError(what, problems)
     if not codes:
         _refuse(what, "the file has no records")
+    return codes, geoms
 
+
+def _check_code(value: object, level: str, registry: Registry) -> tuple[str, str | None]:
+    """Return ``(code, problem)`` for one value of the code column.
+
+    The code is dotted when the value reads as a code (the value as text when not);
+    the problem is None for a code of ``level`` in the registry.
+    """
+    try:
+        code = normalize_code(value, level)
+    except ValueError as exc:
+        return str(value), str(exc)
+    if level_of(code) != level:
+        return code, f"code is a {level_of(code)} code, expected {level}"
+    if code not in registry:
+        return code, "code is not in the region registry"
+    return code, None
+
+
+def _build_layers(
+    level: str,
+    codes: list[str],
+    geoms: list[Any],
+    registry: Registry,
+    say: Callable[[str], None],
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return the imported layer and, dissolved from it, every layer above it."""
     layers = {level: _layer(codes, geoms, registry)}
     levels = list(LAYER_FILES)
     for upper in reversed(levels[: levels.index(level)]):
         say(f"dissolving {upper}")
         layers[upper] = _dissolve(layers[levels[levels.index(upper) + 1]], registry)
+    return layers
+
+
+def _missing(layers: dict[str, gpd.GeoDataFrame], registry: Registry) -> list[Region]:
+    """Return the registry regions of each layer's level that have no polygon in it."""
+    missing: list[Region] = []
     for lvl, layer in layers.items():
         present = set(layer["code"])
-        regions = registry.at_level(cast(Level, lvl))
-        report.missing += [r for r in regions if r.code not in present]
-
-    _write_all(layers, out_dir, say)
-    report.files = [out_dir / LAYER_FILES[lvl] for lvl in layers]
-    return report
+        missing += [r for r in registry.at_level(cast(Level, lvl)) if r.code not in present]
+    return missing
 
 
 def _write_all(

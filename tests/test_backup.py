@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
-import ingest.backup as backup_module
+import ingest.backup.restoring as restoring_module
+import ingest.backup.snapshot as snapshot_module
 from cli import main
 from ingest.backup import (
     BackupError,
@@ -31,6 +32,16 @@ from ingest.backup import (
     RestoreRefusedError,
     backup,
     restore,
+)
+from ingest.backup.format import (
+    DECODERS,
+    ENCODERS,
+    Column,
+    Manifest,
+    TableEntry,
+    dumps,
+    manifest_bytes,
+    parse_manifest,
 )
 from ingest.store import seed_catalogue
 from queries.catalogue import load_catalogue_file
@@ -287,14 +298,26 @@ def test_edge_values_survive(source: sa.Engine, archive: tuple[Path, BackupRepor
     ("datetime_tz", datetime(2025, 3, 1, 8, 15, 30, 123456, tzinfo=WIB)),
 ])
 def test_every_column_type_round_trips_through_the_encoding(kind: str, value: Any) -> None:
-    encode, decode = backup_module._ENCODERS[kind], backup_module._DECODERS[kind]
-    line = backup_module._dumps([value if encode is None else encode(value)])
+    encode, decode = ENCODERS[kind], DECODERS[kind]
+    line = dumps([value if encode is None else encode(value)])
     assert "\n" not in line
     back = decode(json.loads(line)[0])
     if kind == "datetime_tz":
         assert back == value and back.utcoffset() == timedelta(0)
     else:
         assert type(back) is type(value) and repr(back) == repr(value)
+
+
+def test_the_manifest_reads_back_as_written(tmp_path: Path) -> None:
+    manifest = Manifest("0003", datetime(2025, 3, 1, 1, 15, 30, 123456, tzinfo=UTC), (
+        TableEntry("region", "tables/region.jsonl",
+                   (Column("code", "string"), Column("name", "string")), ("code",), 2, "a" * 64),
+        TableEntry(WEIRD, f"tables/{WEIRD}.jsonl", (Column("id", "integer"),
+                   Column("at", "datetime_tz")), ("id", "at"), 0, "b" * 64),
+    ))
+    raw = manifest_bytes(manifest, "postgresql")
+    assert json.loads(raw)["dialect"] == "postgresql"
+    assert parse_manifest(raw, tmp_path / "b.zip") == manifest
 
 
 # ---------------------------------------------------------------------------- snapshot, atomic
@@ -323,7 +346,7 @@ def test_backup_is_a_consistent_snapshot(engine: sa.Engine, tmp_path: Path) -> N
 
 def test_failed_backup_leaves_no_file_and_keeps_the_old_one(
         engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_chunks = backup_module._chunks
+    real_chunks = snapshot_module.chunks
 
     def failing(conn: sa.Connection, t: Any) -> Iterator[tuple[bytes, int]]:
         for n, chunk in enumerate(real_chunks(conn, t)):
@@ -331,7 +354,7 @@ def test_failed_backup_leaves_no_file_and_keeps_the_old_one(
                 raise OSError("disk full")
             yield chunk
 
-    monkeypatch.setattr(backup_module, "_chunks", failing)
+    monkeypatch.setattr(snapshot_module, "chunks", failing)
     folder = tmp_path / "backups"
     with pytest.raises(OSError, match="disk full"):
         backup(engine, folder / "new.zip")
@@ -439,13 +462,13 @@ def test_a_failed_restore_stores_nothing_and_can_be_retried(
     def broken(conn: sa.Connection, tables: Any) -> None:
         raise sa.exc.OperationalError("setval", {}, Exception("connection lost"))
 
-    monkeypatch.setattr(backup_module, "_reset_sequences", broken)
+    monkeypatch.setattr(restoring_module, "_reset_sequences", broken)
     eng = make_engine(db_url)
     try:
         with pytest.raises(BackupError, match="undone, nothing was stored: connection lost"):
             restore(eng, small_archive)
         with eng.connect() as conn:
-            assert backup_module._holding_data(conn) == []
+            assert restoring_module._holding_data(conn) == []
         monkeypatch.undo()
         report = restore(eng, small_archive)
         assert {t.name: t.rows for t in report.tables}["observation"] == 1
@@ -469,7 +492,7 @@ def test_a_value_the_target_cannot_hold_is_refused(
                                           r"backup has -0.0.*nothing was stored"):
         restore(sqlite_target, path)
     with sqlite_target.connect() as conn:
-        assert backup_module._holding_data(conn) == []
+        assert restoring_module._holding_data(conn) == []
 
 
 def test_an_older_backup_restores_into_the_newest_schema(

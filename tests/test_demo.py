@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo data generator (ingest/demo.py)."""
+"""Tests for the synthetic demo data generator (ingest/demo/)."""
 
 from __future__ import annotations
 
