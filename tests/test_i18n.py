@@ -6,10 +6,22 @@ import ast
 import pickle
 import re
 import string
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from i18n import TEXTS, Message, format_number, pick_language, t, text_of
+from i18n import (
+    TEXTS,
+    CatalogueError,
+    Message,
+    format_number,
+    load_catalogue,
+    pick_language,
+    t,
+    text_of,
+)
 from ingest import entry
 from queries.schema import ROLES
 from settings import PROJECT_ROOT
@@ -71,6 +83,47 @@ def test_every_write_path_message_renders_in_both_languages() -> None:
     families = [f"status.{s}" for s in entry.STATUSES] + [f"role.{r}" for r in ROLES]
     for key in families + [f"entry.action.{a}" for a in actions]:
         assert key in TEXTS, key
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text)
+
+
+@pytest.mark.parametrize(("files", "error"), [
+    ({"a.toml": '["x.y"]\nid = "A"\nen = "A"\n', "b.toml": '["x.y"]\nid = "B"\nen = "B"\n'},
+     "b.toml: 'x.y' is also in a.toml"),
+    ({"a.toml": '["x.y"]\nid = "A"\n'}, "a.toml: 'x.y': expected one text per language"),
+    ({"a.toml": '["x.y"]\nid = "A"\nen = "A"\nfr = "A"\n'}, "expected one text per language"),
+    ({"a.toml": '["x.y"]\nid = "{n} A"\nen.one = "{n} A"\nen.other = "{n} As"\n'},
+     "plural forms in some languages only"),
+    ({"a.toml": '["x.y"]\nid.other = "{n} A"\nen.other = "{n} As"\n'},
+     "en has the plural forms ['other'], expected ['one', 'other']"),
+    ({"a.toml": '["x.y"]\nid.one = "A"\nid.other = "A"\nen.one = "A"\nen.other = "As"\n'},
+     "id has the plural forms ['one', 'other'], expected ['other']"),
+    ({"a.toml": '["x.y"]\nid = ""\nen = "A"\n'}, "a.toml: 'x.y': id is not a text, or empty"),
+    ({"a.toml": '["x.y"]\nid = 1\nen = "A"\n'}, "id is not a text, or empty"),
+])
+def test_a_broken_catalogue_file_is_refused(tmp_path: Path, files: dict[str, str],
+                                            error: str) -> None:
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    with pytest.raises(CatalogueError, match=re.escape(error)):
+        load_catalogue(tmp_path)
+
+
+def test_catalogue_files_join_into_one(tmp_path: Path) -> None:
+    write(tmp_path, "a.toml", '["x.y"]\nid = "A"\nen = "A"\n')
+    write(tmp_path, "b.toml", '["x.z"]\nid.other = "{n} B"\nen.one = "{n} B"\n'
+                              'en.other = "{n} Bs"\n')
+    assert load_catalogue(tmp_path) == {
+        "x.y": {"id": "A", "en": "A"},
+        "x.z": {"id": {"other": "{n} B"}, "en": {"one": "{n} B", "other": "{n} Bs"}}}
+
+
+def test_the_catalogue_loads_from_any_working_directory(tmp_path: Path) -> None:
+    shown = subprocess.run([sys.executable, "-c", "from i18n import t; print(t('nav.peta', 'en'))"],
+                           cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+    assert shown == "Map\n"
 
 
 def test_message_renders_nested_values_per_language() -> None:
