@@ -130,9 +130,10 @@ class Message:
     Code below the pages (the write path) raises and returns these instead of
     English strings, and a page renders them in the user's language. A value may
     itself be a :class:`Message` (rendered in the same language) or a tuple of
-    values (rendered and joined with ``", "``). ``str(message)`` is the English text,
-    for logs, the command line and tests. Immutable, hashable and picklable, so a
-    message can sit in a frozen dataclass kept in the server cache.
+    values (rendered and joined with ``", "``); a count ``n`` picks the plural form,
+    as in :func:`t`. ``str(message)`` is the English text, for logs, the command
+    line and tests. Immutable, hashable and picklable, so a message can sit in a
+    frozen dataclass kept in the server cache.
 
     Examples
     --------

@@ -1,35 +1,79 @@
-"""The translation catalogue: every key used exists in both languages; number formats."""
+"""The translation catalogue: every key the code uses exists in both languages and every
+key is used; plural forms; the catalogue files; number formats."""
 
 from __future__ import annotations
 
 import ast
+import functools
 import pickle
 import re
 import string
 import subprocess
 import sys
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from i18n import (
+    LANGUAGES,
+    PLURAL_CATEGORIES,
     TEXTS,
     CatalogueError,
     Message,
     format_number,
     load_catalogue,
     pick_language,
+    plural_category,
     t,
     text_of,
 )
-from ingest import entry
-from queries.schema import ROLES
 from settings import PROJECT_ROOT
+
+# Calls whose first argument is a key, with the prefix the callee puts before it
+# (ingest/upload.py's `_text("help", lang)` reads "upload.help").
+TRANSLATORS = {"t": "", "translate": "", "Message": "", "_text": "upload."}
+
+
+@functools.cache
+def sources() -> tuple[tuple[str, ast.Module], ...]:
+    """Every Python file of the application, parsed: the modules and packages pyproject.toml
+    ships (tests/test_deploy.py checks that those are all the code outside tests/)."""
+    setup = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = [PROJECT_ROOT.joinpath(*name.split(".")) for name in setup["packages"]]
+    paths = [*(PROJECT_ROOT / f"{name}.py" for name in setup["py-modules"]),
+             *(path for folder in packages for path in sorted(folder.glob("*.py")))]
+    return tuple((str(path.relative_to(PROJECT_ROOT)), ast.parse(path.read_text()))
+                 for path in paths)
+
+
+def translator_calls(tree: ast.AST) -> Iterator[tuple[ast.Call, str]]:
+    """Every call of a translator with a literal key: (the call, the key)."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in TRANSLATORS and node.args
+                and isinstance(node.args[0], ast.Constant)):
+            yield node, TRANSLATORS[node.func.id] + str(node.args[0].value)
+
+
+def fields(template: str, lang: str = "") -> set[str]:
+    """The ``{fields}`` of a template; ``{unit_en}`` in English counts as ``{unit}``."""
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {name.removesuffix(f"_{lang}") for name in names} if lang else names
+
+
+def templates(key: str) -> Iterator[tuple[str, str, str]]:
+    """Every template of ``key``: (language, plural category or "", template)."""
+    for lang, text in TEXTS[key].items():
+        forms = text if isinstance(text, dict) else {"": text}
+        for category, template in forms.items():
+            yield lang, category, template
+
 
 SOURCES = [p for folder in ("pages", "components", "ingest")
            for p in (PROJECT_ROOT / folder).glob("*.py")]
 SOURCES += [PROJECT_ROOT / "app.py"]
-WRITE_PATH = [PROJECT_ROOT / "ingest" / "entry.py", PROJECT_ROOT / "ingest" / "upload.py"]
 
 
 def used_keys() -> set[str]:
@@ -37,52 +81,71 @@ def used_keys() -> set[str]:
     return {key for path in SOURCES for key in pattern.findall(path.read_text())}
 
 
-def message_calls() -> list[tuple[str, str, set[str]]]:
-    """Every ``Message(...)`` of the write path: (where, key or "" if not literal, fields)."""
-    calls = []
-    for path in WRITE_PATH:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "Message"):
-                continue
-            first = node.args[0]
-            key = first.value if isinstance(first, ast.Constant) else ""
-            assert all(k.arg for k in node.keywords), f"{path.name}:{node.lineno}: **values"
-            calls.append((f"{path.name}:{node.lineno}", key, {str(k.arg) for k in node.keywords}))
-    return calls
-
-
 def test_every_literal_key_exists_in_both_languages() -> None:
     keys = used_keys()
     assert len(keys) > 30
     missing = sorted(k for k in keys if k not in TEXTS and not k.endswith("."))
     assert missing == []
-    for key, texts in TEXTS.items():
-        assert set(texts) == {"id", "en"}, key
-        assert texts["id"] and texts["en"], key
 
 
-def test_every_write_path_message_renders_in_both_languages() -> None:
-    calls = message_calls()
-    assert len(calls) > 60
-    for where, key, fields in calls:
-        if not key:  # a key built from a value: checked below, family by family
-            continue
-        assert key in TEXTS, where
-        used: set[str] = set()
-        for lang in ("id", "en"):
-            template = TEXTS[key][lang]
-            names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-            assert names <= fields, (where, lang, names - fields)
-            used |= names
-            assert t(key, lang, **dict.fromkeys(fields, 1))  # conversions and formats work
-        assert used == fields, (where, fields - used)  # no value given for nothing
-    source = (PROJECT_ROOT / "ingest" / "entry.py").read_text()
-    actions = set(re.findall(r'action="([a-z]+)"', source))
-    assert actions == {"submit", "verify", "reject", "withdraw"}
-    families = [f"status.{s}" for s in entry.STATUSES] + [f"role.{r}" for r in ROLES]
-    for key in families + [f"entry.action.{a}" for a in actions]:
-        assert key in TEXTS, key
+def test_dynamic_key_families_are_complete() -> None:
+    for family in ("peta.method.kategori", "peta.method.kuantil", "peta.method.jenks",
+                   "peta.method.interval", "peta.method.perubahan", "peta.show.nilai",
+                   "peta.show.perubahan", "peta.level.provinsi", "peta.level.kabkota",
+                   "peta.level.kecamatan"):
+        assert family in TEXTS
+
+
+def test_languages_have_the_same_fields() -> None:
+    for key in TEXTS:
+        found = {(lang, form): fields(template, lang) for lang, form, template in templates(key)}
+        assert len(set(map(frozenset, found.values()))) == 1, (key, found)
+        for lang, form, template in templates(key):  # formats and conversions work
+            assert template.format(**dict.fromkeys(fields(template), 1)), (key, lang, form)
+
+
+def test_every_call_gives_the_fields_of_its_text() -> None:
+    checked = 0
+    for where, tree in sources():
+        for call, key in translator_calls(tree):
+            names = {k.arg for k in call.keywords}
+            if None in names:  # **values: not known here
+                continue
+            names.discard("lang")
+            expected = {name for *_, template in templates(key) for name in fields(template)}
+            if isinstance(TEXTS[key]["id"], dict):
+                expected.add("n")  # the count picks the plural form
+            assert names == expected, f"{where}:{call.lineno}: {key}"
+            checked += 1
+    assert checked > 250
+
+
+@pytest.mark.parametrize(("lang", "n", "text"), [
+    ("en", 1, "1 value saved as a draft."), ("en", 0, "0 values saved as drafts."),
+    ("en", 2, "2 values saved as drafts."), ("en", 21, "21 values saved as drafts."),
+    ("id", 1, "1 nilai tersimpan sebagai draf."), ("id", 2, "2 nilai tersimpan sebagai draf."),
+    ("fr", 1, "1 nilai tersimpan sebagai draf."),
+])
+def test_the_count_picks_the_plural_form(lang: str, n: int, text: str) -> None:
+    assert t("unggah.saved", lang, n=n) == text
+
+
+def test_plural_messages_and_nested_counts() -> None:
+    assert str(Message("upload.has_problems", filename="isian.csv", n=1)) == (
+        "isian.csv: 1 problem; fix the file and upload it again; nothing was saved")
+    cells = Message("upload.cell_count", cells=Message("upload.cells", n=1),
+                    columns=Message("upload.columns", n=7))
+    assert str(cells).startswith("1 cell, but the header has 7 columns;")
+    assert cells.text("id").startswith("1 sel, padahal baris judul punya 7 kolom;")
+    with pytest.raises(TypeError, match="unggah.saved"):
+        t("unggah.saved", "en")
+
+
+def test_each_language_rule_gives_exactly_its_categories() -> None:
+    for lang in LANGUAGES:
+        assert {plural_category(n, lang) for n in range(200)} == set(PLURAL_CATEGORIES[lang])
+    assert [plural_category(n, "en") for n in (0, 1, 2, 11, 101)] == [
+        "other", "one", "other", "other", "other"]
 
 
 def write(folder: Path, name: str, text: str) -> None:
@@ -145,14 +208,6 @@ def test_message_renders_nested_values_per_language() -> None:
     assert text_of(Message("entry.unknown_code", code="99"), "id") == (
         "kode wilayah '99' tidak dikenal")
     assert text_of("as it is", "en") == "as it is"
-
-
-def test_dynamic_key_families_are_complete() -> None:
-    for family in ("peta.method.kategori", "peta.method.kuantil", "peta.method.jenks",
-                   "peta.method.interval", "peta.method.perubahan", "peta.show.nilai",
-                   "peta.show.perubahan", "peta.level.provinsi", "peta.level.kabkota",
-                   "peta.level.kecamatan"):
-        assert family in TEXTS
 
 
 @pytest.mark.parametrize(("value", "decimals", "lang", "text"), [
