@@ -139,8 +139,8 @@ def test_every_key_the_code_uses_exists() -> None:
     keys, prefixes = used_keys()
     assert {k: where for k, where in keys.items() if k not in TEXTS} == {}
     assert prefixes == set(FAMILIES)  # a new family needs its suffixes listed above
-    # Found the ways keys are used: nav_key=, a bare call, export/, auth/, a data tuple in
-    # queries/, ingest/upload.py's helper.
+    # A key of each kind of use: nav_key=, a one-word key, export/, auth/, a message held
+    # as data in queries/, ingest/upload.py's helper.
     assert {"nav.peta", "missing", "export.meta.audit", "signin.locked", "policy.min",
             "peta.error.tingkat", "upload.help"} <= set(keys)
 
@@ -202,10 +202,6 @@ def test_each_language_rule_gives_exactly_its_categories() -> None:
         "other", "one", "other", "other", "other"]
 
 
-def write(folder: Path, name: str, text: str) -> None:
-    (folder / name).write_text(text)
-
-
 @pytest.mark.parametrize(("files", "error"), [
     ({"a.toml": '["x.y"]\nid = "A"\nen = "A"\n', "b.toml": '["x.y"]\nid = "B"\nen = "B"\n'},
      "b.toml: 'x.y' is also in a.toml"),
@@ -223,15 +219,15 @@ def write(folder: Path, name: str, text: str) -> None:
 def test_a_broken_catalogue_file_is_refused(tmp_path: Path, files: dict[str, str],
                                             error: str) -> None:
     for name, text in files.items():
-        write(tmp_path, name, text)
+        (tmp_path / name).write_text(text)
     with pytest.raises(CatalogueError, match=re.escape(error)):
         load_catalogue(tmp_path)
 
 
 def test_catalogue_files_join_into_one(tmp_path: Path) -> None:
-    write(tmp_path, "a.toml", '["x.y"]\nid = "A"\nen = "A"\n')
-    write(tmp_path, "b.toml", '["x.z"]\nid.other = "{n} B"\nen.one = "{n} B"\n'
-                              'en.other = "{n} Bs"\n')
+    (tmp_path / "a.toml").write_text('["x.y"]\nid = "A"\nen = "A"\n')
+    (tmp_path / "b.toml").write_text('["x.z"]\nid.other = "{n} B"\nen.one = "{n} B"\n'
+                                     'en.other = "{n} Bs"\n')
     assert load_catalogue(tmp_path) == {
         "x.y": {"id": "A", "en": "A"},
         "x.z": {"id": {"other": "{n} B"}, "en": {"one": "{n} B", "other": "{n} Bs"}}}
