@@ -363,8 +363,8 @@ def _blank(cells: Sequence[object]) -> bool:
 def _too_many_rows(count: int | None) -> Message:
     """Return the message for too many data rows; ``None`` when only "more than" is known."""
     if count is None:
-        return Message("upload.too_many_more", limit=MAX_ROWS)
-    return Message("upload.too_many", count=count, limit=MAX_ROWS)
+        return Message("upload.too_many_more", n=MAX_ROWS)
+    return Message("upload.too_many", n=count, limit=MAX_ROWS)
 
 
 def _at_row(row: int, problem: Message) -> Message:
@@ -427,7 +427,8 @@ def _read_csv(data: bytes) -> _Sheet:
                 if len(cells) != len(sheet.header):
                     # "79,81" unquoted in a comma-separated file splits into 79 and 81.
                     sheet.errors.append(_at_row(index + 1, Message(
-                        "upload.cell_count", cells=len(cells), columns=len(sheet.header))))
+                        "upload.cell_count", cells=Message("upload.cells", n=len(cells)),
+                        columns=Message("upload.columns", n=len(sheet.header)))))
                 sheet.rows.append((index + 1, list(cells)))
     except csv.Error as exc:
         sheet.errors.append(_at_row(reader.line_num, Message("upload.bad_csv",
@@ -600,7 +601,7 @@ def _header_index(header: Sequence[str]) -> tuple[dict[str, int], list[Message]]
     missing = [c for c in REQUIRED_COLUMNS if c not in index]
     if missing:
         errors.append(_at_row(1, Message("upload.missing_columns", missing=", ".join(missing),
-                                         columns=",".join(COLUMNS))))
+                                         n=len(missing), columns=",".join(COLUMNS))))
     return index, errors
 
 

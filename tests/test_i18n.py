@@ -1,76 +1,242 @@
-"""The translation catalogue: every key used exists in both languages; number formats."""
+"""The translation catalogue: every key the code uses exists in both languages and every
+key is used; plural forms; the catalogue files; number formats.
+
+The code uses a key where it writes it as a string (a call's argument, `nav_key=`, a
+tuple of keys, a message held as data: any string shaped like a key in a namespace of
+the catalogue), where a translator is called with it (`t("missing")`), and where it
+puts one of the suffixes listed in FAMILIES after a prefix (`t(f"status.{s}")`).
+"""
 
 from __future__ import annotations
 
 import ast
+import functools
 import pickle
 import re
 import string
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from i18n import TEXTS, Message, format_number, pick_language, t, text_of
-from ingest import entry
+from geodata.registry import MAP_LEVELS
+from i18n import (
+    LANGUAGES,
+    PLURAL_CATEGORIES,
+    TEXTS,
+    CatalogueError,
+    Message,
+    format_number,
+    load_catalogue,
+    pick_language,
+    plural_category,
+    t,
+    text_of,
+)
+from ingest.entry import ACTIONS, STATUSES
+from ingest.upload import STATUSES as UPLOAD_STATUSES
+from queries.catalogue import DIRECTIONS
+from queries.classify import METHODS
 from queries.schema import ROLES
 from settings import PROJECT_ROOT
 
-SOURCES = [p for folder in ("pages", "components", "ingest")
-           for p in (PROJECT_ROOT / folder).glob("*.py")]
-SOURCES += [PROJECT_ROOT / "app.py"]
-WRITE_PATH = [PROJECT_ROOT / "ingest" / "entry.py", PROJECT_ROOT / "ingest" / "upload.py"]
+# Calls whose first argument is a key, with the prefix the callee puts before it
+# (ingest/upload.py's `_text("help", lang)` reads "upload.help").
+TRANSLATORS = {"t": "", "translate": "", "Message": "", "_text": "upload."}
+# Keys built from a prefix (`t(f"status.{s}")`, `key.startswith("signin.")`): every
+# suffix the code can put after it.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "status.": STATUSES,
+    "role.": ROLES,
+    "direction.": DIRECTIONS,
+    "level.": ("nasional", "provinsi", "kabkota", "kecamatan"),  # the entry page's rows
+    "isian.": ACTIONS,  # the entry page's buttons
+    "entry.action.": ("submit", "verify", "reject", "withdraw"),  # ingest/entry.py
+    "unggah.status.": UPLOAD_STATUSES,
+    "peta.level.": MAP_LEVELS,
+    "peta.method.": (*METHODS, "perubahan"),
+    "peta.show.": ("nilai", "perubahan"),
+    "peta.tt.": ("value", "category", "rank", "of", "change", "source", "missing"),
+    # auth/web.py takes every "signin." text; its forms and the sign-in's reasons pick one.
+    "signin.": ("title", "username", "password", "submit", "wrong", "locked", "csrf",
+                "change", "new", "again", "must", "mismatch", "policy"),
+    "upload.": (),  # the `_text` helper itself: its calls are read through TRANSLATORS
+}
+# Strings shaped like keys (or prefixes) that are something else: audit log actions.
+NOT_KEYS = {"signin.failed", "signin.locked", "upload.apply", "entry."}
+KEY = re.compile(r"[a-z][a-z_]*(?:\.[a-z_]+)+")
+PREFIX = re.compile(r"[a-z][a-z_]*(?:\.[a-z_]+)*\.")
+NAMESPACES = {key.split(".")[0] for key in TEXTS}
 
 
-def used_keys() -> set[str]:
-    pattern = re.compile(r"""\b(?:t|Message)\(\s*f?["']([a-z_.]+)["']""")
-    return {key for path in SOURCES for key in pattern.findall(path.read_text())}
+@functools.cache
+def sources() -> tuple[tuple[str, ast.Module], ...]:
+    """Every Python file of the application, parsed: the modules and packages pyproject.toml
+    ships (tests/test_deploy.py checks that those are all the code outside tests/)."""
+    setup = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = [PROJECT_ROOT.joinpath(*name.split(".")) for name in setup["packages"]]
+    paths = [*(PROJECT_ROOT / f"{name}.py" for name in setup["py-modules"]),
+             *(path for folder in packages for path in sorted(folder.glob("*.py")))]
+    return tuple((str(path.relative_to(PROJECT_ROOT)), ast.parse(path.read_text()))
+                 for path in paths)
 
 
-def message_calls() -> list[tuple[str, str, set[str]]]:
-    """Every ``Message(...)`` of the write path: (where, key or "" if not literal, fields)."""
-    calls = []
-    for path in WRITE_PATH:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "Message"):
+def strings(tree: ast.AST) -> Iterator[ast.Constant]:
+    """Every string in the code, the literal parts of f-strings included."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+
+
+def translator_calls(tree: ast.AST) -> Iterator[tuple[ast.Call, str]]:
+    """Every call of a translator with a literal key: (the call, the key)."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in TRANSLATORS and node.args
+                and isinstance(node.args[0], ast.Constant)):
+            yield node, TRANSLATORS[node.func.id] + str(node.args[0].value)
+
+
+@functools.cache
+def used_keys() -> tuple[dict[str, str], set[str]]:
+    """Return every key the code uses (with where) and every key prefix it builds on."""
+    keys: dict[str, str] = {}
+    prefixes: set[str] = set()
+    for where, tree in sources():
+        for node in strings(tree):
+            if node.value.split(".")[0] not in NAMESPACES or node.value in NOT_KEYS:
                 continue
-            first = node.args[0]
-            key = first.value if isinstance(first, ast.Constant) else ""
-            assert all(k.arg for k in node.keywords), f"{path.name}:{node.lineno}: **values"
-            calls.append((f"{path.name}:{node.lineno}", key, {str(k.arg) for k in node.keywords}))
-    return calls
+            if KEY.fullmatch(node.value):
+                keys.setdefault(node.value, f"{where}:{node.lineno}")
+            elif PREFIX.fullmatch(node.value):
+                prefixes.add(node.value)
+        for call, key in translator_calls(tree):
+            keys.setdefault(key, f"{where}:{call.lineno}")
+    for prefix in prefixes & set(FAMILIES):
+        for suffix in FAMILIES[prefix]:
+            keys.setdefault(prefix + suffix, f"family {prefix}")
+    return keys, prefixes
 
 
-def test_every_literal_key_exists_in_both_languages() -> None:
-    keys = used_keys()
-    assert len(keys) > 30
-    missing = sorted(k for k in keys if k not in TEXTS and not k.endswith("."))
-    assert missing == []
-    for key, texts in TEXTS.items():
-        assert set(texts) == {"id", "en"}, key
-        assert texts["id"] and texts["en"], key
+def fields(template: str, lang: str = "") -> set[str]:
+    """The ``{fields}`` of a template; ``{unit_en}`` in English counts as ``{unit}``."""
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {name.removesuffix(f"_{lang}") for name in names} if lang else names
 
 
-def test_every_write_path_message_renders_in_both_languages() -> None:
-    calls = message_calls()
-    assert len(calls) > 60
-    for where, key, fields in calls:
-        if not key:  # a key built from a value: checked below, family by family
-            continue
-        assert key in TEXTS, where
-        used: set[str] = set()
-        for lang in ("id", "en"):
-            template = TEXTS[key][lang]
-            names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-            assert names <= fields, (where, lang, names - fields)
-            used |= names
-            assert t(key, lang, **dict.fromkeys(fields, 1))  # conversions and formats work
-        assert used == fields, (where, fields - used)  # no value given for nothing
-    source = (PROJECT_ROOT / "ingest" / "entry.py").read_text()
-    actions = set(re.findall(r'action="([a-z]+)"', source))
-    assert actions == {"submit", "verify", "reject", "withdraw"}
-    families = [f"status.{s}" for s in entry.STATUSES] + [f"role.{r}" for r in ROLES]
-    for key in families + [f"entry.action.{a}" for a in actions]:
-        assert key in TEXTS, key
+def templates(key: str) -> Iterator[tuple[str, str, str]]:
+    """Every template of ``key``: (language, plural category or "", template)."""
+    for lang, text in TEXTS[key].items():
+        forms = text if isinstance(text, dict) else {"": text}
+        for category, template in forms.items():
+            yield lang, category, template
+
+
+def test_every_key_the_code_uses_exists() -> None:
+    keys, prefixes = used_keys()
+    assert {k: where for k, where in keys.items() if k not in TEXTS} == {}
+    assert prefixes == set(FAMILIES)  # a new family needs its suffixes listed above
+    # A key of each kind of use: nav_key=, a one-word key, export/, auth/, a message held
+    # as data in queries/, ingest/upload.py's helper.
+    assert {"nav.peta", "missing", "export.meta.audit", "signin.locked", "policy.min",
+            "peta.error.tingkat", "upload.help"} <= set(keys)
+
+
+def test_every_key_in_the_catalogue_is_used() -> None:
+    keys, _ = used_keys()
+    assert sorted(set(TEXTS) - set(keys)) == []
+
+
+def test_languages_have_the_same_fields() -> None:
+    for key in TEXTS:
+        found = {(lang, form): fields(template, lang) for lang, form, template in templates(key)}
+        assert len(set(map(frozenset, found.values()))) == 1, (key, found)
+        for lang, form, template in templates(key):  # formats and conversions work
+            assert template.format(**dict.fromkeys(fields(template), 1)), (key, lang, form)
+
+
+def test_every_call_gives_the_fields_of_its_text() -> None:
+    checked = 0
+    for where, tree in sources():
+        for call, key in translator_calls(tree):
+            names = {k.arg for k in call.keywords}
+            if None in names:  # **values: not known here
+                continue
+            names.discard("lang")
+            expected = {name for *_, template in templates(key) for name in fields(template)}
+            if isinstance(TEXTS[key]["id"], dict):
+                expected.add("n")  # the count picks the plural form
+            assert names == expected, f"{where}:{call.lineno}: {key}"
+            checked += 1
+    assert checked > 250
+
+
+@pytest.mark.parametrize(("lang", "n", "text"), [
+    ("en", 1, "1 value saved as a draft."), ("en", 0, "0 values saved as drafts."),
+    ("en", 2, "2 values saved as drafts."), ("en", 21, "21 values saved as drafts."),
+    ("id", 1, "1 nilai tersimpan sebagai draf."), ("id", 2, "2 nilai tersimpan sebagai draf."),
+    ("fr", 1, "1 nilai tersimpan sebagai draf."),
+])
+def test_the_count_picks_the_plural_form(lang: str, n: int, text: str) -> None:
+    assert t("unggah.saved", lang, n=n) == text
+
+
+def test_plural_messages_and_nested_counts() -> None:
+    assert str(Message("upload.has_problems", filename="isian.csv", n=1)) == (
+        "isian.csv: 1 problem; fix the file and upload it again; nothing was saved")
+    cells = Message("upload.cell_count", cells=Message("upload.cells", n=1),
+                    columns=Message("upload.columns", n=7))
+    assert str(cells).startswith("1 cell, but the header has 7 columns;")
+    assert cells.text("id").startswith("1 sel, padahal baris judul punya 7 kolom;")
+    with pytest.raises(TypeError, match="unggah.saved"):
+        t("unggah.saved", "en")
+
+
+def test_each_language_rule_gives_exactly_its_categories() -> None:
+    for lang in LANGUAGES:
+        assert {plural_category(n, lang) for n in range(200)} == set(PLURAL_CATEGORIES[lang])
+    assert [plural_category(n, "en") for n in (0, 1, 2, 11, 101)] == [
+        "other", "one", "other", "other", "other"]
+
+
+@pytest.mark.parametrize(("files", "error"), [
+    ({"a.toml": '["x.y"]\nid = "A"\nen = "A"\n', "b.toml": '["x.y"]\nid = "B"\nen = "B"\n'},
+     "b.toml: 'x.y' is also in a.toml"),
+    ({"a.toml": '["x.y"]\nid = "A"\n'}, "a.toml: 'x.y': expected one text per language"),
+    ({"a.toml": '["x.y"]\nid = "A"\nen = "A"\nfr = "A"\n'}, "expected one text per language"),
+    ({"a.toml": '["x.y"]\nid = "{n} A"\nen.one = "{n} A"\nen.other = "{n} As"\n'},
+     "plural forms in some languages only"),
+    ({"a.toml": '["x.y"]\nid.other = "{n} A"\nen.other = "{n} As"\n'},
+     "en has the plural forms ['other'], expected ['one', 'other']"),
+    ({"a.toml": '["x.y"]\nid.one = "A"\nid.other = "A"\nen.one = "A"\nen.other = "As"\n'},
+     "id has the plural forms ['one', 'other'], expected ['other']"),
+    ({"a.toml": '["x.y"]\nid = ""\nen = "A"\n'}, "a.toml: 'x.y': id is not a text, or empty"),
+    ({"a.toml": '["x.y"]\nid = 1\nen = "A"\n'}, "id is not a text, or empty"),
+])
+def test_a_broken_catalogue_file_is_refused(tmp_path: Path, files: dict[str, str],
+                                            error: str) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(CatalogueError, match=re.escape(error)):
+        load_catalogue(tmp_path)
+
+
+def test_catalogue_files_join_into_one(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('["x.y"]\nid = "A"\nen = "A"\n')
+    (tmp_path / "b.toml").write_text('["x.z"]\nid.other = "{n} B"\nen.one = "{n} B"\n'
+                                     'en.other = "{n} Bs"\n')
+    assert load_catalogue(tmp_path) == {
+        "x.y": {"id": "A", "en": "A"},
+        "x.z": {"id": {"other": "{n} B"}, "en": {"one": "{n} B", "other": "{n} Bs"}}}
+
+
+def test_the_catalogue_loads_from_any_working_directory(tmp_path: Path) -> None:
+    shown = subprocess.run([sys.executable, "-c", "from i18n import t; print(t('nav.peta', 'en'))"],
+                           cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+    assert shown == "Map\n"
 
 
 def test_message_renders_nested_values_per_language() -> None:
@@ -92,14 +258,6 @@ def test_message_renders_nested_values_per_language() -> None:
     assert text_of(Message("entry.unknown_code", code="99"), "id") == (
         "kode wilayah '99' tidak dikenal")
     assert text_of("as it is", "en") == "as it is"
-
-
-def test_dynamic_key_families_are_complete() -> None:
-    for family in ("peta.method.kategori", "peta.method.kuantil", "peta.method.jenks",
-                   "peta.method.interval", "peta.method.perubahan", "peta.show.nilai",
-                   "peta.show.perubahan", "peta.level.provinsi", "peta.level.kabkota",
-                   "peta.level.kecamatan"):
-        assert family in TEXTS
 
 
 @pytest.mark.parametrize(("value", "decimals", "lang", "text"), [

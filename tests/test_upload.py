@@ -384,7 +384,7 @@ def test_duplicates_and_missing_columns(engine: sa.Engine, registry: Registry,
     assert only_error(p) == (f"row 4, column code: duplicate of row 2 ({IND}, 32.73, 2024)")
     p = run_preview(engine, registry, catalogue, csv_file(
         f"{IND},kabkota,32.73,Kota Bandung,70", header="indicator,level,code,name,value"))
-    assert only_error(p) == ("row 1: missing column(s) year; the header must name "
+    assert only_error(p) == ("row 1: missing column year; the header must name "
                              "indicator,level,code,name,year,value,reason (reason is optional)")
     p = run_preview(engine, registry, catalogue, csv_file(
         f"{IND},kabkota,32.73,Kota Bandung,2024,70,71", header=HEADER.replace("reason", "value")))
@@ -662,4 +662,4 @@ def test_problems_are_written_in_the_user_language(engine: sa.Engine, registry: 
     assert caught.value.message.text("id") == (
         "isian.csv: 1 masalah; perbaiki berkas lalu unggah lagi; tidak ada yang tersimpan")
     assert str(caught.value) == (
-        "isian.csv: 1 problem(s); fix the file and upload it again; nothing was saved")
+        "isian.csv: 1 problem; fix the file and upload it again; nothing was saved")
