@@ -44,7 +44,7 @@ from queries.schema import ROLES
 from settings import PROJECT_ROOT
 
 # Calls whose first argument is a key, with the prefix the callee puts before it
-# (ingest/upload.py's `_text("help", lang)` reads "upload.help").
+# (ingest/upload/template.py's `_text("help", lang)` reads "upload.help").
 TRANSLATORS = {"t": "", "translate": "", "Message": "", "_text": "upload."}
 # Keys built from a prefix (`t(f"status.{s}")`, `key.startswith("signin.")`): every
 # suffix the code can put after it.
@@ -140,7 +140,7 @@ def test_every_key_the_code_uses_exists() -> None:
     assert {k: where for k, where in keys.items() if k not in TEXTS} == {}
     assert prefixes == set(FAMILIES)  # a new family needs its suffixes listed above
     # A key of each kind of use: nav_key=, a one-word key, export/, auth/, a message held
-    # as data in queries/, ingest/upload.py's helper.
+    # as data in queries/, ingest/upload/template.py's helper.
     assert {"nav.peta", "missing", "export.meta.audit", "signin.locked", "policy.min",
             "peta.error.tingkat", "upload.help"} <= set(keys)
 

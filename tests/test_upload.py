@@ -385,7 +385,7 @@ def test_duplicates_and_missing_columns(engine: sa.Engine, registry: Registry,
     p = run_preview(engine, registry, catalogue, csv_file(
         f"{IND},kabkota,32.73,Kota Bandung,70", header="indicator,level,code,name,value"))
     assert only_error(p) == ("row 1: missing column year; the header must name "
-                             "indicator,level,code,name,year,value,reason (reason is optional)")
+                             "indicator,level,code,name,year,value (optional: reason)")
     p = run_preview(engine, registry, catalogue, csv_file(
         f"{IND},kabkota,32.73,Kota Bandung,2024,70,71", header=HEADER.replace("reason", "value")))
     assert only_error(p) == "row 1: column value appears twice (columns F and G)"
