@@ -32,8 +32,17 @@ from werkzeug.datastructures import MultiDict
 from auth.accounts import Account, audit
 from auth.scope import ADMIN_ROLES, ENTRY_ROLES, MINISTRY_ROLES, ScopeError
 from auth.web import current_account
-from export.files import MIMETYPES, PREFIX, Table, filename, to_csv, to_xlsx
-from export.image import IMAGE_MIMETYPES, ImageFormat, map_image
+from export.files import (
+    IMAGE_MIMETYPES,
+    MIMETYPES,
+    PREFIX,
+    ImageFormat,
+    Table,
+    filename,
+    to_csv,
+    to_xlsx,
+)
+from export.image import map_image
 from export.tables import (
     TABLE_INDICATOR,
     audit_export,

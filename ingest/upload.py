@@ -60,7 +60,6 @@ from sqlalchemy import Connection, select
 
 from auth.accounts import Account, audit
 from auth.scope import Scope
-from export.files import safe_cell
 from geodata.registry import LEVELS, NATIONAL_CODE, Region, Registry, level_of, normalize_name
 from i18n import Message, MessageError, text_of
 from i18n import t as translate
@@ -73,6 +72,7 @@ from ingest.entry import (
     no_period,
     save_draft,
 )
+from presentation.cells import safe_cell
 from queries.catalogue import Indicator
 from queries.schema import observation
 
