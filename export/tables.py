@@ -30,7 +30,6 @@ from queries.entry import (
 )
 from queries.indicators import indicator_values, latest_period
 from queries.mapview import MapData, View, map_data
-from queries.schema import ROLES
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
@@ -165,8 +164,7 @@ def _status_text(column: str, lang: str, missing: str | None = None) -> pl.Expr:
 
 def _scope_line(scope: Scope, registry: Registry, lang: str) -> str:
     region = registry.name(scope.region) if scope.region else registry.name(NATIONAL_CODE)
-    role = t(f"role.{scope.role}", lang) if scope.role in ROLES else scope.role
-    return t("export.meta.scope", lang, role=role, region=region)
+    return t("export.meta.scope", lang, role=t(f"role.{scope.role}", lang), region=region)
 
 
 def entry_export(conn: Connection, registry: Registry, scope: Scope, ind: Indicator,
@@ -181,9 +179,7 @@ def entry_export(conn: Connection, registry: Registry, scope: Scope, ind: Indica
     auth.scope.ScopeError
         If ``kode`` is outside the scope.
     """
-    if kode is not None:
-        scope.require(scope.can_read(kode), "export", kode)
-    frame = entry_table(conn, registry, scope, ind, period, root=kode)
+    frame = entry_table(conn, registry, ind, period, scope.area(kode, "export"))
     rows = frame.with_columns(indicator=pl.lit(ind.short_name),
                               year=pl.lit(period, dtype=pl.Int64),
                               status_text=_status_text("status", lang))

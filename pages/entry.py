@@ -168,7 +168,7 @@ def load(indikator: str, period: str, _refresh: int, area: str | None) -> tuple[
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
-        frame = entry_table(conn, svc.registry, account.scope, ind, year, root=_root(area))
+        frame = entry_table(conn, svc.registry, ind, year, account.scope.area(_root(area)))
     lang = language()
     # The newest version's reason (or rejection comment) is shown, not reused: a new
     # value gets the reason typed for it, or none.

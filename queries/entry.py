@@ -5,7 +5,6 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from auth.scope import Scope
 from geodata.registry import LEVELS, Level, Registry
 from queries.catalogue import Indicator
 from queries.schema import observation
@@ -37,22 +36,19 @@ def newest_entries(conn: Connection, indicator_id: str, period: int) -> pl.DataF
     return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
 
 
-def scope_regions(registry: Registry, scope: Scope, ind: Indicator,
-                  root: str | None = None) -> list[tuple[str, str, str]]:
-    """Return (code, name, level) of the regions a scope enters values for, top down.
+def area_regions(registry: Registry, ind: Indicator,
+                 root: str | None) -> list[tuple[str, str, str]]:
+    """Return (code, name, level) of ``root`` and every region in it, top down.
 
-    Regional operators get their region and everything in it, down to the indicator's
-    lowest level; admin and pusat get the national figure and the provinces. ``root``
-    (a region the scope may read) gives that region and everything in it instead.
+    Down to the indicator's lowest level; without ``root``, the national figure and the
+    provinces (the ministry's list).
     """
     deepest = LEVELS.index(ind.lowest_level)
-    start = root or scope.region
-    if start is None:
+    if root is None:
         top = [registry.get("ID"), *registry.children("ID")]
         return [(r.code, r.name, r.level) for r in top if LEVELS.index(r.level) <= deepest]
-    scope.require(scope.can_read(start), "read", start)
     out: list[tuple[str, str, str]] = []
-    stack = [registry.get(start)]
+    stack = [registry.get(root)]
     while stack:
         region = stack.pop(0)
         if LEVELS.index(region.level) > deepest:
@@ -62,24 +58,19 @@ def scope_regions(registry: Registry, scope: Scope, ind: Indicator,
     return out
 
 
-def entry_table(conn: Connection, registry: Registry, scope: Scope, ind: Indicator,
-                period: int, root: str | None = None) -> pl.DataFrame:
-    """Return the regions in scope with their newest entered value, status and version.
+def entry_table(conn: Connection, registry: Registry, ind: Indicator, period: int,
+                root: str | None) -> pl.DataFrame:
+    """Return the regions of :func:`area_regions` with their newest entered value.
 
     Columns: ``code, name, level, version, value, status, recorded_by, reason`` (null
-    where nothing was entered yet). ``root``: that region and the regions in it.
-
-    Raises
-    ------
-    auth.scope.ScopeError
-        If ``root`` is outside the scope.
+    where nothing was entered yet). Who may read ``root`` is decided above the queries:
+    callers pass :meth:`auth.scope.Scope.area`.
     """
-    regions = pl.DataFrame(scope_regions(registry, scope, ind, root),
+    regions = pl.DataFrame(area_regions(registry, ind, root),
                            schema={"code": pl.String, "name": pl.String, "level": pl.String},
                            orient="row")
-    newest = newest_entries(conn, ind.id, period).filter(
-        pl.col("code").map_elements(scope.can_read, return_dtype=pl.Boolean))
-    return regions.join(newest, on="code", how="left", validate="1:1")
+    return regions.join(newest_entries(conn, ind.id, period), on="code", how="left",
+                        validate="1:1")
 
 
 def completeness(newest: pl.DataFrame, registry: Registry, ind: Indicator) -> pl.DataFrame:

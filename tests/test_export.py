@@ -321,7 +321,7 @@ def test_isian_export_is_scoped(site: Site, client: FlaskClient,
     assert got["32.71"][6:10] == ["Ditolak", "3", "jabar", "'@SUM(A1)"]
     assert got["32.04"][5:10] == ["", "", "", "", ""]  # nothing entered: empty, never 0
     with site.engine.connect() as conn:
-        frame = entry_table(conn, site.registry, JABAR.scope, site.catalogue["ikp"], 2024)
+        frame = entry_table(conn, site.registry, site.catalogue["ikp"], 2024, JABAR.scope.area())
     assert list(got) == frame["code"].to_list()
 
     sheet = read_xlsx(get(client, path.replace(".csv", ".xlsx")), "Indikator")

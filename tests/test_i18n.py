@@ -9,9 +9,9 @@ import string
 
 import pytest
 
+from auth.scope import ROLES
 from i18n import TEXTS, Message, format_number, pick_language, t, text_of
 from ingest import entry
-from queries.schema import ROLES
 from settings import PROJECT_ROOT
 
 SOURCES = [p for folder in ("pages", "components", "ingest")
