@@ -18,13 +18,7 @@ from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
-from queries.entry import (
-    OFFICE_LEVELS,
-    completeness,
-    kabkota_progress,
-    newest_entries,
-    office_status,
-)
+from queries.entry import OFFICE_LEVELS, completeness
 from services import language, services
 
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
@@ -105,18 +99,14 @@ def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
-        newest = newest_entries(conn, ind.id, year)
-    counts = completeness(newest, svc.registry, ind)
-    levels = tuple(counts["level"])
+        found = completeness(conn, svc.registry, ind, year)
+    levels = found.levels
     level = level if level in levels else levels[0]
-    offices = office_status(newest, svc.registry, level)
-    if level == "provinsi" and "kabkota" in levels:
-        offices = offices.join(kabkota_progress(newest, svc.registry), on="code", how="left",
-                               validate="1:1")
+    offices = found.of_level(level)
     cards = [kpi(t(f"peta.level.{r['level']}", lang),
                  t("kelengkapan.count", lang, n=r["submitted"], total=r["offices"]),
                  t("kelengkapan.verified", lang, n=r["verified"]))
-             for r in counts.iter_rows(named=True)]
+             for r in found.counts.iter_rows(named=True)]
     rows = [{**r, "parent": svc.registry.name(r["parent_code"]),
              "kab_note": kabkota_note(r, lang),
              "status_label": t(f"status.{r['status']}", lang) if r["status"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from sqlalchemy import Connection, func, select
 
@@ -13,6 +15,7 @@ SUBMITTED = ("submitted", "verified")  # statuses that count as submitted
 OFFICE_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota")  # levels with a Kesbangpol office
 _SCHEMA = {"code": pl.String, "version": pl.Int64, "value": pl.Float64, "status": pl.String,
            "recorded_by": pl.String, "reason": pl.String}
+_OFFICE = {"code": pl.String, "name": pl.String, "parent_code": pl.String, "level": pl.String}
 
 
 def newest_entries(conn: Connection, indicator_id: str, period: int) -> pl.DataFrame:
@@ -73,44 +76,67 @@ def entry_table(conn: Connection, registry: Registry, ind: Indicator, period: in
                         validate="1:1")
 
 
-def completeness(newest: pl.DataFrame, registry: Registry, ind: Indicator) -> pl.DataFrame:
-    """Return, per office level, how many offices submitted and verified a value.
+@dataclass(frozen=True)
+class Completeness:
+    """Which offices submitted and verified their value of one indicator and period."""
 
-    ``newest`` is :func:`newest_entries` of the indicator and period. Columns: ``level,
-    offices, submitted, verified`` for ``provinsi`` and ``kabkota`` (levels the indicator
-    is defined at). Submitted counts values submitted or verified.
+    counts: pl.DataFrame
+    """Per office level the indicator is defined at (provinsi, kabkota): ``level,
+    offices, submitted, verified``; submitted counts values submitted or verified."""
+    offices: pl.DataFrame
+    """Every office of those levels: ``code, name, parent_code, level`` and its own
+    region's newest entry (``version, value, status, recorded_by, reason``, null when
+    nothing was entered); where kab/kota are counted, a province's ``kab_offices,
+    kab_submitted, kab_verified`` (null for a kab/kota office)."""
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """Return the office levels counted, top down."""
+        return tuple(self.counts["level"].to_list())
+
+    def of_level(self, level: Level) -> pl.DataFrame:
+        """Return the offices of one level."""
+        return self.offices.filter(pl.col("level") == level)
+
+
+def completeness(conn: Connection, registry: Registry, ind: Indicator,
+                 period: int) -> Completeness:
+    """Return the completeness of ``ind`` in ``period``: the page's and the export's.
+
+    Reads the newest entries once (:func:`newest_entries`).
     """
-    rows = []
-    for level in OFFICE_LEVELS:
-        if LEVELS.index(level) > LEVELS.index(ind.lowest_level):
-            continue
-        codes = {r.code for r in registry.at_level(level)}
-        mine = newest.filter(pl.col("code").is_in(codes))
-        rows.append((level, len(codes),
-                     mine.filter(pl.col("status").is_in(SUBMITTED)).height,
-                     mine.filter(pl.col("status") == "verified").height))
-    return pl.DataFrame(rows, schema={"level": pl.String, "offices": pl.Int64,
-                                      "submitted": pl.Int64, "verified": pl.Int64},
-                        orient="row")
+    newest = newest_entries(conn, ind.id, period)
+    levels = [level for level in OFFICE_LEVELS
+              if LEVELS.index(level) <= LEVELS.index(ind.lowest_level)]
+    counts = pl.DataFrame([_count(newest, registry, level) for level in levels],
+                          schema={"level": pl.String, "offices": pl.Int64,
+                                  "submitted": pl.Int64, "verified": pl.Int64}, orient="row")
+    frames = [_office_status(newest, registry, level) for level in levels]
+    offices = (pl.concat(frames, how="vertical_relaxed") if frames
+               else pl.DataFrame(schema={**_OFFICE, **_SCHEMA}))
+    if "kabkota" in levels:  # a province's row counts its kab/kota offices
+        offices = offices.join(_kabkota_progress(newest, registry), on="code", how="left",
+                               validate="1:1")
+    return Completeness(counts, offices)
 
 
-def office_status(newest: pl.DataFrame, registry: Registry, level: Level) -> pl.DataFrame:
-    """Return every office of ``level`` with the status of its own region's value.
+def _count(newest: pl.DataFrame, registry: Registry, level: Level) -> tuple[str, int, int, int]:
+    codes = {r.code for r in registry.at_level(level)}
+    mine = newest.filter(pl.col("code").is_in(codes))
+    return (level, len(codes), mine.filter(pl.col("status").is_in(SUBMITTED)).height,
+            mine.filter(pl.col("status") == "verified").height)
 
-    ``newest`` is :func:`newest_entries` of the indicator and period.
-    """
-    regions = pl.DataFrame([(r.code, r.name, r.parent_code) for r in registry.at_level(level)],
-                           schema={"code": pl.String, "name": pl.String,
-                                   "parent_code": pl.String}, orient="row")
+
+def _office_status(newest: pl.DataFrame, registry: Registry, level: Level) -> pl.DataFrame:
+    """Return every office of ``level`` with the status of its own region's value."""
+    regions = pl.DataFrame([(r.code, r.name, r.parent_code, level)
+                            for r in registry.at_level(level)],
+                           schema=_OFFICE, orient="row")
     return regions.join(newest, on="code", how="left", validate="1:1")
 
 
-def kabkota_progress(newest: pl.DataFrame, registry: Registry) -> pl.DataFrame:
-    """Return, per province, how many of its kab/kota offices submitted and verified.
-
-    ``newest`` is :func:`newest_entries` of the indicator and period. Columns: ``code``
-    (the province), ``kab_offices``, ``kab_submitted``, ``kab_verified``.
-    """
+def _kabkota_progress(newest: pl.DataFrame, registry: Registry) -> pl.DataFrame:
+    """Return, per province (``code``), how many of its kab/kota offices submitted and verified."""
     kabkota = pl.DataFrame([(r.code, r.parent_code) for r in registry.at_level("kabkota")],
                            schema={"code": pl.String, "province": pl.String}, orient="row")
     status = pl.col("status")
