@@ -44,7 +44,6 @@ from export.files import (
 )
 from export.image import map_image
 from export.tables import (
-    TABLE_INDICATOR,
     audit_export,
     completeness_export,
     entry_export,
@@ -57,6 +56,7 @@ from geodata.serve import UnknownViewError
 from i18n import t
 from queries.catalogue import Indicator
 from queries.classify import METHODS
+from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import OFFICE_LEVELS
 from queries.mapview import View, map_data, parse_view
 from services import language, services
@@ -64,7 +64,6 @@ from services import language, services
 log = logging.getLogger("mata_garuda.export")
 FMT = "<any(csv, xlsx):fmt>"
 IMAGE_FMT = "<any(png, svg, pdf):fmt>"
-ENTRY_INDICATOR = "turnout_pilkada"  # the default of /isian and /kelengkapan
 # parse_view's fallback messages, by the parameter they are about
 _VIEW_PARAMETERS = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
                     "peta.error.tahun": "tahun", "peta.error.kelas": "kelas"}
@@ -86,9 +85,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _indicator(args: MultiDict[str, str], default: str) -> Indicator:
+def _indicator(args: MultiDict[str, str], table: str) -> Indicator:
+    """Return the ``indikator`` asked for, else the default of the export's page."""
     catalogue = services().catalogue
-    wanted = args.get("indikator") or default
+    wanted = args.get("indikator") or DEFAULT_INDICATORS[table]
     if wanted not in catalogue:
         raise ParameterError("indikator", wanted, ", ".join(catalogue))
     return catalogue[wanted]
@@ -238,7 +238,7 @@ def export_blueprint() -> flask.Blueprint:
 
     @blueprint.get(f"/ekspor/tabel.{FMT}")
     def province_table(fmt: str) -> flask.Response:
-        ind = _indicator(flask.request.args, TABLE_INDICATOR)
+        ind = _indicator(flask.request.args, "tabel")
         period = _period(flask.request.args, ind)
         with services().engine.connect() as conn:
             table = province_export(conn, ind, period, _now(), language())
@@ -247,7 +247,7 @@ def export_blueprint() -> flask.Blueprint:
     @blueprint.get(f"/ekspor/isian.{FMT}")
     def entry_table_export(fmt: str) -> flask.Response:
         account, svc, args = _account(ENTRY_ROLES, "isian"), services(), flask.request.args
-        ind = _indicator(args, ENTRY_INDICATOR)
+        ind = _indicator(args, "isian")
         period = _period(args, ind) or ind.periods[-1]
         kode = args.get("kode") or None
         if kode is not None and kode not in svc.registry:
@@ -260,7 +260,7 @@ def export_blueprint() -> flask.Blueprint:
     @blueprint.get(f"/ekspor/kelengkapan.{FMT}")
     def completeness_table(fmt: str) -> flask.Response:
         account, svc = _account(MINISTRY_ROLES, "kelengkapan"), services()
-        ind = _indicator(flask.request.args, ENTRY_INDICATOR)
+        ind = _indicator(flask.request.args, "kelengkapan")
         period = _period(flask.request.args, ind) or ind.periods[-1]
         level = flask.request.args.get("tingkat") or None
         if level not in (None, *OFFICE_LEVELS):

@@ -27,7 +27,6 @@ from queries.mapview import MapData, View, map_data
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
-TABLE_INDICATOR = "idi"  # the province table of /tabel
 
 
 def stamp(now: datetime) -> str:

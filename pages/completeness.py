@@ -18,6 +18,7 @@ from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
+from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import OFFICE_LEVELS, completeness
 from services import language, services
 
@@ -35,7 +36,7 @@ def layout(**_query: str) -> html.Div:
     if account is None or account.role not in MINISTRY_ROLES:
         return html.Div(notice(t("kelengkapan.title", lang), t("kelengkapan.only", lang), "gray"))
     catalogue = services().catalogue
-    ind = catalogue["turnout_pilkada"]
+    ind = catalogue[DEFAULT_INDICATORS["kelengkapan"]]
     return html.Div([
         dmc.Title(t("kelengkapan.title", lang), order=2, mb="sm"),
         dmc.Group([

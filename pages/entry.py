@@ -24,6 +24,7 @@ from geodata.registry import NATIONAL_CODE
 from i18n import t
 from ingest.entry import ConflictError, EntryError, Target, act, history, restore
 from queries.catalogue import Indicator
+from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import entry_table
 from services import language, services
 
@@ -31,7 +32,6 @@ dash.register_page(__name__, path="/isian", title="Isian data · Mata Garuda", o
                    nav_key="nav.isian", description="Isian dan verifikasi data wilayah",
                    roles=ENTRY_ROLES)
 
-DEFAULT_INDICATOR = "turnout_pilkada"
 log = logging.getLogger("mata_garuda.isian")
 
 
@@ -42,7 +42,7 @@ def layout(**_query: str) -> html.Div:
     if account is None or account.role not in ENTRY_ROLES:
         return html.Div(notice(t("isian.title", lang), t("isian.readonly", lang), "gray"))
     catalogue = services().catalogue
-    ind = catalogue[DEFAULT_INDICATOR]
+    ind = catalogue[DEFAULT_INDICATORS["isian"]]
     verifies = account.role in VERIFY_ROLES  # a kab/kota office only enters and submits
     return html.Div([
         dmc.Title(t("isian.title", lang), order=2),

@@ -20,6 +20,7 @@ from components.status import notice
 from i18n import t
 from ingest.entry import EntryError
 from ingest.upload import UploadError, apply, preview, template, template_filename
+from queries.defaults import DEFAULT_INDICATORS
 from services import language, services
 
 dash.register_page(__name__, path="/unggah", title="Unggah data · Mata Garuda", order=4,
@@ -42,7 +43,8 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id=ids.UPLOAD_TOKEN),
         dcc.Download(id=ids.UPLOAD_DOWNLOAD),
         dmc.Group([
-            indicator_select(ids.UPLOAD_INDICATOR, catalogue, "turnout_pilkada", lang),
+            indicator_select(ids.UPLOAD_INDICATOR, catalogue, DEFAULT_INDICATORS["unggah"],
+                             lang),
             dmc.TextInput(id=ids.UPLOAD_PERIOD, label=t("peta.year", lang), value="2024", w=90),
             dmc.Button(t("unggah.template.xlsx", lang), id=ids.UPLOAD_XLSX, variant="light"),
             dmc.Button(t("unggah.template.csv", lang), id=ids.UPLOAD_CSV, variant="subtle"),

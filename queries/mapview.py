@@ -17,9 +17,9 @@ from sqlalchemy import Connection
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
 from queries.catalogue import Indicator
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
+from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import empty_values, indicator_values, latest_period, previous_period
 
-DEFAULT_INDICATOR = "idi"
 SHOW = ("nilai", "perubahan")
 NATIONAL_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
 Message = tuple[str, dict[str, object]]  # translation key and its fields
@@ -30,7 +30,7 @@ class View:
     """Everything a map view shows; the URL holds all of it."""
 
     kode: str = NATIONAL_CODE
-    indikator: str = DEFAULT_INDICATOR
+    indikator: str = DEFAULT_INDICATORS["peta"]
     tahun: int | None = None
     tampil: str = "nilai"
     dari: int | None = None
