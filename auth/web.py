@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
+import dash
 import flask
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -41,11 +42,14 @@ READ_ONLY_POSTS = ("/_dash-update-component",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-
 def _texts(lang: str) -> dict[str, str]:
     """Return the sign-in pages' texts (``signin.*`` in the catalogue) by short key."""
     return {key.removeprefix("signin."): translate(key, lang) for key in TEXTS
             if key.startswith("signin.")}
+
+
+class SignInRequired(PermissionError):
+    """A request that needs a signed-in account, made without one."""
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
@@ -63,6 +67,46 @@ def current_account() -> Account | None:
     """Return the signed-in account of the request, or None (anonymous)."""
     user = current_user
     return user.account if getattr(user, "is_authenticated", False) else None
+
+
+def page_roles(page: str) -> tuple[str, ...]:
+    """Return the roles a page is for: the ``roles`` of its ``dash.register_page``.
+
+    ``page`` is the page module's name (``pages.audit``). The page's layout, its callbacks
+    and its export all ask this, so a page's roles are declared once, where it is
+    registered (the navigation lists the page for the same roles).
+    """
+    return tuple(dash.page_registry[page]["roles"])
+
+
+def page_account(page: str) -> Account | None:
+    """Return the signed-in account if its role may use ``page``, else None.
+
+    For a page's layout, which shows a notice instead of the page.
+    """
+    account = current_account()
+    return account if account is not None and account.role in page_roles(page) else None
+
+
+def require_page_account(page: str, action: str) -> Account:
+    """Return the signed-in account if its role may use ``page``; refuse the request otherwise.
+
+    For a page's callbacks and its export. ``action`` names what is refused in the answer
+    and the log, e.g. ``export audit``.
+
+    Raises
+    ------
+    SignInRequired
+        Without a signed-in account (the app answers 401).
+    auth.scope.ScopeError
+        For an account whose role may not use the page (the app answers 403).
+    """
+    account = current_account()
+    if account is None:
+        raise SignInRequired(f"sign in to {action}")
+    if page_account(page) is None:
+        raise ScopeError(f"{account.role} may not {action}")
+    return account
 
 
 def csrf_token() -> str:
@@ -163,6 +207,10 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
             return flask.redirect("/masuk?next=" + quote(request.full_path.rstrip("?"), safe="/"))
         return _refuse(401, "sign in first")
 
+    @server.errorhandler(SignInRequired)
+    def sign_in_required(exc: SignInRequired) -> ResponseReturnValue:
+        return _refuse(401, str(exc))
+
     @server.errorhandler(ScopeError)
     def out_of_scope(exc: ScopeError) -> ResponseReturnValue:
         return _refuse(403, str(exc))
@@ -222,10 +270,12 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
 
 
 def _refuse(status: int, message: str) -> flask.Response:
+    """Answer a refused request with a JSON error, and log who was refused what."""
     account = current_account()
     log.warning("refused %s %s (%s): %s from %s", flask.request.method, flask.request.path,
                 account.username if account else "anonymous", message,
                 flask.request.remote_addr)
     response = flask.jsonify(error=message)
     response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -4,10 +4,11 @@
   ``indikator``, ``tahun``, ``tampil``, ``dari``, ``kelas``, ``n``, ``tingkat``); every
   account, and anyone with public view.
 - ``/ekspor/tabel``: ``indikator`` (default ``idi``), ``tahun``; as the map.
-- ``/ekspor/isian``: ``indikator``, ``tahun``, ``kode``; operators, pusat and admin,
-  within their scope.
-- ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; admin and pusat.
-- ``/ekspor/audit``: admin.
+- ``/ekspor/isian``: ``indikator``, ``tahun``, ``kode``; the roles of the ``/isian`` page
+  (operators, pusat and admin), within their scope.
+- ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; the roles of its page
+  (admin and pusat).
+- ``/ekspor/audit``: the roles of its page (admin).
 
 ``/ekspor/peta`` also answers ``.png``, ``.svg`` and ``.pdf``: the map view as an image
 (:mod:`export.image`), with the same parameters and access as its table.
@@ -16,22 +17,22 @@
 Another extension than ``csv`` or ``xlsx`` (or these for the map and trend) is 404. A bad parameter
 is 400 with a message naming it. Signing in is enforced by the app's guard
 (:mod:`auth.web`: anonymous requests go to the sign-in page, or with public view reach
-only the public routes); a region outside the account's scope or a role without access raises
-:class:`~auth.scope.ScopeError`, which the app answers with a logged 403. Exports of
-non-public tables are written to the audit log.
+only the public routes, the others answering 401); a region outside the account's scope or
+a role without access raises :class:`~auth.scope.ScopeError`, which the app answers with a
+logged 403. Exports of non-public tables are written to the audit log.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Final
 
 import flask
 from werkzeug.datastructures import MultiDict
 
 from auth.accounts import Account, audit
-from auth.scope import ADMIN_ROLES, ENTRY_ROLES, MINISTRY_ROLES, ScopeError
-from auth.web import current_account
+from auth.web import require_page_account
 from export.files import (
     IMAGE_MIMETYPES,
     MIMETYPES,
@@ -77,10 +78,6 @@ class ParameterError(ValueError):
         self.name, self.value, self.expected = name, value, expected
 
 
-class SignInRequired(PermissionError):
-    """A non-public export asked for without a signed-in account."""
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -117,14 +114,12 @@ def _view(args: MultiDict[str, str]) -> View:
     return view
 
 
-def _account(roles: tuple[str, ...], what: str) -> Account:
-    """Return the signed-in account if its role may export ``what``; refuse otherwise."""
-    account = current_account()
-    if account is None:
-        raise SignInRequired(f"sign in to export {what}")
-    if account.role not in roles:
-        raise ScopeError(f"{account.role} may not export {what}")
-    return account
+def _account(table: str) -> Account:
+    """Return the signed-in account if it may open the page whose table is exported.
+
+    The export of ``/isian`` follows the roles of the ``/isian`` page, and so on.
+    """
+    return require_page_account(_PAGES[table], f"export {table}")
 
 
 def _attachment(body: bytes, content_type: str, filename: str) -> flask.Response:
@@ -155,16 +150,15 @@ def _send_recorded(account: Account, table: Table, fmt: str) -> flask.Response:
 
 
 def _error(status: int, message: str) -> flask.Response:
-    """Answer with a JSON error; a refusal (401) is logged like the app's other refusals."""
-    if status in (401, 403):
-        account = current_account()
-        log.warning("refused %s %s (%s): %s from %s", flask.request.method,
-                    flask.request.path, account.username if account else "anonymous", message,
-                    flask.request.remote_addr)
+    """Answer with a JSON error (refusals, 401 and 403, are answered by :mod:`auth.web`)."""
     response = flask.jsonify(error=message)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+_PAGES: Final = {"isian": "pages.entry", "kelengkapan": "pages.completeness",
+                 "audit": "pages.audit"}  # non-public tables: the page whose roles they follow
 
 
 def export_blueprint() -> flask.Blueprint:
@@ -194,10 +188,6 @@ def export_blueprint() -> flask.Blueprint:
     @blueprint.errorhandler(UnknownViewError)
     def no_view(exc: UnknownViewError) -> flask.Response:
         return _error(404, str(exc))
-
-    @blueprint.errorhandler(SignInRequired)
-    def sign_in_required(exc: SignInRequired) -> flask.Response:
-        return _error(401, str(exc))
 
     @blueprint.get("/ekspor/<path:_rest>")
     def unknown(_rest: str) -> flask.Response:
@@ -246,7 +236,7 @@ def export_blueprint() -> flask.Blueprint:
 
     @blueprint.get(f"/ekspor/isian.{FMT}")
     def entry_table_export(fmt: str) -> flask.Response:
-        account, svc, args = _account(ENTRY_ROLES, "isian"), services(), flask.request.args
+        account, svc, args = _account("isian"), services(), flask.request.args
         ind = _indicator(args, "isian")
         period = _period(args, ind) or ind.periods[-1]
         kode = args.get("kode") or None
@@ -259,7 +249,7 @@ def export_blueprint() -> flask.Blueprint:
 
     @blueprint.get(f"/ekspor/kelengkapan.{FMT}")
     def completeness_table(fmt: str) -> flask.Response:
-        account, svc = _account(MINISTRY_ROLES, "kelengkapan"), services()
+        account, svc = _account("kelengkapan"), services()
         ind = _indicator(flask.request.args, "kelengkapan")
         period = _period(flask.request.args, ind) or ind.periods[-1]
         level = flask.request.args.get("tingkat") or None
@@ -272,7 +262,7 @@ def export_blueprint() -> flask.Blueprint:
 
     @blueprint.get(f"/ekspor/audit.{FMT}")
     def audit_log(fmt: str) -> flask.Response:
-        account = _account(ADMIN_ROLES, "audit")
+        account = _account("audit")
         with services().engine.connect() as conn:
             table = audit_export(conn, _now(), language())
         return _send_recorded(account, table, fmt)

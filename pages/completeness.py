@@ -7,12 +7,11 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
-import flask
 from dash import Input, Output, callback, html
 
 import ids
 from auth.scope import MINISTRY_ROLES
-from auth.web import current_account
+from auth.web import page_account, require_page_account
 from components.completeness import kabkota_note, status_colouring, status_legend, status_map
 from components.controls import indicator_select
 from components.export import export_href, export_links
@@ -32,8 +31,7 @@ dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mat
 def layout(**_query: str) -> html.Div:
     """Return the completeness page (for admin and pusat)."""
     lang = language()
-    account = current_account()
-    if account is None or account.role not in MINISTRY_ROLES:
+    if page_account(__name__) is None:
         return html.Div(notice(t("kelengkapan.title", lang), t("kelengkapan.only", lang), "gray"))
     catalogue = services().catalogue
     ind = catalogue[DEFAULT_INDICATORS["kelengkapan"]]
@@ -94,9 +92,8 @@ def _columns(lang: str, level: str = "provinsi") -> list[dict[str, Any]]:
 )
 def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
     """Count the offices that submitted and verified; map and list one level's offices."""
-    account, svc = current_account(), services()
-    if account is None or account.role not in MINISTRY_ROLES:
-        flask.abort(403)
+    require_page_account(__name__, "read the completeness of offices")
+    svc = services()
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:

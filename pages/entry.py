@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import ids
 from auth.accounts import Account
 from auth.scope import ENTRY_ROLES, VERIFY_ROLES
-from auth.web import current_account
+from auth.web import current_account, page_account
 from components.controls import indicator_select
 from components.entry import indicator_help, new_value_column, version_table
 from components.export import export_href, export_links
@@ -38,8 +38,8 @@ log = logging.getLogger("mata_garuda.isian")
 def layout(**_query: str) -> html.Div:
     """Return the entry page; viewers and anonymous visitors get a notice instead."""
     lang = language()
-    account = current_account()
-    if account is None or account.role not in ENTRY_ROLES:
+    account = page_account(__name__)
+    if account is None:
         return html.Div(notice(t("isian.title", lang), t("isian.readonly", lang), "gray"))
     catalogue = services().catalogue
     ind = catalogue[DEFAULT_INDICATORS["isian"]]
