@@ -16,6 +16,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from urllib.parse import quote, urlsplit
 
 import dash
@@ -177,96 +178,99 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
     server.config.update(PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME, REMEMBER_COOKIE_DURATION=0)
     manager = LoginManager(server)
     manager.session_protection = "strong"
+    manager.user_loader(partial(_load_user, engine))
+    server.before_request(partial(_guard, public_view, language))
+    server.register_error_handler(SignInRequired, lambda exc: _refuse(401, str(exc)))
+    server.register_error_handler(ScopeError, lambda exc: _refuse(403, str(exc)))
+    server.after_request(partial(_set_csrf_cookie, server))
+    server.add_url_rule("/masuk", "sign_in", partial(_sign_in, engine, language),
+                        methods=["GET", "POST"])
+    server.add_url_rule("/sandi", "change_password", partial(_change_password, engine, language),
+                        methods=["GET", "POST"])
+    server.add_url_rule("/keluar", "sign_out", _sign_out, methods=["POST"])
 
-    @manager.user_loader  # type: ignore[untyped-decorator]
-    def load(user_id: str) -> SessionUser | None:
-        if not user_id.isdigit():
-            return None
-        with engine.connect() as conn:
-            account = get_account(conn, int(user_id))
-        return SessionUser(account) if account else None
 
-    @server.before_request
-    def guard() -> ResponseReturnValue | None:
-        request = flask.request
-        if request.method not in SAFE_METHODS and not _csrf_ok():
-            if request.path == "/masuk":
-                return flask.make_response(_form(language(), _texts(language())["csrf"]), 400)
-            return _refuse(403, "missing or wrong CSRF token")
-        account = current_account()
-        if account is not None and account.must_change_password and not request.path.startswith(
-                OPEN_PREFIXES):
-            if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
-                return flask.redirect("/sandi")
-            return _refuse(403, "change the generated password first")
-        if request.path.startswith(OPEN_PREFIXES) or account is not None:
-            return None
-        if public_view and (request.method in SAFE_METHODS or request.path in READ_ONLY_POSTS):
-            return None
+def _load_user(engine: Engine, user_id: str) -> SessionUser | None:
+    if not user_id.isdigit():
+        return None
+    with engine.connect() as conn:
+        account = get_account(conn, int(user_id))
+    return SessionUser(account) if account else None
+
+
+def _guard(public_view: bool, language: Callable[[], str]) -> ResponseReturnValue | None:
+    """Check every request: CSRF token, password change, signed in or public."""
+    request = flask.request
+    if request.method not in SAFE_METHODS and not _csrf_ok():
+        if request.path == "/masuk":
+            return flask.make_response(_form(language(), _texts(language())["csrf"]), 400)
+        return _refuse(403, "missing or wrong CSRF token")
+    account = current_account()
+    if account is not None and account.must_change_password and not request.path.startswith(
+            OPEN_PREFIXES):
         if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
-            return flask.redirect("/masuk?next=" + quote(request.full_path.rstrip("?"), safe="/"))
-        return _refuse(401, "sign in first")
+            return flask.redirect("/sandi")
+        return _refuse(403, "change the generated password first")
+    if request.path.startswith(OPEN_PREFIXES) or account is not None:
+        return None
+    if public_view and (request.method in SAFE_METHODS or request.path in READ_ONLY_POSTS):
+        return None
+    if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
+        return flask.redirect("/masuk?next=" + quote(request.full_path.rstrip("?"), safe="/"))
+    return _refuse(401, "sign in first")
 
-    @server.errorhandler(SignInRequired)
-    def sign_in_required(exc: SignInRequired) -> ResponseReturnValue:
-        return _refuse(401, str(exc))
 
-    @server.errorhandler(ScopeError)
-    def out_of_scope(exc: ScopeError) -> ResponseReturnValue:
-        return _refuse(403, str(exc))
+def _set_csrf_cookie(server: flask.Flask, response: flask.Response) -> flask.Response:
+    response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Lax", httponly=False,
+                        secure=server.config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
-    @server.after_request
-    def csrf_cookie(response: flask.Response) -> flask.Response:
-        response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Lax", httponly=False,
-                            secure=server.config.get("SESSION_COOKIE_SECURE", False))
-        return response
 
-    @server.route("/masuk", methods=["GET", "POST"])
-    def sign_in() -> ResponseReturnValue:
-        lang = language()
-        request = flask.request
-        next_url = _safe_next(request.values.get("next"))
-        if request.method == "GET":
-            return _form(lang, next_url=next_url)
-        username = request.form.get("username", "")[:64]
-        with engine.begin() as conn:
-            result = authenticate(conn, username, request.form.get("password", "")[:128],
-                                  request.remote_addr or "")
-        if result.account is None:
-            message = _texts(lang)[result.reason]
-            if result.locked_until is not None:
-                message = message.format(time=result.locked_until.strftime("%H:%M"))
-            return flask.make_response(_form(lang, message, username, next_url), 401)
-        flask.session.clear()  # a new session on sign-in (no fixation)
-        flask.session.permanent = True
-        login_user(SessionUser(result.account))
-        csrf_token()
-        return flask.redirect(next_url)
+def _sign_in(engine: Engine, language: Callable[[], str]) -> ResponseReturnValue:
+    lang = language()
+    request = flask.request
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return _form(lang, next_url=next_url)
+    username = request.form.get("username", "")[:64]
+    with engine.begin() as conn:
+        result = authenticate(conn, username, request.form.get("password", "")[:128],
+                              request.remote_addr or "")
+    if result.account is None:
+        message = _texts(lang)[result.reason]
+        if result.locked_until is not None:
+            message = message.format(time=result.locked_until.strftime("%H:%M"))
+        return flask.make_response(_form(lang, message, username, next_url), 401)
+    flask.session.clear()  # a new session on sign-in (no fixation)
+    flask.session.permanent = True
+    login_user(SessionUser(result.account))
+    csrf_token()
+    return flask.redirect(next_url)
 
-    @server.route("/sandi", methods=["GET", "POST"])
-    def change_password() -> ResponseReturnValue:
-        account, lang = current_account(), language()
-        if account is None:
-            return flask.redirect("/masuk")
-        if flask.request.method == "GET":
-            return _change_form(lang)
-        new, again = (flask.request.form.get(k, "")[:128] for k in ("password", "again"))
-        if new != again:
-            return flask.make_response(_change_form(lang, _texts(lang)["mismatch"]), 400)
-        problems = policy_problems(new, account.username)
-        if problems:
-            listed = "; ".join(p.text(lang) for p in problems)
-            return flask.make_response(
-                _change_form(lang, _texts(lang)["policy"].format(problems=listed)), 400)
-        with engine.begin() as conn:
-            set_password(conn, account.username, new, by=account.username, must_change=False)
-        return flask.redirect("/")
 
-    @server.post("/keluar")
-    def sign_out() -> ResponseReturnValue:
-        logout_user()
-        flask.session.clear()
+def _change_password(engine: Engine, language: Callable[[], str]) -> ResponseReturnValue:
+    account, lang = current_account(), language()
+    if account is None:
         return flask.redirect("/masuk")
+    if flask.request.method == "GET":
+        return _change_form(lang)
+    new, again = (flask.request.form.get(k, "")[:128] for k in ("password", "again"))
+    if new != again:
+        return flask.make_response(_change_form(lang, _texts(lang)["mismatch"]), 400)
+    problems = policy_problems(new, account.username)
+    if problems:
+        listed = "; ".join(p.text(lang) for p in problems)
+        return flask.make_response(
+            _change_form(lang, _texts(lang)["policy"].format(problems=listed)), 400)
+    with engine.begin() as conn:
+        set_password(conn, account.username, new, by=account.username, must_change=False)
+    return flask.redirect("/")
+
+
+def _sign_out() -> ResponseReturnValue:
+    logout_user()
+    flask.session.clear()
+    return flask.redirect("/masuk")
 
 
 def _refuse(status: int, message: str) -> flask.Response:

@@ -34,6 +34,8 @@ from werkzeug.datastructures import MultiDict
 from auth.accounts import Account, audit
 from auth.web import require_page_account
 from export.files import (
+    FORMATS,
+    IMAGE_FORMATS,
     IMAGE_MIMETYPES,
     MIMETYPES,
     PREFIX,
@@ -63,11 +65,13 @@ from queries.mapview import View, map_data, parse_view
 from services import language, services
 
 log = logging.getLogger("mata_garuda.export")
-FMT = "<any(csv, xlsx):fmt>"
-IMAGE_FMT = "<any(png, svg, pdf):fmt>"
+FMT = f"<any({', '.join(FORMATS)}):fmt>"
+IMAGE_FMT = f"<any({', '.join(IMAGE_FORMATS)}):fmt>"
 # parse_view's fallback messages, by the parameter they are about
 _VIEW_PARAMETERS = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
                     "peta.error.tahun": "tahun", "peta.error.kelas": "kelas"}
+_PAGES: Final = {"isian": "pages.entry", "kelengkapan": "pages.completeness",
+                 "audit": "pages.audit"}  # non-public tables: the page whose roles they follow
 
 
 class ParameterError(ValueError):
@@ -157,8 +161,113 @@ def _error(status: int, message: str) -> flask.Response:
     return response
 
 
-_PAGES: Final = {"isian": "pages.entry", "kelengkapan": "pages.completeness",
-                 "audit": "pages.audit"}  # non-public tables: the page whose roles they follow
+def _bad_parameter(exc: ParameterError) -> flask.Response:
+    message = t("export.error.parameter", language(), name=exc.name, value=exc.value or "",
+                expected=exc.expected)
+    return _error(400, message)
+
+
+def _no_boundaries(exc: BoundariesMissingError) -> flask.Response:
+    log.warning("map image without boundaries: %s", exc)
+    return _error(503, t("boundaries.missing", language()))
+
+
+def _no_view(exc: UnknownViewError) -> flask.Response:
+    return _error(404, str(exc))
+
+
+def _unknown(_rest: str) -> flask.Response:
+    # Without this, Dash would answer any path with its page shell (200).
+    return _error(404, "no such export: tables peta, tren, tabel, isian, kelengkapan, audit;"
+                       " formats csv, xlsx (peta and tren also png, svg, pdf)")
+
+
+def _map_table(fmt: str) -> flask.Response:
+    svc, view = services(), _view(flask.request.args)
+    with svc.engine.connect() as conn:
+        table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
+    return _send(table, fmt)
+
+
+def _map_image(fmt: ImageFormat) -> flask.Response:
+    svc, view, lang = services(), _view(flask.request.args), language()
+    with svc.engine.connect() as conn:
+        data = map_data(conn, view, svc.registry, svc.catalogue, lang)
+    regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
+    body = map_image(data, regions, svc.registry, _now(), fmt, lang)
+    name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
+    return _send_image(body, fmt, name)
+
+
+def _trend_table(fmt: str) -> flask.Response:
+    svc, view, lang = services(), _view(flask.request.args), language()
+    with svc.engine.connect() as conn:
+        found = trend(conn, view, svc.registry, svc.catalogue, lang)
+    return _send(trend_table(found, _now(), lang), fmt)
+
+
+def _trend_image(fmt: ImageFormat) -> flask.Response:
+    svc, view, lang = services(), _view(flask.request.args), language()
+    with svc.engine.connect() as conn:
+        found = trend(conn, view, svc.registry, svc.catalogue, lang)
+    return _send_image(trend_image(found, _now(), fmt, lang), fmt, trend_name(found))
+
+
+def _province_table(fmt: str) -> flask.Response:
+    ind = _indicator(flask.request.args, "tabel")
+    period = _period(flask.request.args, ind)
+    with services().engine.connect() as conn:
+        table = province_export(conn, ind, period, _now(), language())
+    return _send(table, fmt)
+
+
+def _entry_table(fmt: str) -> flask.Response:
+    account, svc, args = _account("isian"), services(), flask.request.args
+    ind = _indicator(args, "isian")
+    period = _period(args, ind) or ind.periods[-1]
+    kode = args.get("kode") or None
+    if kode is not None and kode not in svc.registry:
+        raise ParameterError("kode", kode, t("export.expected.kode", language()))
+    with svc.engine.connect() as conn:
+        table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
+                             kode=kode, lang=language())
+    return _send_recorded(account, table, fmt)
+
+
+def _completeness_table(fmt: str) -> flask.Response:
+    account, svc = _account("kelengkapan"), services()
+    ind = _indicator(flask.request.args, "kelengkapan")
+    period = _period(flask.request.args, ind) or ind.periods[-1]
+    level = flask.request.args.get("tingkat") or None
+    if level not in (None, *OFFICE_LEVELS):
+        raise ParameterError("tingkat", level, ", ".join(OFFICE_LEVELS))
+    with svc.engine.connect() as conn:
+        table = completeness_export(conn, svc.registry, ind, period, _now(), language(),
+                                    level=level)
+    return _send_recorded(account, table, fmt)
+
+
+def _audit_log(fmt: str) -> flask.Response:
+    account = _account("audit")
+    with services().engine.connect() as conn:
+        table = audit_export(conn, _now(), language())
+    return _send_recorded(account, table, fmt)
+
+
+_ERROR_HANDLERS: Final = ((ParameterError, _bad_parameter),
+                          (BoundariesMissingError, _no_boundaries),
+                          (UnknownViewError, _no_view))
+_ROUTES: Final = (
+    ("/ekspor/<path:_rest>", _unknown),
+    (f"/ekspor/peta.{FMT}", _map_table),
+    (f"/ekspor/peta.{IMAGE_FMT}", _map_image),
+    (f"/ekspor/tren.{FMT}", _trend_table),
+    (f"/ekspor/tren.{IMAGE_FMT}", _trend_image),
+    (f"/ekspor/tabel.{FMT}", _province_table),
+    (f"/ekspor/isian.{FMT}", _entry_table),
+    (f"/ekspor/kelengkapan.{FMT}", _completeness_table),
+    (f"/ekspor/audit.{FMT}", _audit_log),
+)
 
 
 def export_blueprint() -> flask.Blueprint:
@@ -173,98 +282,8 @@ def export_blueprint() -> flask.Blueprint:
         tables), 403 (through :class:`~auth.scope.ScopeError`) out of role or scope.
     """
     blueprint = flask.Blueprint("export", __name__)
-
-    @blueprint.errorhandler(ParameterError)
-    def bad_parameter(exc: ParameterError) -> flask.Response:
-        message = t("export.error.parameter", language(), name=exc.name, value=exc.value or "",
-                    expected=exc.expected)
-        return _error(400, message)
-
-    @blueprint.errorhandler(BoundariesMissingError)
-    def no_boundaries(exc: BoundariesMissingError) -> flask.Response:
-        log.warning("map image without boundaries: %s", exc)
-        return _error(503, t("boundaries.missing", language()))
-
-    @blueprint.errorhandler(UnknownViewError)
-    def no_view(exc: UnknownViewError) -> flask.Response:
-        return _error(404, str(exc))
-
-    @blueprint.get("/ekspor/<path:_rest>")
-    def unknown(_rest: str) -> flask.Response:
-        # Without this, Dash would answer any path with its page shell (200).
-        return _error(404, "no such export: tables peta, tren, tabel, isian, kelengkapan, audit;"
-                           " formats csv, xlsx (peta and tren also png, svg, pdf)")
-
-    @blueprint.get(f"/ekspor/peta.{FMT}")
-    def map_table(fmt: str) -> flask.Response:
-        svc, view = services(), _view(flask.request.args)
-        with svc.engine.connect() as conn:
-            table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
-        return _send(table, fmt)
-
-    @blueprint.get(f"/ekspor/peta.{IMAGE_FMT}")
-    def map_image_export(fmt: ImageFormat) -> flask.Response:
-        svc, view, lang = services(), _view(flask.request.args), language()
-        with svc.engine.connect() as conn:
-            data = map_data(conn, view, svc.registry, svc.catalogue, lang)
-        regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
-        body = map_image(data, regions, svc.registry, _now(), fmt, lang)
-        name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
-        return _send_image(body, fmt, name)
-
-    @blueprint.get(f"/ekspor/tren.{FMT}")
-    def tren(fmt: str) -> flask.Response:
-        svc, view, lang = services(), _view(flask.request.args), language()
-        with svc.engine.connect() as conn:
-            found = trend(conn, view, svc.registry, svc.catalogue, lang)
-        return _send(trend_table(found, _now(), lang), fmt)
-
-    @blueprint.get(f"/ekspor/tren.{IMAGE_FMT}")
-    def tren_image(fmt: ImageFormat) -> flask.Response:
-        svc, view, lang = services(), _view(flask.request.args), language()
-        with svc.engine.connect() as conn:
-            found = trend(conn, view, svc.registry, svc.catalogue, lang)
-        return _send_image(trend_image(found, _now(), fmt, lang), fmt, trend_name(found))
-
-    @blueprint.get(f"/ekspor/tabel.{FMT}")
-    def province_table(fmt: str) -> flask.Response:
-        ind = _indicator(flask.request.args, "tabel")
-        period = _period(flask.request.args, ind)
-        with services().engine.connect() as conn:
-            table = province_export(conn, ind, period, _now(), language())
-        return _send(table, fmt)
-
-    @blueprint.get(f"/ekspor/isian.{FMT}")
-    def entry_table_export(fmt: str) -> flask.Response:
-        account, svc, args = _account("isian"), services(), flask.request.args
-        ind = _indicator(args, "isian")
-        period = _period(args, ind) or ind.periods[-1]
-        kode = args.get("kode") or None
-        if kode is not None and kode not in svc.registry:
-            raise ParameterError("kode", kode, t("export.expected.kode", language()))
-        with svc.engine.connect() as conn:
-            table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
-                                 kode=kode, lang=language())
-        return _send_recorded(account, table, fmt)
-
-    @blueprint.get(f"/ekspor/kelengkapan.{FMT}")
-    def completeness_table(fmt: str) -> flask.Response:
-        account, svc = _account("kelengkapan"), services()
-        ind = _indicator(flask.request.args, "kelengkapan")
-        period = _period(flask.request.args, ind) or ind.periods[-1]
-        level = flask.request.args.get("tingkat") or None
-        if level not in (None, *OFFICE_LEVELS):
-            raise ParameterError("tingkat", level, ", ".join(OFFICE_LEVELS))
-        with svc.engine.connect() as conn:
-            table = completeness_export(conn, svc.registry, ind, period, _now(), language(),
-                                        level=level)
-        return _send_recorded(account, table, fmt)
-
-    @blueprint.get(f"/ekspor/audit.{FMT}")
-    def audit_log(fmt: str) -> flask.Response:
-        account = _account("audit")
-        with services().engine.connect() as conn:
-            table = audit_export(conn, _now(), language())
-        return _send_recorded(account, table, fmt)
-
+    for error, handler in _ERROR_HANDLERS:
+        blueprint.register_error_handler(error, handler)
+    for rule, view in _ROUTES:
+        blueprint.add_url_rule(rule, view_func=view, methods=["GET"])
     return blueprint
