@@ -6,6 +6,9 @@ pages and boundaries, and Dash's read-only callbacks). Every state-changing requ
 (POST, PUT, PATCH, DELETE), Dash callbacks included, must carry the session's CSRF
 token: forms in a hidden field, scripts in the ``X-CSRFToken`` header, which
 ``assets/csrf.js`` adds from the ``mg_csrf`` cookie (double submit).
+
+A page registered with ``roles`` is for those roles only: :func:`page_account` for its
+layout, :func:`require_page_account` for its callbacks and its export.
 """
 
 from __future__ import annotations

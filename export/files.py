@@ -9,9 +9,8 @@ DATA SIMULASI warning when any value is simulated. :func:`to_csv` writes the hea
 row and the data only (a plain table a program can read); :func:`to_xlsx` writes the
 title lines above the same plain table, on one sheet, with no merged cells or formulas.
 
-Every text cell, header and title line goes through
-:func:`presentation.cells.safe_cell`. Numbers stay
-numbers in XLSX; a missing value is an empty cell, never zero.
+Every text cell, header and title line goes through :func:`presentation.cells.safe_cell`.
+Numbers stay numbers in XLSX; a missing value is an empty cell, never zero.
 """
 
 from __future__ import annotations
