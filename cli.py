@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+import threading
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import waitress
 from tqdm import tqdm
 
+from geodata.registry import load_registry
 from settings import Settings, SettingsError
+
+# Each command imports the rest of the application inside its function, to keep start-up
+# fast: importing it all here (the app alone takes seconds: Dash, matplotlib, geopandas)
+# would slow down every command, `mata-garuda --help` included (half a second as it is).
 
 
 def _settings() -> Settings:
@@ -47,11 +57,6 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port (default MATA_GARUDA_PORT or 8050).")
 def serve(demo: bool, port: int | None) -> None:
     """Set up the database on first run, then serve the dashboard."""
-    import threading
-    from dataclasses import replace
-
-    import waitress
-
     from app import create_app
     from ingest.bootstrap import bootstrap_steps
 
@@ -76,8 +81,6 @@ def _warm(app) -> None:  # type: ignore[no-untyped-def]
     Freezing moves the long-lived objects (registry, boundary layers and payloads) out
     of the garbage collector's way, so a full collection during a request stays short.
     """
-    import gc
-
     from app import services_of
 
     services_of(app).boundaries.warm()
@@ -121,8 +124,6 @@ def db_backup(file: Path | None) -> None:
     The backup is a consistent snapshot taken while the dashboard keeps running. It
     holds password hashes: keep it as safe as the database.
     """
-    from datetime import UTC, datetime
-
     from ingest.backup import BackupError, backup
 
     settings = _settings()
@@ -182,7 +183,6 @@ def geodata_import(path: Path, level: str, code_column: str, name_column: str | 
                    out_dir: Path | None) -> None:
     """Import boundaries from GeoParquet, GeoPackage, Shapefile or GeoJSON (any CRS)."""
     from geodata.importer import import_boundaries
-    from geodata.registry import load_registry
 
     settings = _settings()
     target = out_dir or settings.boundaries_dir
@@ -202,7 +202,6 @@ def geodata_import(path: Path, level: str, code_column: str, name_column: str | 
 def geodata_check() -> None:
     """Validate the installed boundaries against the region registry."""
     from geodata.boundaries import available_levels, read_layer, validate_layer
-    from geodata.registry import load_registry
 
     settings = _settings()
     levels = available_levels(settings.boundaries_dir)
@@ -243,7 +242,6 @@ def user_add(username: str, role: str, region: str | None, name: str,
              password_stdin: bool) -> None:
     """Add an account; a generated password is printed once."""
     from auth.accounts import AccountError, add_account
-    from geodata.registry import load_registry
     from ingest.bootstrap import prepare_database
 
     engine = _engine(_settings())
@@ -296,7 +294,6 @@ def data() -> None:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def data_import(files: tuple[Path, ...]) -> None:
     """Import published figures (CSV or XLSX, tidy format), each file all or nothing."""
-    from geodata.registry import load_registry
     from ingest.bootstrap import prepare_database
     from ingest.published import ImportRejectedError, import_file, import_targets
 
@@ -325,7 +322,6 @@ def data_import(files: tuple[Path, ...]) -> None:
 @click.option("--seed", type=int, default=None, help="Random seed (default: the demo seed).")
 def demo(seed: int | None) -> None:
     """Generate and store the synthetic demo data (DATA SIMULASI)."""
-    from geodata.registry import load_registry
     from ingest.bootstrap import DEMO_SEED, load_demo, prepare_database
 
     engine = _engine(_settings())

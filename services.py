@@ -16,7 +16,9 @@ from sqlalchemy import Engine
 
 from geodata.registry import Registry
 from geodata.serve import BoundaryStore
+from i18n import COOKIE, pick_language
 from queries.catalogue import Indicator
+from queries.indicators import data_version
 from settings import Settings
 
 EXTENSION = "mata_garuda"
@@ -39,8 +41,6 @@ class Services:
 
         The key includes the newest observation id, so any write makes old entries unused.
         """
-        from queries.indicators import data_version
-
         with self.engine.connect() as conn:
             full_key = f"{key}|v{data_version(conn)}"
         value = self.cache.get(full_key)
@@ -57,8 +57,6 @@ def services() -> Services:
 
 def language() -> str:
     """Return the interface language of the current request (``lang`` cookie or default)."""
-    from i18n import COOKIE, pick_language
-
     default = services().settings.language
     if not flask.has_request_context():
         return default

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geodata.registry import NATIONAL_CODE, level_of
-from queries.schema import ROLES
 
+ROLES = ("admin", "pusat", "provinsi", "kabkota", "viewer")  # app_user's CHECK constraint too
 REGIONAL_ROLES = {"provinsi": "provinsi", "kabkota": "kabkota"}  # role -> level of its region
 # Who uses which part of the application (pages, their callbacks and exports).
 ENTRY_ROLES = ("admin", "pusat", "provinsi", "kabkota")  # enter, upload, verify values
@@ -67,6 +67,20 @@ class Scope:
         if self.role == "pusat":
             return code == NATIONAL_CODE or level_of(code) == "provinsi"
         return self.role == "provinsi" and self.covers(code) and code != self.region
+
+    def area(self, code: str | None = None, action: str = "read") -> str | None:
+        """Return the region whose regions the user lists: ``code``, else the scope's own.
+
+        None means the whole country (admin, pusat and viewer without ``code``).
+
+        Raises
+        ------
+        ScopeError
+            If ``code`` is outside what the user may read (naming ``action``).
+        """
+        if code is not None:
+            self.require(self.can_read(code), action, code)
+        return code or self.region
 
     def require(self, allowed: bool, action: str, code: str) -> None:
         """Raise :class:`ScopeError` naming the action and region when not ``allowed``."""

@@ -6,6 +6,9 @@ pages and boundaries, and Dash's read-only callbacks). Every state-changing requ
 (POST, PUT, PATCH, DELETE), Dash callbacks included, must carry the session's CSRF
 token: forms in a hidden field, scripts in the ``X-CSRFToken`` header, which
 ``assets/csrf.js`` adds from the ``mg_csrf`` cookie (double submit).
+
+A page registered with ``roles`` is for those roles only: :func:`page_account` for its
+layout, :func:`require_page_account` for its callbacks and its export.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from urllib.parse import quote, urlsplit
 
+import dash
 import flask
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -41,11 +46,14 @@ READ_ONLY_POSTS = ("/_dash-update-component",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-
 def _texts(lang: str) -> dict[str, str]:
     """Return the sign-in pages' texts (``signin.*`` in the catalogue) by short key."""
     return {key.removeprefix("signin."): translate(key, lang) for key in TEXTS
             if key.startswith("signin.")}
+
+
+class SignInRequired(PermissionError):
+    """A request that needs a signed-in account, made without one."""
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
@@ -63,6 +71,46 @@ def current_account() -> Account | None:
     """Return the signed-in account of the request, or None (anonymous)."""
     user = current_user
     return user.account if getattr(user, "is_authenticated", False) else None
+
+
+def page_roles(page: str) -> tuple[str, ...]:
+    """Return the roles a page is for: the ``roles`` of its ``dash.register_page``.
+
+    ``page`` is the page module's name (``pages.audit``). The page's layout, its callbacks
+    and its export all ask this, so a page's roles are declared once, where it is
+    registered (the navigation lists the page for the same roles).
+    """
+    return tuple(dash.page_registry[page]["roles"])
+
+
+def page_account(page: str) -> Account | None:
+    """Return the signed-in account if its role may use ``page``, else None.
+
+    For a page's layout, which shows a notice instead of the page.
+    """
+    account = current_account()
+    return account if account is not None and account.role in page_roles(page) else None
+
+
+def require_page_account(page: str, action: str) -> Account:
+    """Return the signed-in account if its role may use ``page``; refuse the request otherwise.
+
+    For a page's callbacks and its export. ``action`` names what is refused in the answer
+    and the log, e.g. ``export audit``.
+
+    Raises
+    ------
+    SignInRequired
+        Without a signed-in account (the app answers 401).
+    auth.scope.ScopeError
+        For an account whose role may not use the page (the app answers 403).
+    """
+    account = current_account()
+    if account is None:
+        raise SignInRequired(f"sign in to {action}")
+    if page_account(page) is None:
+        raise ScopeError(f"{account.role} may not {action}")
+    return account
 
 
 def csrf_token() -> str:
@@ -133,99 +181,108 @@ def init_auth(server: flask.Flask, engine: Engine, *, public_view: bool,
     server.config.update(PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME, REMEMBER_COOKIE_DURATION=0)
     manager = LoginManager(server)
     manager.session_protection = "strong"
+    manager.user_loader(partial(_load_user, engine))
+    server.before_request(partial(_guard, public_view, language))
+    server.register_error_handler(SignInRequired, lambda exc: _refuse(401, str(exc)))
+    server.register_error_handler(ScopeError, lambda exc: _refuse(403, str(exc)))
+    server.after_request(partial(_set_csrf_cookie, server))
+    server.add_url_rule("/masuk", "sign_in", partial(_sign_in, engine, language),
+                        methods=["GET", "POST"])
+    server.add_url_rule("/sandi", "change_password", partial(_change_password, engine, language),
+                        methods=["GET", "POST"])
+    server.add_url_rule("/keluar", "sign_out", _sign_out, methods=["POST"])
 
-    @manager.user_loader  # type: ignore[untyped-decorator]
-    def load(user_id: str) -> SessionUser | None:
-        if not user_id.isdigit():
-            return None
-        with engine.connect() as conn:
-            account = get_account(conn, int(user_id))
-        return SessionUser(account) if account else None
 
-    @server.before_request
-    def guard() -> ResponseReturnValue | None:
-        request = flask.request
-        if request.method not in SAFE_METHODS and not _csrf_ok():
-            if request.path == "/masuk":
-                return flask.make_response(_form(language(), _texts(language())["csrf"]), 400)
-            return _refuse(403, "missing or wrong CSRF token")
-        account = current_account()
-        if account is not None and account.must_change_password and not request.path.startswith(
-                OPEN_PREFIXES):
-            if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
-                return flask.redirect("/sandi")
-            return _refuse(403, "change the generated password first")
-        if request.path.startswith(OPEN_PREFIXES) or account is not None:
-            return None
-        if public_view and (request.method in SAFE_METHODS or request.path in READ_ONLY_POSTS):
-            return None
+def _load_user(engine: Engine, user_id: str) -> SessionUser | None:
+    if not user_id.isdigit():
+        return None
+    with engine.connect() as conn:
+        account = get_account(conn, int(user_id))
+    return SessionUser(account) if account else None
+
+
+def _guard(public_view: bool, language: Callable[[], str]) -> ResponseReturnValue | None:
+    """Check every request: CSRF token, password change, signed in or public."""
+    request = flask.request
+    if request.method not in SAFE_METHODS and not _csrf_ok():
+        if request.path == "/masuk":
+            return flask.make_response(_form(language(), _texts(language())["csrf"]), 400)
+        return _refuse(403, "missing or wrong CSRF token")
+    account = current_account()
+    if account is not None and account.must_change_password and not request.path.startswith(
+            OPEN_PREFIXES):
         if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
-            return flask.redirect("/masuk?next=" + quote(request.full_path.rstrip("?"), safe="/"))
-        return _refuse(401, "sign in first")
+            return flask.redirect("/sandi")
+        return _refuse(403, "change the generated password first")
+    if request.path.startswith(OPEN_PREFIXES) or account is not None:
+        return None
+    if public_view and (request.method in SAFE_METHODS or request.path in READ_ONLY_POSTS):
+        return None
+    if request.method in SAFE_METHODS and not request.path.startswith(("/_", "/geo/")):
+        return flask.redirect("/masuk?next=" + quote(request.full_path.rstrip("?"), safe="/"))
+    return _refuse(401, "sign in first")
 
-    @server.errorhandler(ScopeError)
-    def out_of_scope(exc: ScopeError) -> ResponseReturnValue:
-        return _refuse(403, str(exc))
 
-    @server.after_request
-    def csrf_cookie(response: flask.Response) -> flask.Response:
-        response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Lax", httponly=False,
-                            secure=server.config.get("SESSION_COOKIE_SECURE", False))
-        return response
+def _set_csrf_cookie(server: flask.Flask, response: flask.Response) -> flask.Response:
+    response.set_cookie(CSRF_COOKIE, csrf_token(), samesite="Lax", httponly=False,
+                        secure=server.config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
-    @server.route("/masuk", methods=["GET", "POST"])
-    def sign_in() -> ResponseReturnValue:
-        lang = language()
-        request = flask.request
-        next_url = _safe_next(request.values.get("next"))
-        if request.method == "GET":
-            return _form(lang, next_url=next_url)
-        username = request.form.get("username", "")[:64]
-        with engine.begin() as conn:
-            result = authenticate(conn, username, request.form.get("password", "")[:128],
-                                  request.remote_addr or "")
-        if result.account is None:
-            message = _texts(lang)[result.reason]
-            if result.locked_until is not None:
-                message = message.format(time=result.locked_until.strftime("%H:%M"))
-            return flask.make_response(_form(lang, message, username, next_url), 401)
-        flask.session.clear()  # a new session on sign-in (no fixation)
-        flask.session.permanent = True
-        login_user(SessionUser(result.account))
-        csrf_token()
-        return flask.redirect(next_url)
 
-    @server.route("/sandi", methods=["GET", "POST"])
-    def change_password() -> ResponseReturnValue:
-        account, lang = current_account(), language()
-        if account is None:
-            return flask.redirect("/masuk")
-        if flask.request.method == "GET":
-            return _change_form(lang)
-        new, again = (flask.request.form.get(k, "")[:128] for k in ("password", "again"))
-        if new != again:
-            return flask.make_response(_change_form(lang, _texts(lang)["mismatch"]), 400)
-        problems = policy_problems(new, account.username)
-        if problems:
-            listed = "; ".join(p.text(lang) for p in problems)
-            return flask.make_response(
-                _change_form(lang, _texts(lang)["policy"].format(problems=listed)), 400)
-        with engine.begin() as conn:
-            set_password(conn, account.username, new, by=account.username, must_change=False)
-        return flask.redirect("/")
+def _sign_in(engine: Engine, language: Callable[[], str]) -> ResponseReturnValue:
+    lang = language()
+    request = flask.request
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return _form(lang, next_url=next_url)
+    username = request.form.get("username", "")[:64]
+    with engine.begin() as conn:
+        result = authenticate(conn, username, request.form.get("password", "")[:128],
+                              request.remote_addr or "")
+    if result.account is None:
+        message = _texts(lang)[result.reason]
+        if result.locked_until is not None:
+            message = message.format(time=result.locked_until.strftime("%H:%M"))
+        return flask.make_response(_form(lang, message, username, next_url), 401)
+    flask.session.clear()  # a new session on sign-in (no fixation)
+    flask.session.permanent = True
+    login_user(SessionUser(result.account))
+    csrf_token()
+    return flask.redirect(next_url)
 
-    @server.post("/keluar")
-    def sign_out() -> ResponseReturnValue:
-        logout_user()
-        flask.session.clear()
+
+def _change_password(engine: Engine, language: Callable[[], str]) -> ResponseReturnValue:
+    account, lang = current_account(), language()
+    if account is None:
         return flask.redirect("/masuk")
+    if flask.request.method == "GET":
+        return _change_form(lang)
+    new, again = (flask.request.form.get(k, "")[:128] for k in ("password", "again"))
+    if new != again:
+        return flask.make_response(_change_form(lang, _texts(lang)["mismatch"]), 400)
+    problems = policy_problems(new, account.username)
+    if problems:
+        listed = "; ".join(p.text(lang) for p in problems)
+        return flask.make_response(
+            _change_form(lang, _texts(lang)["policy"].format(problems=listed)), 400)
+    with engine.begin() as conn:
+        set_password(conn, account.username, new, by=account.username, must_change=False)
+    return flask.redirect("/")
+
+
+def _sign_out() -> ResponseReturnValue:
+    logout_user()
+    flask.session.clear()
+    return flask.redirect("/masuk")
 
 
 def _refuse(status: int, message: str) -> flask.Response:
+    """Answer a refused request with a JSON error, and log who was refused what."""
     account = current_account()
     log.warning("refused %s %s (%s): %s from %s", flask.request.method, flask.request.path,
                 account.username if account else "anonymous", message,
                 flask.request.remote_addr)
     response = flask.jsonify(error=message)
     response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
     return response

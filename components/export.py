@@ -7,8 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import dash_mantine_components as dmc
 
-from export.files import FORMATS
-from export.image import IMAGE_FORMATS
+from export.files import FORMATS, IMAGE_FORMATS
 from geodata.registry import NATIONAL_CODE
 from i18n import t
 from queries.mapview import View, view_url

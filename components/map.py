@@ -13,11 +13,11 @@ from dash import html
 
 import ids
 from components.export import TREND_FORMATS, export_links, trend_export_href
-from components.palettes import MISSING_COLOR, palette_colors
 from components.sparkline import sparkline
 from components.status import kpi, simulated_badge
 from geodata.registry import NATIONAL_CODE, Region
 from i18n import format_number, t
+from presentation.palettes import MISSING_COLOR, palette_colors
 from queries.classify import format_bounds
 from queries.mapview import Layer, MapData, Message, Summary
 

@@ -1,13 +1,16 @@
 """Tables to files: CSV (UTF-8 with BOM) and XLSX, safe against formula injection.
 
+The formats of every export are named here, the images' too (drawn by
+:mod:`export.image`), so a page's download links need none of the drawing code.
+
 A :class:`Table` is a Polars frame plus what a reader needs to use it on its own: a
 title, lines naming the indicator, period, sources and export time, and the
 DATA SIMULASI warning when any value is simulated. :func:`to_csv` writes the header
 row and the data only (a plain table a program can read); :func:`to_xlsx` writes the
 title lines above the same plain table, on one sheet, with no merged cells or formulas.
 
-Every text cell, header and title line goes through :func:`safe_cell`. Numbers stay
-numbers in XLSX; a missing value is an empty cell, never zero.
+Every text cell, header and title line goes through :func:`presentation.cells.safe_cell`.
+Numbers stay numbers in XLSX; a missing value is an empty cell, never zero.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Literal, overload
+from typing import Final, Literal
 
 import openpyxl
 import polars as pl
@@ -26,61 +29,25 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from presentation.cells import safe_cell
+
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx")
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+ImageFormat = Literal["png", "svg", "pdf"]
+IMAGE_FORMATS: tuple[ImageFormat, ...] = ("png", "svg", "pdf")
+IMAGE_MIMETYPES: Final = {"png": "image/png", "svg": "image/svg+xml",
+                          "pdf": "application/pdf"}
 PREFIX = "mata-garuda"
 SHEET_TITLE = "data"
 Cell = str | int | float | datetime | date | None
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _DIGITS = 10  # rounding of floats: removes binary noise such as 1.2300000000000004
 _WARNING = Font(bold=True, color="C00000")
-
-
-@overload
-def safe_cell(value: str) -> str: ...
-
-
-@overload
-def safe_cell(value: float | None) -> float | None: ...
-
-
-def safe_cell(value: str | float | None) -> str | float | None:
-    """Neutralise spreadsheet formula injection in a cell written to CSV or XLSX.
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-    leading apostrophe, so Excel, LibreOffice and Google Sheets show it as text instead
-    of running it (OWASP, "CSV Injection"). Numbers, and text that is a plain number
-    such as ``-12.5``, stay as they are.
-
-    Parameters
-    ----------
-    value
-        The cell value.
-
-    Returns
-    -------
-    str or float or None
-        ``value``, with an apostrophe in front when it could be read as a formula.
-
-    Examples
-    --------
-    >>> safe_cell("=1+1"), safe_cell("@SUM(A1)")
-    ("'=1+1", "'@SUM(A1)")
-    >>> safe_cell("-12.5"), safe_cell(-12.5), safe_cell("Kota Bandung")
-    ('-12.5', -12.5, 'Kota Bandung')
-    """
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@
   ``indikator``, ``tahun``, ``tampil``, ``dari``, ``kelas``, ``n``, ``tingkat``); every
   account, and anyone with public view.
 - ``/ekspor/tabel``: ``indikator`` (default ``idi``), ``tahun``; as the map.
-- ``/ekspor/isian``: ``indikator``, ``tahun``, ``kode``; operators, pusat and admin,
-  within their scope.
-- ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; admin and pusat.
-- ``/ekspor/audit``: admin.
+- ``/ekspor/isian``: ``indikator``, ``tahun``, ``kode``; the roles of the ``/isian`` page
+  (operators, pusat and admin), within their scope.
+- ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; the roles of its page
+  (admin and pusat).
+- ``/ekspor/audit``: the roles of its page (admin).
 
 ``/ekspor/peta`` also answers ``.png``, ``.svg`` and ``.pdf``: the map view as an image
 (:mod:`export.image`), with the same parameters and access as its table.
@@ -16,26 +17,36 @@
 Another extension than ``csv`` or ``xlsx`` (or these for the map and trend) is 404. A bad parameter
 is 400 with a message naming it. Signing in is enforced by the app's guard
 (:mod:`auth.web`: anonymous requests go to the sign-in page, or with public view reach
-only the public routes); a region outside the account's scope or a role without access raises
-:class:`~auth.scope.ScopeError`, which the app answers with a logged 403. Exports of
-non-public tables are written to the audit log.
+only the public routes, the others answering 401); a region outside the account's scope or
+a role without access raises :class:`~auth.scope.ScopeError`, which the app answers with a
+logged 403. Exports of non-public tables are written to the audit log.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Final
 
 import flask
 from werkzeug.datastructures import MultiDict
 
 from auth.accounts import Account, audit
-from auth.scope import ADMIN_ROLES, ENTRY_ROLES, MINISTRY_ROLES, ScopeError
-from auth.web import current_account
-from export.files import MIMETYPES, PREFIX, Table, filename, to_csv, to_xlsx
-from export.image import IMAGE_MIMETYPES, ImageFormat, map_image
+from auth.web import require_page_account
+from export.files import (
+    FORMATS,
+    IMAGE_FORMATS,
+    IMAGE_MIMETYPES,
+    MIMETYPES,
+    PREFIX,
+    ImageFormat,
+    Table,
+    filename,
+    to_csv,
+    to_xlsx,
+)
+from export.image import map_image
 from export.tables import (
-    TABLE_INDICATOR,
     audit_export,
     completeness_export,
     entry_export,
@@ -48,17 +59,19 @@ from geodata.serve import UnknownViewError
 from i18n import t
 from queries.catalogue import Indicator
 from queries.classify import METHODS
+from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import OFFICE_LEVELS
 from queries.mapview import View, map_data, parse_view
 from services import language, services
 
 log = logging.getLogger("mata_garuda.export")
-FMT = "<any(csv, xlsx):fmt>"
-IMAGE_FMT = "<any(png, svg, pdf):fmt>"
-ENTRY_INDICATOR = "turnout_pilkada"  # the default of /isian and /kelengkapan
+FMT = f"<any({', '.join(FORMATS)}):fmt>"
+IMAGE_FMT = f"<any({', '.join(IMAGE_FORMATS)}):fmt>"
 # parse_view's fallback messages, by the parameter they are about
 _VIEW_PARAMETERS = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
                     "peta.error.tahun": "tahun", "peta.error.kelas": "kelas"}
+_PAGES: Final = {"isian": "pages.entry", "kelengkapan": "pages.completeness",
+                 "audit": "pages.audit"}  # non-public tables: the page whose roles they follow
 
 
 class ParameterError(ValueError):
@@ -69,17 +82,14 @@ class ParameterError(ValueError):
         self.name, self.value, self.expected = name, value, expected
 
 
-class SignInRequired(PermissionError):
-    """A non-public export asked for without a signed-in account."""
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _indicator(args: MultiDict[str, str], default: str) -> Indicator:
+def _indicator(args: MultiDict[str, str], table: str) -> Indicator:
+    """Return the ``indikator`` asked for, else the default of the export's page."""
     catalogue = services().catalogue
-    wanted = args.get("indikator") or default
+    wanted = args.get("indikator") or DEFAULT_INDICATORS[table]
     if wanted not in catalogue:
         raise ParameterError("indikator", wanted, ", ".join(catalogue))
     return catalogue[wanted]
@@ -108,14 +118,12 @@ def _view(args: MultiDict[str, str]) -> View:
     return view
 
 
-def _account(roles: tuple[str, ...], what: str) -> Account:
-    """Return the signed-in account if its role may export ``what``; refuse otherwise."""
-    account = current_account()
-    if account is None:
-        raise SignInRequired(f"sign in to export {what}")
-    if account.role not in roles:
-        raise ScopeError(f"{account.role} may not export {what}")
-    return account
+def _account(table: str) -> Account:
+    """Return the signed-in account if it may open the page whose table is exported.
+
+    The export of ``/isian`` follows the roles of the ``/isian`` page, and so on.
+    """
+    return require_page_account(_PAGES[table], f"export {table}")
 
 
 def _attachment(body: bytes, content_type: str, filename: str) -> flask.Response:
@@ -146,16 +154,120 @@ def _send_recorded(account: Account, table: Table, fmt: str) -> flask.Response:
 
 
 def _error(status: int, message: str) -> flask.Response:
-    """Answer with a JSON error; a refusal (401) is logged like the app's other refusals."""
-    if status in (401, 403):
-        account = current_account()
-        log.warning("refused %s %s (%s): %s from %s", flask.request.method,
-                    flask.request.path, account.username if account else "anonymous", message,
-                    flask.request.remote_addr)
+    """Answer with a JSON error (refusals, 401 and 403, are answered by :mod:`auth.web`)."""
     response = flask.jsonify(error=message)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _bad_parameter(exc: ParameterError) -> flask.Response:
+    message = t("export.error.parameter", language(), name=exc.name, value=exc.value or "",
+                expected=exc.expected)
+    return _error(400, message)
+
+
+def _no_boundaries(exc: BoundariesMissingError) -> flask.Response:
+    log.warning("map image without boundaries: %s", exc)
+    return _error(503, t("boundaries.missing", language()))
+
+
+def _no_view(exc: UnknownViewError) -> flask.Response:
+    return _error(404, str(exc))
+
+
+def _unknown(_rest: str) -> flask.Response:
+    # Without this, Dash would answer any path with its page shell (200).
+    return _error(404, "no such export: tables peta, tren, tabel, isian, kelengkapan, audit;"
+                       " formats csv, xlsx (peta and tren also png, svg, pdf)")
+
+
+def _map_table(fmt: str) -> flask.Response:
+    svc, view = services(), _view(flask.request.args)
+    with svc.engine.connect() as conn:
+        table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
+    return _send(table, fmt)
+
+
+def _map_image(fmt: ImageFormat) -> flask.Response:
+    svc, view, lang = services(), _view(flask.request.args), language()
+    with svc.engine.connect() as conn:
+        data = map_data(conn, view, svc.registry, svc.catalogue, lang)
+    regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
+    body = map_image(data, regions, svc.registry, _now(), fmt, lang)
+    name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
+    return _send_image(body, fmt, name)
+
+
+def _trend_table(fmt: str) -> flask.Response:
+    svc, view, lang = services(), _view(flask.request.args), language()
+    with svc.engine.connect() as conn:
+        found = trend(conn, view, svc.registry, svc.catalogue, lang)
+    return _send(trend_table(found, _now(), lang), fmt)
+
+
+def _trend_image(fmt: ImageFormat) -> flask.Response:
+    svc, view, lang = services(), _view(flask.request.args), language()
+    with svc.engine.connect() as conn:
+        found = trend(conn, view, svc.registry, svc.catalogue, lang)
+    return _send_image(trend_image(found, _now(), fmt, lang), fmt, trend_name(found))
+
+
+def _province_table(fmt: str) -> flask.Response:
+    ind = _indicator(flask.request.args, "tabel")
+    period = _period(flask.request.args, ind)
+    with services().engine.connect() as conn:
+        table = province_export(conn, ind, period, _now(), language())
+    return _send(table, fmt)
+
+
+def _entry_table(fmt: str) -> flask.Response:
+    account, svc, args = _account("isian"), services(), flask.request.args
+    ind = _indicator(args, "isian")
+    period = _period(args, ind) or ind.periods[-1]
+    kode = args.get("kode") or None
+    if kode is not None and kode not in svc.registry:
+        raise ParameterError("kode", kode, t("export.expected.kode", language()))
+    with svc.engine.connect() as conn:
+        table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
+                             kode=kode, lang=language())
+    return _send_recorded(account, table, fmt)
+
+
+def _completeness_table(fmt: str) -> flask.Response:
+    account, svc = _account("kelengkapan"), services()
+    ind = _indicator(flask.request.args, "kelengkapan")
+    period = _period(flask.request.args, ind) or ind.periods[-1]
+    level = flask.request.args.get("tingkat") or None
+    if level not in (None, *OFFICE_LEVELS):
+        raise ParameterError("tingkat", level, ", ".join(OFFICE_LEVELS))
+    with svc.engine.connect() as conn:
+        table = completeness_export(conn, svc.registry, ind, period, _now(), language(),
+                                    level=level)
+    return _send_recorded(account, table, fmt)
+
+
+def _audit_log(fmt: str) -> flask.Response:
+    account = _account("audit")
+    with services().engine.connect() as conn:
+        table = audit_export(conn, _now(), language())
+    return _send_recorded(account, table, fmt)
+
+
+_ERROR_HANDLERS: Final = ((ParameterError, _bad_parameter),
+                          (BoundariesMissingError, _no_boundaries),
+                          (UnknownViewError, _no_view))
+_ROUTES: Final = (
+    ("/ekspor/<path:_rest>", _unknown),
+    (f"/ekspor/peta.{FMT}", _map_table),
+    (f"/ekspor/peta.{IMAGE_FMT}", _map_image),
+    (f"/ekspor/tren.{FMT}", _trend_table),
+    (f"/ekspor/tren.{IMAGE_FMT}", _trend_image),
+    (f"/ekspor/tabel.{FMT}", _province_table),
+    (f"/ekspor/isian.{FMT}", _entry_table),
+    (f"/ekspor/kelengkapan.{FMT}", _completeness_table),
+    (f"/ekspor/audit.{FMT}", _audit_log),
+)
 
 
 def export_blueprint() -> flask.Blueprint:
@@ -170,102 +282,8 @@ def export_blueprint() -> flask.Blueprint:
         tables), 403 (through :class:`~auth.scope.ScopeError`) out of role or scope.
     """
     blueprint = flask.Blueprint("export", __name__)
-
-    @blueprint.errorhandler(ParameterError)
-    def bad_parameter(exc: ParameterError) -> flask.Response:
-        message = t("export.error.parameter", language(), name=exc.name, value=exc.value or "",
-                    expected=exc.expected)
-        return _error(400, message)
-
-    @blueprint.errorhandler(BoundariesMissingError)
-    def no_boundaries(exc: BoundariesMissingError) -> flask.Response:
-        log.warning("map image without boundaries: %s", exc)
-        return _error(503, t("boundaries.missing", language()))
-
-    @blueprint.errorhandler(UnknownViewError)
-    def no_view(exc: UnknownViewError) -> flask.Response:
-        return _error(404, str(exc))
-
-    @blueprint.errorhandler(SignInRequired)
-    def sign_in_required(exc: SignInRequired) -> flask.Response:
-        return _error(401, str(exc))
-
-    @blueprint.get("/ekspor/<path:_rest>")
-    def unknown(_rest: str) -> flask.Response:
-        # Without this, Dash would answer any path with its page shell (200).
-        return _error(404, "no such export: tables peta, tren, tabel, isian, kelengkapan, audit;"
-                           " formats csv, xlsx (peta and tren also png, svg, pdf)")
-
-    @blueprint.get(f"/ekspor/peta.{FMT}")
-    def map_table(fmt: str) -> flask.Response:
-        svc, view = services(), _view(flask.request.args)
-        with svc.engine.connect() as conn:
-            table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
-        return _send(table, fmt)
-
-    @blueprint.get(f"/ekspor/peta.{IMAGE_FMT}")
-    def map_image_export(fmt: ImageFormat) -> flask.Response:
-        svc, view, lang = services(), _view(flask.request.args), language()
-        with svc.engine.connect() as conn:
-            data = map_data(conn, view, svc.registry, svc.catalogue, lang)
-        regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
-        body = map_image(data, regions, svc.registry, _now(), fmt, lang)
-        name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
-        return _send_image(body, fmt, name)
-
-    @blueprint.get(f"/ekspor/tren.{FMT}")
-    def tren(fmt: str) -> flask.Response:
-        svc, view, lang = services(), _view(flask.request.args), language()
-        with svc.engine.connect() as conn:
-            found = trend(conn, view, svc.registry, svc.catalogue, lang)
-        return _send(trend_table(found, _now(), lang), fmt)
-
-    @blueprint.get(f"/ekspor/tren.{IMAGE_FMT}")
-    def tren_image(fmt: ImageFormat) -> flask.Response:
-        svc, view, lang = services(), _view(flask.request.args), language()
-        with svc.engine.connect() as conn:
-            found = trend(conn, view, svc.registry, svc.catalogue, lang)
-        return _send_image(trend_image(found, _now(), fmt, lang), fmt, trend_name(found))
-
-    @blueprint.get(f"/ekspor/tabel.{FMT}")
-    def province_table(fmt: str) -> flask.Response:
-        ind = _indicator(flask.request.args, TABLE_INDICATOR)
-        period = _period(flask.request.args, ind)
-        with services().engine.connect() as conn:
-            table = province_export(conn, ind, period, _now(), language())
-        return _send(table, fmt)
-
-    @blueprint.get(f"/ekspor/isian.{FMT}")
-    def entry_table_export(fmt: str) -> flask.Response:
-        account, svc, args = _account(ENTRY_ROLES, "isian"), services(), flask.request.args
-        ind = _indicator(args, ENTRY_INDICATOR)
-        period = _period(args, ind) or ind.periods[-1]
-        kode = args.get("kode") or None
-        if kode is not None and kode not in svc.registry:
-            raise ParameterError("kode", kode, t("export.expected.kode", language()))
-        with svc.engine.connect() as conn:
-            table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
-                                 kode=kode, lang=language())
-        return _send_recorded(account, table, fmt)
-
-    @blueprint.get(f"/ekspor/kelengkapan.{FMT}")
-    def completeness_table(fmt: str) -> flask.Response:
-        account, svc = _account(MINISTRY_ROLES, "kelengkapan"), services()
-        ind = _indicator(flask.request.args, ENTRY_INDICATOR)
-        period = _period(flask.request.args, ind) or ind.periods[-1]
-        level = flask.request.args.get("tingkat") or None
-        if level not in (None, *OFFICE_LEVELS):
-            raise ParameterError("tingkat", level, ", ".join(OFFICE_LEVELS))
-        with svc.engine.connect() as conn:
-            table = completeness_export(conn, svc.registry, ind, period, _now(), language(),
-                                        level=level)
-        return _send_recorded(account, table, fmt)
-
-    @blueprint.get(f"/ekspor/audit.{FMT}")
-    def audit_log(fmt: str) -> flask.Response:
-        account = _account(ADMIN_ROLES, "audit")
-        with services().engine.connect() as conn:
-            table = audit_export(conn, _now(), language())
-        return _send_recorded(account, table, fmt)
-
+    for error, handler in _ERROR_HANDLERS:
+        blueprint.register_error_handler(error, handler)
+    for rule, view in _ROUTES:
+        blueprint.add_url_rule(rule, view_func=view, methods=["GET"])
     return blueprint

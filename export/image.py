@@ -2,8 +2,8 @@
 
 The image shows what the map shows: the same simplified boundaries
 (:meth:`geodata.serve.BoundaryStore.simplified`), each region in the colour of its class
-(:func:`components.palettes.palette_colors`), regions without a value hatched on light grey
-as on the web map (never a colour of the scale), and around it the title, the
+(:func:`presentation.palettes.palette_colors`), regions without a value hatched on light
+grey as on the web map (never a colour of the scale), and around it the title, the
 indicator's full name and unit, the legend with the class bounds and counts, the sources,
 the DATA SIMULASI label when any value is simulated, and the export time.
 
@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final
 
 import geopandas as gpd
 import matplotlib
@@ -34,10 +34,11 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Transform
 
-from components.palettes import palette_colors
+from export.files import ImageFormat
 from export.tables import stamp
 from geodata.registry import Registry
 from i18n import t
+from presentation.palettes import palette_colors
 from queries.classify import format_bounds
 from queries.mapview import MapData
 
@@ -47,10 +48,6 @@ from queries.mapview import MapData
 matplotlib.rcParams.update({"svg.fonttype": "none", "pdf.fonttype": 42,
                             "svg.hashsalt": "mata-garuda"})
 
-ImageFormat = Literal["png", "svg", "pdf"]
-IMAGE_FORMATS: tuple[ImageFormat, ...] = ("png", "svg", "pdf")
-IMAGE_MIMETYPES: Final = {"png": "image/png", "svg": "image/svg+xml",
-                          "pdf": "application/pdf"}
 PAGE: Final = (11.69, 8.27)  # A4 landscape, inches
 DPI: Final = 150  # of the PNG
 GID_PREFIX: Final = "wilayah-"  # SVG id of a region's group: wilayah-32.73

@@ -21,20 +21,12 @@ from export.files import Column, Table, filename
 from geodata.registry import NATIONAL_CODE, Level, Registry
 from i18n import t
 from queries.catalogue import Indicator
-from queries.entry import (
-    completeness,
-    entry_table,
-    kabkota_progress,
-    newest_entries,
-    office_status,
-)
+from queries.entry import completeness, entry_table
 from queries.indicators import indicator_values, latest_period
 from queries.mapview import MapData, View, map_data
-from queries.schema import ROLES
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
-TABLE_INDICATOR = "idi"  # the province table of /tabel
 
 
 def stamp(now: datetime) -> str:
@@ -165,8 +157,7 @@ def _status_text(column: str, lang: str, missing: str | None = None) -> pl.Expr:
 
 def _scope_line(scope: Scope, registry: Registry, lang: str) -> str:
     region = registry.name(scope.region) if scope.region else registry.name(NATIONAL_CODE)
-    role = t(f"role.{scope.role}", lang) if scope.role in ROLES else scope.role
-    return t("export.meta.scope", lang, role=role, region=region)
+    return t("export.meta.scope", lang, role=t(f"role.{scope.role}", lang), region=region)
 
 
 def entry_export(conn: Connection, registry: Registry, scope: Scope, ind: Indicator,
@@ -181,9 +172,7 @@ def entry_export(conn: Connection, registry: Registry, scope: Scope, ind: Indica
     auth.scope.ScopeError
         If ``kode`` is outside the scope.
     """
-    if kode is not None:
-        scope.require(scope.can_read(kode), "export", kode)
-    frame = entry_table(conn, registry, scope, ind, period, root=kode)
+    frame = entry_table(conn, registry, ind, period, scope.area(kode, "export"))
     rows = frame.with_columns(indicator=pl.lit(ind.short_name),
                               year=pl.lit(period, dtype=pl.Int64),
                               status_text=_status_text("status", lang))
@@ -218,20 +207,11 @@ def completeness_export(conn: Connection, registry: Registry, ind: Indicator, pe
 
     Offices of both levels (provinsi, kab/kota), or of ``level`` only.
     """
-    newest = newest_entries(conn, ind.id, period)
-    counts = completeness(newest, registry, ind)
-    with_kabkota = "kabkota" in counts["level"]
+    found = completeness(conn, registry, ind, period)
+    with_kabkota = "kabkota" in found.levels
+    counts, frame = found.counts, found.offices
     if level is not None:
-        counts = counts.filter(pl.col("level") == level)
-    frames = [office_status(newest, registry, lvl).with_columns(level=pl.lit(lvl))
-              for lvl in counts["level"]]
-    frame = (pl.concat(frames, how="vertical_relaxed") if frames else
-             pl.DataFrame(schema={"code": pl.String, "name": pl.String, "level": pl.String,
-                                  "status": pl.String, "version": pl.Int64,
-                                  "value": pl.Float64, "recorded_by": pl.String}))
-    if with_kabkota:  # a province's row counts its kab/kota offices
-        frame = frame.join(kabkota_progress(newest, registry), on="code", how="left",
-                           validate="1:1")
+        counts, frame = counts.filter(pl.col("level") == level), found.of_level(level)
     rows = frame.with_columns(indicator=pl.lit(ind.short_name),
                               year=pl.lit(period, dtype=pl.Int64),
                               status_text=_status_text("status", lang,

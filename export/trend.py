@@ -27,11 +27,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter
 from sqlalchemy import Connection
 
-from export.files import Column, Table, filename
+from export.files import Column, ImageFormat, Table, filename
 from export.image import (
     MUTED,
     PAGE,
-    ImageFormat,
     body_box,
     draw_frame,
     new_page,

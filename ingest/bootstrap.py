@@ -13,7 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, update
 
+from auth.accounts import add_account
 from geodata.registry import Registry, load_registry
+from ingest.demo import generate
 from ingest.published import import_file, import_targets
 from ingest.store import NewValue, WriteReport, seed_catalogue, seed_regions, write_values
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
@@ -70,8 +72,6 @@ def load_published(engine: Engine, directory: Path, registry: Registry,
 def store_demo(engine: Engine, registry: Registry, catalogue: dict[str, Indicator],
                seed: int = DEMO_SEED) -> WriteReport:
     """Generate the synthetic data set and store it with source ``simulasi``."""
-    from ingest.demo import generate
-
     frame = generate(registry, catalogue, seed=seed)
     provenance = f"demo generator v{DEMO_VERSION} seed {seed}"
     values = [NewValue(ind, code, int(period), float(value), provenance)
@@ -105,8 +105,6 @@ DEMO_ACCOUNTS = (
 
 def load_demo_accounts(engine: Engine, registry: Registry, echo: Echo = print) -> None:
     """Create the demo accounts once, printing their generated passwords that one time."""
-    from auth.accounts import add_account
-
     if _fingerprint(engine, "accounts:demo") is not None:
         return
     lines = []

@@ -7,13 +7,12 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
-import flask
 from dash import Input, Output, callback, html
 
 import ids
 from auth.accounts import audit_entries
 from auth.scope import ADMIN_ROLES
-from auth.web import current_account
+from auth.web import page_account, require_page_account
 from components.export import export_href, export_links
 from components.status import notice
 from i18n import t
@@ -26,8 +25,7 @@ dash.register_page(__name__, path="/audit", title="Log audit · Mata Garuda", or
 def layout(**_query: str) -> html.Div:
     """Return the audit log page (admins only)."""
     lang = language()
-    account = current_account()
-    if account is None or account.role not in ADMIN_ROLES:
+    if page_account(__name__) is None:
         return html.Div(notice(t("audit.title", lang), t("audit.only", lang), "gray"))
     return html.Div([
         html.Div([dmc.Title(t("audit.title", lang), order=2),
@@ -48,9 +46,7 @@ def layout(**_query: str) -> html.Div:
 @callback(Output(ids.AUDIT_GRID, "rowData"), Input(ids.SHELL_LANG_STORE, "data"))
 def fill(_lang: str) -> Any:
     """Load the newest entries; anyone but an admin is refused."""
-    account = current_account()
-    if account is None or account.role not in ADMIN_ROLES:
-        flask.abort(403)
+    require_page_account(__name__, "read the audit log")
     with services().engine.connect() as conn:
         rows = audit_entries(conn)
     return [{**r, "at": r["at"].isoformat(timespec="seconds")} for r in rows]

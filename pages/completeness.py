@@ -7,24 +7,18 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_mantine_components as dmc
-import flask
 from dash import Input, Output, callback, html
 
 import ids
 from auth.scope import MINISTRY_ROLES
-from auth.web import current_account
+from auth.web import page_account, require_page_account
 from components.completeness import kabkota_note, status_colouring, status_legend, status_map
 from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
-from queries.entry import (
-    OFFICE_LEVELS,
-    completeness,
-    kabkota_progress,
-    newest_entries,
-    office_status,
-)
+from queries.defaults import DEFAULT_INDICATORS
+from queries.entry import OFFICE_LEVELS, completeness
 from services import language, services
 
 dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mata Garuda",
@@ -37,11 +31,10 @@ dash.register_page(__name__, path="/kelengkapan", title="Kelengkapan data · Mat
 def layout(**_query: str) -> html.Div:
     """Return the completeness page (for admin and pusat)."""
     lang = language()
-    account = current_account()
-    if account is None or account.role not in MINISTRY_ROLES:
+    if page_account(__name__) is None:
         return html.Div(notice(t("kelengkapan.title", lang), t("kelengkapan.only", lang), "gray"))
     catalogue = services().catalogue
-    ind = catalogue["turnout_pilkada"]
+    ind = catalogue[DEFAULT_INDICATORS["kelengkapan"]]
     return html.Div([
         dmc.Title(t("kelengkapan.title", lang), order=2, mb="sm"),
         dmc.Group([
@@ -99,24 +92,19 @@ def _columns(lang: str, level: str = "provinsi") -> list[dict[str, Any]]:
 )
 def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
     """Count the offices that submitted and verified; map and list one level's offices."""
-    account, svc = current_account(), services()
-    if account is None or account.role not in MINISTRY_ROLES:
-        flask.abort(403)
+    require_page_account(__name__, "read the completeness of offices")
+    svc = services()
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
-        newest = newest_entries(conn, ind.id, year)
-    counts = completeness(newest, svc.registry, ind)
-    levels = tuple(counts["level"])
+        found = completeness(conn, svc.registry, ind, year)
+    levels = found.levels
     level = level if level in levels else levels[0]
-    offices = office_status(newest, svc.registry, level)
-    if level == "provinsi" and "kabkota" in levels:
-        offices = offices.join(kabkota_progress(newest, svc.registry), on="code", how="left",
-                               validate="1:1")
+    offices = found.of_level(level)
     cards = [kpi(t(f"peta.level.{r['level']}", lang),
                  t("kelengkapan.count", lang, n=r["submitted"], total=r["offices"]),
                  t("kelengkapan.verified", lang, n=r["verified"]))
-             for r in counts.iter_rows(named=True)]
+             for r in found.counts.iter_rows(named=True)]
     rows = [{**r, "parent": svc.registry.name(r["parent_code"]),
              "kab_note": kabkota_note(r, lang),
              "status_label": t(f"status.{r['status']}", lang) if r["status"]

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import ids
 from auth.accounts import Account
 from auth.scope import ENTRY_ROLES, VERIFY_ROLES
-from auth.web import current_account
+from auth.web import current_account, page_account
 from components.controls import indicator_select
 from components.entry import indicator_help, new_value_column, version_table
 from components.export import export_href, export_links
@@ -24,6 +24,7 @@ from geodata.registry import NATIONAL_CODE
 from i18n import t
 from ingest.entry import ConflictError, EntryError, Target, act, history, restore
 from queries.catalogue import Indicator
+from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import entry_table
 from services import language, services
 
@@ -31,18 +32,17 @@ dash.register_page(__name__, path="/isian", title="Isian data · Mata Garuda", o
                    nav_key="nav.isian", description="Isian dan verifikasi data wilayah",
                    roles=ENTRY_ROLES)
 
-DEFAULT_INDICATOR = "turnout_pilkada"
 log = logging.getLogger("mata_garuda.isian")
 
 
 def layout(**_query: str) -> html.Div:
     """Return the entry page; viewers and anonymous visitors get a notice instead."""
     lang = language()
-    account = current_account()
-    if account is None or account.role not in ENTRY_ROLES:
+    account = page_account(__name__)
+    if account is None:
         return html.Div(notice(t("isian.title", lang), t("isian.readonly", lang), "gray"))
     catalogue = services().catalogue
-    ind = catalogue[DEFAULT_INDICATOR]
+    ind = catalogue[DEFAULT_INDICATORS["isian"]]
     verifies = account.role in VERIFY_ROLES  # a kab/kota office only enters and submits
     return html.Div([
         dmc.Title(t("isian.title", lang), order=2),
@@ -168,7 +168,7 @@ def load(indikator: str, period: str, _refresh: int, area: str | None) -> tuple[
     ind = svc.catalogue[indikator]
     year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
-        frame = entry_table(conn, svc.registry, account.scope, ind, year, root=_root(area))
+        frame = entry_table(conn, svc.registry, ind, year, account.scope.area(_root(area)))
     lang = language()
     # The newest version's reason (or rejection comment) is shown, not reused: a new
     # value gets the reason typed for it, or none.

@@ -29,9 +29,9 @@ from components.map import (
     status_line,
     uses_canvas,
 )
-from components.palettes import DIVERGING, SEQUENTIAL
 from geodata.registry import NATIONAL_CODE
 from i18n import t
+from presentation.palettes import DIVERGING, SEQUENTIAL
 from queries.classify import METHODS
 from queries.mapview import (
     View,

@@ -13,10 +13,9 @@ from components.status import kpi, notice, simulated_badge
 from components.table import region_table
 from i18n import format_number, t
 from queries.catalogue import Indicator, read_catalogue
+from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import indicator_values, latest_period
 from services import language, services
-
-INDICATOR = "idi"
 
 dash.register_page(
     __name__, path="/tabel", title="Tabel provinsi · Mata Garuda", order=2, nav_key="nav.tabel",
@@ -45,7 +44,7 @@ def layout(**_query: str) -> html.Div:
 def fill(lang: str) -> tuple[object, object]:
     """Query the latest period and build the summary and the table."""
     with services().engine.connect() as conn:
-        ind = read_catalogue(conn)[INDICATOR]
+        ind = read_catalogue(conn)[DEFAULT_INDICATORS["tabel"]]
         period = latest_period(conn, ind, "provinsi")
         if period is None:
             return notice(t("nodata.title", lang), t("nodata.body", lang)), None

@@ -14,12 +14,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 import ids
 from auth.scope import ENTRY_ROLES
-from auth.web import current_account
+from auth.web import page_account, require_page_account
 from components.controls import indicator_select
 from components.status import notice
 from i18n import t
 from ingest.entry import EntryError
 from ingest.upload import UploadError, apply, preview, template, template_filename
+from queries.defaults import DEFAULT_INDICATORS
 from services import language, services
 
 dash.register_page(__name__, path="/unggah", title="Unggah data · Mata Garuda", order=4,
@@ -32,8 +33,7 @@ MAX_UPLOAD = 6 * 1024 * 1024  # bytes of the base64 the browser sends (the file:
 def layout(**_query: str) -> html.Div:
     """Return the upload page for offices; others get a notice."""
     lang = language()
-    account = current_account()
-    if account is None or account.role not in ENTRY_ROLES:
+    if page_account(__name__) is None:
         return html.Div(notice(t("unggah.title", lang), t("isian.readonly", lang), "gray"))
     catalogue = services().catalogue
     return html.Div([
@@ -42,7 +42,8 @@ def layout(**_query: str) -> html.Div:
         dcc.Store(id=ids.UPLOAD_TOKEN),
         dcc.Download(id=ids.UPLOAD_DOWNLOAD),
         dmc.Group([
-            indicator_select(ids.UPLOAD_INDICATOR, catalogue, "turnout_pilkada", lang),
+            indicator_select(ids.UPLOAD_INDICATOR, catalogue, DEFAULT_INDICATORS["unggah"],
+                             lang),
             dmc.TextInput(id=ids.UPLOAD_PERIOD, label=t("peta.year", lang), value="2024", w=90),
             dmc.Button(t("unggah.template.xlsx", lang), id=ids.UPLOAD_XLSX, variant="light"),
             dmc.Button(t("unggah.template.csv", lang), id=ids.UPLOAD_CSV, variant="subtle"),
@@ -74,9 +75,7 @@ def layout(**_query: str) -> html.Div:
 )
 def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> Any:
     """Send the template of the office's regions for one indicator and period."""
-    account, svc = current_account(), services()
-    if account is None:
-        flask.abort(401)
+    account, svc = require_page_account(__name__, "download a template"), services()
     fmt = "csv" if dash.ctx.triggered_id == ids.UPLOAD_CSV else "xlsx"
     year = int(period) if period and period.isdigit() else svc.catalogue[indikator].periods[-1]
     with svc.engine.connect() as conn:
@@ -96,9 +95,7 @@ def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> A
 def check(contents: str | None, filename: str | None, _modified: int | None,
           lang: str) -> tuple[Any, ...]:
     """Check the uploaded file; keep the preview on the server under a token."""
-    account, svc = current_account(), services()
-    if account is None:
-        flask.abort(401)
+    account, svc = require_page_account(__name__, "upload values"), services()
     if not contents or not filename:
         return no_update, no_update, no_update, no_update
     data = base64.b64decode(contents.split(",", 1)[1])
@@ -123,9 +120,7 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
 )
 def save(_clicks: int, token: str | None, lang: str) -> tuple[Any, bool]:
     """Save the checked upload all or nothing; a stale preview is refused."""
-    account, svc = current_account(), services()
-    if account is None:
-        flask.abort(401)
+    account, svc = require_page_account(__name__, "upload values"), services()
     checked = svc.cache.get(f"upload|{account.username}|{token}") if token else None
     if checked is None:
         return dmc.Alert(t("unggah.expired", lang), color="yellow"), True

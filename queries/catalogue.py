@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from geodata.registry import LEVELS, Level
 from i18n import Message, t
+from queries.schema import indicator, indicator_break, indicator_category
 
 Direction = Literal["higher_better", "higher_worse", "neutral"]
 Aggregation = Literal["mean", "sum"]
@@ -233,8 +234,6 @@ def load_catalogue_file(path: Path = CATALOGUE_FILE) -> dict[str, Indicator]:
 
 def read_catalogue(conn: Connection) -> dict[str, Indicator]:
     """Read the catalogue from the database, keyed by indicator id."""
-    from queries.schema import indicator, indicator_break, indicator_category
-
     cats: dict[str, list[Category]] = {}
     for row in conn.execute(
         select(indicator_category).order_by(indicator_category.c.indicator_id,

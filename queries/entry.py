@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from sqlalchemy import Connection, func, select
 
-from auth.scope import Scope
 from geodata.registry import LEVELS, Level, Registry
 from queries.catalogue import Indicator
 from queries.schema import observation
@@ -14,6 +15,7 @@ SUBMITTED = ("submitted", "verified")  # statuses that count as submitted
 OFFICE_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota")  # levels with a Kesbangpol office
 _SCHEMA = {"code": pl.String, "version": pl.Int64, "value": pl.Float64, "status": pl.String,
            "recorded_by": pl.String, "reason": pl.String}
+_OFFICE = {"code": pl.String, "name": pl.String, "parent_code": pl.String, "level": pl.String}
 
 
 def newest_entries(conn: Connection, indicator_id: str, period: int) -> pl.DataFrame:
@@ -37,22 +39,19 @@ def newest_entries(conn: Connection, indicator_id: str, period: int) -> pl.DataF
     return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
 
 
-def scope_regions(registry: Registry, scope: Scope, ind: Indicator,
-                  root: str | None = None) -> list[tuple[str, str, str]]:
-    """Return (code, name, level) of the regions a scope enters values for, top down.
+def area_regions(registry: Registry, ind: Indicator,
+                 root: str | None) -> list[tuple[str, str, str]]:
+    """Return (code, name, level) of ``root`` and every region in it, top down.
 
-    Regional operators get their region and everything in it, down to the indicator's
-    lowest level; admin and pusat get the national figure and the provinces. ``root``
-    (a region the scope may read) gives that region and everything in it instead.
+    Down to the indicator's lowest level; without ``root``, the national figure and the
+    provinces (the ministry's list).
     """
     deepest = LEVELS.index(ind.lowest_level)
-    start = root or scope.region
-    if start is None:
+    if root is None:
         top = [registry.get("ID"), *registry.children("ID")]
         return [(r.code, r.name, r.level) for r in top if LEVELS.index(r.level) <= deepest]
-    scope.require(scope.can_read(start), "read", start)
     out: list[tuple[str, str, str]] = []
-    stack = [registry.get(start)]
+    stack = [registry.get(root)]
     while stack:
         region = stack.pop(0)
         if LEVELS.index(region.level) > deepest:
@@ -62,64 +61,82 @@ def scope_regions(registry: Registry, scope: Scope, ind: Indicator,
     return out
 
 
-def entry_table(conn: Connection, registry: Registry, scope: Scope, ind: Indicator,
-                period: int, root: str | None = None) -> pl.DataFrame:
-    """Return the regions in scope with their newest entered value, status and version.
+def entry_table(conn: Connection, registry: Registry, ind: Indicator, period: int,
+                root: str | None) -> pl.DataFrame:
+    """Return the regions of :func:`area_regions` with their newest entered value.
 
     Columns: ``code, name, level, version, value, status, recorded_by, reason`` (null
-    where nothing was entered yet). ``root``: that region and the regions in it.
-
-    Raises
-    ------
-    auth.scope.ScopeError
-        If ``root`` is outside the scope.
+    where nothing was entered yet). Who may read ``root`` is decided above the queries:
+    callers pass :meth:`auth.scope.Scope.area`.
     """
-    regions = pl.DataFrame(scope_regions(registry, scope, ind, root),
+    regions = pl.DataFrame(area_regions(registry, ind, root),
                            schema={"code": pl.String, "name": pl.String, "level": pl.String},
                            orient="row")
-    newest = newest_entries(conn, ind.id, period).filter(
-        pl.col("code").map_elements(scope.can_read, return_dtype=pl.Boolean))
+    return regions.join(newest_entries(conn, ind.id, period), on="code", how="left",
+                        validate="1:1")
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Which offices submitted and verified their value of one indicator and period."""
+
+    counts: pl.DataFrame
+    """Per office level the indicator is defined at (provinsi, kabkota): ``level,
+    offices, submitted, verified``; submitted counts values submitted or verified."""
+    offices: pl.DataFrame
+    """Every office of those levels: ``code, name, parent_code, level`` and its own
+    region's newest entry (``version, value, status, recorded_by, reason``, null when
+    nothing was entered); where kab/kota are counted, a province's ``kab_offices,
+    kab_submitted, kab_verified`` (null for a kab/kota office)."""
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """Return the office levels counted, top down."""
+        return tuple(self.counts["level"].to_list())
+
+    def of_level(self, level: Level) -> pl.DataFrame:
+        """Return the offices of one level."""
+        return self.offices.filter(pl.col("level") == level)
+
+
+def completeness(conn: Connection, registry: Registry, ind: Indicator,
+                 period: int) -> Completeness:
+    """Return the completeness of ``ind`` in ``period``: the page's and the export's.
+
+    Reads the newest entries once (:func:`newest_entries`).
+    """
+    newest = newest_entries(conn, ind.id, period)
+    levels = [level for level in OFFICE_LEVELS
+              if LEVELS.index(level) <= LEVELS.index(ind.lowest_level)]
+    counts = pl.DataFrame([_count(newest, registry, level) for level in levels],
+                          schema={"level": pl.String, "offices": pl.Int64,
+                                  "submitted": pl.Int64, "verified": pl.Int64}, orient="row")
+    frames = [_office_status(newest, registry, level) for level in levels]
+    offices = (pl.concat(frames, how="vertical_relaxed") if frames
+               else pl.DataFrame(schema={**_OFFICE, **_SCHEMA}))
+    if "kabkota" in levels:  # a province's row counts its kab/kota offices
+        offices = offices.join(_kabkota_progress(newest, registry), on="code", how="left",
+                               validate="1:1")
+    return Completeness(counts, offices)
+
+
+def _count(newest: pl.DataFrame, registry: Registry, level: Level) -> tuple[str, int, int, int]:
+    codes = {r.code for r in registry.at_level(level)}
+    mine = newest.filter(pl.col("code").is_in(codes))
+    return (level, len(codes), mine.filter(pl.col("status").is_in(SUBMITTED)).height,
+            mine.filter(pl.col("status") == "verified").height)
+
+
+def _office_status(newest: pl.DataFrame, registry: Registry, level: Level) -> pl.DataFrame:
+    """Return every office of ``level`` with the status of its own region's value."""
+    regions = pl.DataFrame([(r.code, r.name, r.parent_code, level)
+                            for r in registry.at_level(level)],
+                           schema=_OFFICE, orient="row")
     return regions.join(newest, on="code", how="left", validate="1:1")
 
 
-def completeness(newest: pl.DataFrame, registry: Registry, ind: Indicator) -> pl.DataFrame:
-    """Return, per office level, how many offices submitted and verified a value.
-
-    ``newest`` is :func:`newest_entries` of the indicator and period. Columns: ``level,
-    offices, submitted, verified`` for ``provinsi`` and ``kabkota`` (levels the indicator
-    is defined at). Submitted counts values submitted or verified.
-    """
-    rows = []
-    for level in OFFICE_LEVELS:
-        if LEVELS.index(level) > LEVELS.index(ind.lowest_level):
-            continue
-        codes = {r.code for r in registry.at_level(level)}
-        mine = newest.filter(pl.col("code").is_in(codes))
-        rows.append((level, len(codes),
-                     mine.filter(pl.col("status").is_in(SUBMITTED)).height,
-                     mine.filter(pl.col("status") == "verified").height))
-    return pl.DataFrame(rows, schema={"level": pl.String, "offices": pl.Int64,
-                                      "submitted": pl.Int64, "verified": pl.Int64},
-                        orient="row")
-
-
-def office_status(newest: pl.DataFrame, registry: Registry, level: Level) -> pl.DataFrame:
-    """Return every office of ``level`` with the status of its own region's value.
-
-    ``newest`` is :func:`newest_entries` of the indicator and period.
-    """
-    regions = pl.DataFrame([(r.code, r.name, r.parent_code) for r in registry.at_level(level)],
-                           schema={"code": pl.String, "name": pl.String,
-                                   "parent_code": pl.String}, orient="row")
-    return regions.join(newest, on="code", how="left", validate="1:1")
-
-
-def kabkota_progress(newest: pl.DataFrame, registry: Registry) -> pl.DataFrame:
-    """Return, per province, how many of its kab/kota offices submitted and verified.
-
-    ``newest`` is :func:`newest_entries` of the indicator and period. Columns: ``code``
-    (the province), ``kab_offices``, ``kab_submitted``, ``kab_verified``.
-    """
+def _kabkota_progress(newest: pl.DataFrame, registry: Registry) -> pl.DataFrame:
+    """Return, per province (``code``), how many of its kab/kota offices submitted and verified."""
     kabkota = pl.DataFrame([(r.code, r.parent_code) for r in registry.at_level("kabkota")],
                            schema={"code": pl.String, "province": pl.String}, orient="row")
     status = pl.col("status")

@@ -17,9 +17,16 @@ from sqlalchemy import Connection
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
 from queries.catalogue import Indicator
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
-from queries.indicators import empty_values, indicator_values, latest_period, previous_period
+from queries.defaults import DEFAULT_INDICATORS
+from queries.indicators import (
+    empty_values,
+    indicator_values,
+    latest_period,
+    previous_period,
+    targets,
+    time_series,
+)
 
-DEFAULT_INDICATOR = "idi"
 SHOW = ("nilai", "perubahan")
 NATIONAL_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
 Message = tuple[str, dict[str, object]]  # translation key and its fields
@@ -30,7 +37,7 @@ class View:
     """Everything a map view shows; the URL holds all of it."""
 
     kode: str = NATIONAL_CODE
-    indikator: str = DEFAULT_INDICATOR
+    indikator: str = DEFAULT_INDICATORS["peta"]
     tahun: int | None = None
     tampil: str = "nilai"
     dari: int | None = None
@@ -289,8 +296,6 @@ def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str) ->
 
 def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id") -> Summary:
     """Build the side panel's figures for the region in focus of ``data``."""
-    from queries.indicators import targets, time_series
-
     ind, view, period = data.indicator, data.view, data.period
     code = view.kode
     own = _row(conn, ind, code, period, lang) if period is not None else {}

@@ -146,10 +146,9 @@ dataset_load = Table(
     Column("loaded_at", DateTime(timezone=True), nullable=False),
 )
 
-ROLES = ("admin", "pusat", "provinsi", "kabkota", "viewer")
-
 # Accounts. A provinsi or kab/kota operator has the region it may work on; admin, pusat
 # and viewer have none (the whole country). Accounts are never deleted, only deactivated.
+# The roles are auth.scope.ROLES (the rules about them live there, above these tables).
 app_user = Table(
     "app_user",
     metadata,

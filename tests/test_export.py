@@ -117,10 +117,7 @@ def test_xlsx_writes_numbers_as_numbers_and_text_as_text() -> None:
     assert ws.freeze_panes == "A7" and ws.auto_filter.ref == "A6:E9"
 
 
-def test_safe_cell_moved_and_file_names() -> None:
-    from ingest import upload
-
-    assert upload.safe_cell is safe_cell
+def test_safe_cell_and_file_names() -> None:
     assert safe_cell("\tcmd") == "'\tcmd" and safe_cell("\r=1") == "'\r=1"
     assert filename("idi", 2024, "provinsi") == "mata-garuda_idi_2024_provinsi"
     assert filename("isian", "ikp", 2024, "32.73") == "mata-garuda_isian_ikp_2024_32.73"
@@ -321,7 +318,7 @@ def test_isian_export_is_scoped(site: Site, client: FlaskClient,
     assert got["32.71"][6:10] == ["Ditolak", "3", "jabar", "'@SUM(A1)"]
     assert got["32.04"][5:10] == ["", "", "", "", ""]  # nothing entered: empty, never 0
     with site.engine.connect() as conn:
-        frame = entry_table(conn, site.registry, JABAR.scope, site.catalogue["ikp"], 2024)
+        frame = entry_table(conn, site.registry, site.catalogue["ikp"], 2024, JABAR.scope.area())
     assert list(got) == frame["code"].to_list()
 
     sheet = read_xlsx(get(client, path.replace(".csv", ".xlsx")), "Indikator")

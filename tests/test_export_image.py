@@ -22,10 +22,10 @@ import ids
 from app import create_app, services_of
 from auth.accounts import add_account
 from components.export import MAP_FORMATS, export_links, view_export_href
-from components.palettes import palette_colors
 from export.image import GID_PREFIX, PAGE
 from geodata.registry import Registry
 from geodata.serve import BoundaryStore
+from presentation.palettes import palette_colors
 from queries.catalogue import Indicator
 from queries.classify import format_bounds
 from queries.mapview import MapData, View, map_data, parse_view

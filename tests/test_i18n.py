@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from auth.scope import ROLES
 from geodata.registry import MAP_LEVELS
 from i18n import (
     LANGUAGES,
@@ -40,7 +41,6 @@ from ingest.entry import ACTIONS, STATUSES
 from ingest.upload import STATUSES as UPLOAD_STATUSES
 from queries.catalogue import DIRECTIONS
 from queries.classify import METHODS
-from queries.schema import ROLES
 from settings import PROJECT_ROOT
 
 # Calls whose first argument is a key, with the prefix the callee puts before it

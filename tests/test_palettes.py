@@ -7,7 +7,7 @@ import re
 import plotly.colors
 import pytest
 
-from components.palettes import (
+from presentation.palettes import (
     DEFAULT_DIVERGING,
     DIVERGING,
     MISSING_COLOR,

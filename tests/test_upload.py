@@ -24,10 +24,10 @@ from ingest.upload import (
     UploadError,
     apply,
     preview,
-    safe_cell,
     template,
     template_regions,
 )
+from presentation.cells import safe_cell
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.schema import audit_log, observation
 from tests.tiny import BANDUNG, JABAR, PUSAT, VIEWER, tiny_registry

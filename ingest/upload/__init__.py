@@ -12,13 +12,12 @@ numbers are read and checked by :mod:`ingest.tidy`, the rules shared with the im
 published figures; an upload also needs rows in the operator's scope, a period open for
 entry, and takes an empty ``value`` to mean "no change" (status ``skipped``), never zero.
 Text is stored as typed (SQL is always parameterised); text written to a spreadsheet goes
-through :func:`safe_cell` so it cannot run as a formula.
+through :func:`presentation.cells.safe_cell` so it cannot run as a formula.
 
 Modules: :mod:`~ingest.upload.template` (the fill-in file), :mod:`~ingest.upload.preview`
 (check and compare, nothing written), :mod:`~ingest.upload.apply` (save as drafts).
 """
 
-from export.files import safe_cell
 from ingest.upload.apply import ApplyReport, UploadConflictError, apply
 from ingest.upload.preview import (
     MAX_BYTES,
@@ -33,6 +32,6 @@ from ingest.upload.template import template, template_filename, template_regions
 
 __all__ = [
     "MAX_BYTES", "MAX_ROWS", "STATUSES", "ApplyReport", "Preview", "PreviewRow",
-    "UploadConflictError", "UploadError", "apply", "preview", "safe_cell", "template",
+    "UploadConflictError", "UploadError", "apply", "preview", "template",
     "template_filename", "template_regions",
 ]

@@ -16,13 +16,13 @@ from sqlalchemy import Connection
 
 from auth.accounts import Account
 from auth.scope import Scope
-from export.files import safe_cell
 from geodata.registry import LEVELS, NATIONAL_CODE, Region, Registry
 from i18n import Message
 from i18n import t as translate
 from ingest.entry import no_period
 from ingest.tidy import unknown_indicator
 from ingest.upload.preview import COLUMNS, UploadError, current_entries
+from presentation.cells import safe_cell
 from queries.catalogue import Indicator
 
 SHEET_TITLE = "isian"
