@@ -15,6 +15,7 @@ import pytest
 import ids
 from geodata.registry import Registry
 from settings import PROJECT_ROOT
+from tests.conftest import unavailable
 from tests.live import free_port, wait_until_up
 from tests.mapjs import POINT_IN_REGION, REGION_FILLS, region_class
 
@@ -56,9 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; `make test` installs it")
-        pytest.skip(f"{CHROMIUM} not installed")
+        unavailable(f"{CHROMIUM} not installed (`make test` installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -31,7 +31,6 @@ from tests.test_export_image import PNG_SIGNATURE, SVG, Site, read_svg
 site = image.site  # the map image's app, with boundaries, public view and a viewer account
 client = image.client  # signed in as that viewer
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "data" / "published"
 XLINK = "{http://www.w3.org/1999/xlink}href"
 
 
@@ -42,8 +41,8 @@ def _trend(site: Site, kode: str, **query: str) -> Trend:
         return trend(conn, view, site.registry, site.catalogue)
 
 
-def _published(indicator: str, code: str) -> dict[int, float]:
-    with (PUBLISHED / f"{indicator}.csv").open(encoding="utf-8") as f:
+def _published(published_dir: Path, indicator: str, code: str) -> dict[int, float]:
+    with (published_dir / f"{indicator}.csv").open(encoding="utf-8") as f:
         return {int(r["year"]): float(r["value"]) for r in csv.DictReader(f)
                 if r["code"] == code and r["value"]}
 
@@ -74,7 +73,8 @@ def _number(text: str) -> float | None:
 # ------------------------------------------------------------------------------- data
 
 
-def test_csv_rows_are_the_panel_series(site: Site, client: FlaskClient) -> None:
+def test_csv_rows_are_the_panel_series(site: Site, client: FlaskClient,
+                                       published_dir: Path) -> None:
     tr = _trend(site, "32", indikator="idi")
     series = {r["period"]: r for r in tr.summary.series.iter_rows(named=True)}
     rows = read_csv(get(client, "/ekspor/tren.csv?kode=32&indikator=idi"))
@@ -95,7 +95,7 @@ def test_csv_rows_are_the_panel_series(site: Site, client: FlaskClient) -> None:
         if row.get("national") is not None:
             assert national_simulated == ("Ya" if row["national_simulated"] else "Tidak")
         assert target == {2019: "75.0", 2023: "79.25"}.get(int(year), "")  # targets.csv
-    published = _published("idi", "32")
+    published = _published(published_dir, "idi", "32")
     real = {int(r[0]): float(r[1]) for r in rows[1:] if r[3] == "Tidak"}
     assert real == {y: v for y, v in published.items() if y in years}
     assert {2017, 2018, 2022, 2023, 2024} <= set(real)

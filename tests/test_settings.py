@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from cli import main
 from settings import PROJECT_ROOT, Settings, SettingsError, help_texts
+from tests.conftest import REQUIRE_ALL
 
 
 def test_defaults() -> None:
@@ -60,3 +61,9 @@ def test_readme_documents_every_setting_and_command() -> None:
     for command in ("serve", "db upgrade", "geodata import", "data import", "demo"):
         assert f"mata-garuda {command}" in readme
     assert "make run" in readme and "make test" in readme
+
+
+def test_readme_and_ci_name_the_test_switches() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert f"`{REQUIRE_ALL}=1`" in readme and "`MATA_GARUDA_TEST_PG_URL`" in readme
+    assert f"export {REQUIRE_ALL}=1" in (PROJECT_ROOT / ".ci" / "run").read_text()
