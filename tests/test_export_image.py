@@ -99,15 +99,15 @@ class Drawing:
 def read_svg(body: bytes) -> Drawing:
     root = ET.fromstring(body)
     fills: dict[str, str] = {}
-    for group in root.iter(f"{SVG}g"):
+    regions = [g for g in root.iter(f"{SVG}g") if g.get("id", "").startswith(GID_PREFIX)]
+    for group in regions:
         gid = group.get("id", "")
-        if gid.startswith(GID_PREFIX):
-            paths = list(group.iter(f"{SVG}path"))
-            assert len(paths) == 1, gid
-            style = dict(part.split(":", 1) for part in paths[0].get("style", "").split(";")
-                         if ":" in part)
-            fills[gid.removeprefix(GID_PREFIX)] = {k.strip(): v.strip()
-                                                   for k, v in style.items()}["fill"]
+        paths = list(group.iter(f"{SVG}path"))
+        assert len(paths) == 1, gid
+        style = dict(part.split(":", 1) for part in paths[0].get("style", "").split(";")
+                     if ":" in part)
+        fills[gid.removeprefix(GID_PREFIX)] = {k.strip(): v.strip()
+                                               for k, v in style.items()}["fill"]
     texts = ["".join(text.itertext()) for text in root.iter(f"{SVG}text")]
     return Drawing(fills, texts, {g.get("id", "") for g in root.iter(f"{SVG}g")})
 
