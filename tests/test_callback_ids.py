@@ -11,6 +11,7 @@ breadcrumb steps) are looked for in that callback's answer to a request like the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -150,25 +151,25 @@ def layouts(site: App) -> Iterator[object]:
     paths = [p.get("path_template") or p["path"] for p in dash.page_registry.values()]
     for client in site.clients.values():
         yield client.get("/_dash-layout").get_json()
-        for path in paths:
-            yield page_layout(client, path.replace("<kode>", "32"))
+        for path in paths:  # a path template's variable (the region code) set to Jawa Barat
+            yield page_layout(client, re.sub(r"<\w+>", "32", path))
 
 
 def answer(site: App, path: str, container: str,
            values: dict[tuple[str, str], object]) -> object:
     """Post the callback that fills ``container`` with the values the page shows (as admin)."""
-    client = site.clients["admin"]
+    client, classes = site.clients["admin"], _classes()
     shown = {(f.id, prop): value
              for tree in (client.get("/_dash-layout").get_json(), page_layout(client, path))
-             for f in components(tree, _classes()) if isinstance(f.id, str)
+             for f in components(tree, classes) if isinstance(f.id, str)
              for prop, value in f.props.items()}
+    shown |= values
     name, spec = next((n, s) for n, s in site.dash.callback_map.items()
                       if any(d.component_id == container and d.component_property == "children"
                              for d in _outputs(s)))
     outputs = [(d.component_id_str(), d.component_property) for d in _outputs(spec)]
-    inputs: list[object] = [{**d, "value": values.get((d["id"], d["property"]),
-                                        shown.get((d["id"], d["property"])))}
-              for d in spec["inputs"]]
+    inputs: list[object] = [{**d, "value": shown.get((d["id"], d["property"]))}
+                            for d in spec["inputs"]]
     state = [{**d, "value": shown.get((d["id"], d["property"]))} for d in spec["state"]]
     response = callback(client, outputs, inputs, state)
     assert response.status_code == 200, (name, response.get_data(as_text=True))  # type: ignore[attr-defined]
