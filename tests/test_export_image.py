@@ -135,6 +135,7 @@ def test_svg_regions_have_the_map_colours(site: Site, client: FlaskClient, kode:
     expected = _expected_fills(data)
     regions = site.boundaries.simplified(data.layer.level, data.layer.parent)
     assert list(drawing.fills) == regions["code"].to_list()  # one group per region, in order
+    assert set(drawing.fills) == set(expected)
     hatched = {c for c, f in expected.items() if f is None}
     assert len(hatched) == data.classes.missing == missing
     coloured = {c: f for c, f in drawing.fills.items() if c not in hatched}
