@@ -1,4 +1,9 @@
-"""Shared fixtures: the registry, the shared data folders, SQLite and PostgreSQL databases."""
+"""Shared fixtures: the registry, the shared data folders, SQLite and PostgreSQL databases.
+
+Tests that need the shared data folders (``../shared``), PostgreSQL or Chromium skip when
+these are absent, unless the run requires everything (``MATA_GARUDA_TEST_REQUIRE_ALL=1``,
+or ``CI`` set, as ``.ci/run`` does): then they fail.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +24,23 @@ from settings import PROJECT_ROOT
 SHARED = PROJECT_ROOT.parent / "shared"
 PG_URL = os.environ.get("MATA_GARUDA_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_ALL = "MATA_GARUDA_TEST_REQUIRE_ALL"
+
+
+def _on(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def everything_required() -> bool:
+    """Return whether this run must have the shared data, PostgreSQL and Chromium."""
+    return _on(REQUIRE_ALL) or _on("CI")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for want of ``reason``'s resource, or fail if the run requires it."""
+    if everything_required():
+        pytest.fail(f"{reason} ({REQUIRE_ALL} or CI is set: this run needs it)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +52,7 @@ def registry() -> Registry:
 def published_dir() -> Path:
     path = Path(os.environ.get("MATA_GARUDA_PUBLISHED_DIR", SHARED / "data" / "published"))
     if not path.is_dir():
-        pytest.skip(f"published figures not found at {path}")
+        unavailable(f"published figures not found at {path}")
     return path
 
 
@@ -37,7 +60,7 @@ def published_dir() -> Path:
 def boundaries_dir() -> Path:
     path = Path(os.environ.get("MATA_GARUDA_BOUNDARIES_DIR", SHARED / "geodata"))
     if not (path / "provinsi.parquet").exists():
-        pytest.skip(f"boundaries not found at {path}")
+        unavailable(f"boundaries not found at {path}")
     return path
 
 
@@ -52,9 +75,10 @@ def _pg_available() -> bool:
 
 @pytest.fixture(scope="session")
 def pg_ok() -> bool:
+    """Return whether PostgreSQL answers; a run that requires it fails here if not."""
     ok = _pg_available()
-    if not ok and os.environ.get("CI"):
-        pytest.fail(f"PostgreSQL is required in CI and not reachable at {PG_URL}")
+    if not ok and everything_required():
+        unavailable(f"PostgreSQL not reachable at {PG_URL}")
     return ok
 
 
@@ -64,7 +88,7 @@ def _database_url(kind: str, tmp: Path, pg_ok: bool) -> Iterator[str]:
         yield f"sqlite:///{tmp / 'test.db'}"
         return
     if not pg_ok:
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+        unavailable(f"PostgreSQL not reachable at {PG_URL}")
     schema = f"mg_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:

@@ -126,6 +126,12 @@ def newest(site: Site, code: str) -> tuple[int | None, str | None]:
     return (row[0], row[1]) if row else (None, None)
 
 
+def refusals(caplog: pytest.LogCaptureFixture, username: str, text: str) -> int:
+    """Return how many refusals of ``username`` naming ``text`` were logged."""
+    return sum(f"({username})" in r.getMessage() and text in r.getMessage()
+               for r in caplog.records)
+
+
 def entry_count(site: Site) -> int:
     with site.engine.connect() as conn:
         return conn.scalar(sa.select(sa.func.count()).select_from(observation)) or 0
@@ -162,8 +168,12 @@ def test_pages_by_role(site: Site, path: str) -> None:
         status, text = page_text(client, path)
         assert status == 200, (username, path)
         assert (PAGE_MARK[path] in text) == (username in PAGES[path]), (username, path)
-        if path == "/isian" and username in PAGES[path]:  # verify: not for a kab/kota office
-            assert ('"action": "verify"' in text) == (username != "kotabandung"), username
+
+
+def test_entry_page_offers_verification_to_verifying_roles(site: Site) -> None:
+    for username, client in site.clients.items():  # not to a kab/kota office nor a viewer
+        shown = '"action": "verify"' in page_text(client, "/isian")[1]
+        assert shown == (username in {"admin", "pusat", "jabar"}), username
 
 
 def test_navigation_lists_the_pages_of_the_role(site: Site) -> None:
@@ -197,18 +207,15 @@ def test_writes_by_role_and_level(site: Site, caplog: pytest.LogCaptureFixture) 
         assert act(site.anonymous, "save", code, None, "50")[0] == 401
         assert entry_count(site) == before
         for username, client in site.clients.items():
-            version, _status = newest(site, code)
+            version, state = newest(site, code)
+            caplog.clear()
             status, body = act(client, "save", code, version, "61,5")
-            if code in WRITES[username]:
-                assert status == 200 and "1 nilai diproses" in json.dumps(body), (username, code)
-                assert newest(site, code) == ((version or 0) + 1, "draft")
-                assert entry_count(site) == before + 1
-                before += 1
-            else:
-                assert status == 403, (username, code, status, body)
-                assert entry_count(site) == before
-                assert f"may not write {code}" in caplog.text
-                assert f"({username})" in caplog.records[-1].getMessage()
+            saved = ((version or 0) + 1, "draft")
+            assert (status, "1 nilai diproses" in json.dumps(body), newest(site, code),
+                    entry_count(site) - before, refusals(caplog, username, f"may not write {code}")
+                    ) == ((200, True, saved, 1, 0) if code in WRITES[username]
+                          else (403, False, (version, state), 0, 1)), (username, code, body)
+            before = entry_count(site)
 
 
 def test_verification_by_role_and_level(site: Site) -> None:
@@ -220,19 +227,15 @@ def test_verification_by_role_and_level(site: Site) -> None:
             assert act(admin, "submit", code, (version or 0) + 1)[0] == 200
             submitted = (version or 0) + 2
             status, body = act(client, "verify", code, submitted)
-            if code in VERIFIES[username]:
-                assert status == 200, (username, code, body)
-                assert newest(site, code) == (submitted + 1, "verified")
-            else:
-                assert status == 403, (username, code, status, body)
-                assert newest(site, code) == (submitted, "submitted")
+            assert (status, newest(site, code)) == (
+                (200, (submitted + 1, "verified")) if code in VERIFIES[username]
+                else (403, (submitted, "submitted"))), (username, code, body)
 
 
 def test_history_by_role_and_level(site: Site) -> None:
     admin = site.clients["admin"]
     for code in REGIONS:
-        if newest(site, code)[0] is None:
-            assert act(admin, "save", code, None, "55")[0] == 200
+        assert act(admin, "save", code, newest(site, code)[0], "55")[0] == 200
         for username, client in site.clients.items():
             status, body = post(
                 client, [(ids.ENTRY_HISTORY, "children")],
@@ -241,10 +244,8 @@ def test_history_by_role_and_level(site: Site) -> None:
                 [value(ids.ENTRY_INDICATOR, "value", INDICATOR),
                  value(ids.ENTRY_PERIOD, "value", PERIOD),
                  value(ids.SHELL_LANG_STORE, "data", "id")])
-            if code in READS[username]:
-                assert status == 200 and "Riwayat perubahan" in json.dumps(body), (username, code)
-            else:
-                assert status == 403, (username, code, status)
+            assert (status, "Riwayat perubahan" in json.dumps(body)) == (
+                (200, True) if code in READS[username] else (403, False)), (username, code)
 
 
 def grid_codes(client: FlaskClient, area: str | None) -> tuple[int, set[str]]:
@@ -258,18 +259,19 @@ def grid_codes(client: FlaskClient, area: str | None) -> tuple[int, set[str]]:
     return status, {r["code"] for r in body["response"][ids.ENTRY_GRID]["rowData"]}  # type: ignore[index]
 
 
+def _with_descendants(registry: Registry, code: str) -> set[str]:
+    return {code, *(c for child in registry.children(code)
+                    for c in _with_descendants(registry, child.code))}
+
+
 def test_entry_grid_lists_the_office_regions_only(site: Site, registry: Registry) -> None:
     national = {"ID", *(r.code for r in registry.children("ID"))}
     for username, client in site.clients.items():
         region = ACCOUNTS[username][1]
-        status, codes = grid_codes(client, region or "ID")
-        assert status == 200
-        if region is None:  # the ministry: the national figure and the provinces
-            assert codes == national, username
-        else:
-            assert region in codes and all(c == region or c.startswith(region + ".")
-                                           for c in codes), username
-            assert "32.73.01" in codes  # down to the indicator's lowest level
+        # The ministry: the national figure and the provinces; an office: its region and
+        # every region in it, down to the indicator's lowest level (kecamatan).
+        expected = national if region is None else _with_descendants(registry, region)
+        assert grid_codes(client, region or "ID") == (200, expected), username
     # The ministry may open one province; an office may not open another's area.
     jawa_barat = grid_codes(site.clients["pusat"], "32")[1]
     assert "32.73.01" in jawa_barat and all(c.split(".")[0] == "32" for c in jawa_barat)
@@ -326,14 +328,13 @@ def test_exports_by_role_and_level(site: Site, fmt: str,
         url = f"/ekspor/isian.{fmt}?indikator={INDICATOR}&tahun={PERIOD}&kode={code}"
         assert site.anonymous.get(url).status_code == 302  # to the sign-in page
         for username, client in site.clients.items():
+            caplog.clear()
             response = client.get(url)
-            if code in EXPORTS[username]:
-                assert response.status_code == 200, (username, code)
-                assert response.headers["Content-Disposition"].startswith("attachment")
-                assert code in cells(response.data, fmt), (username, code)
-            else:
-                assert response.status_code == 403, (username, code, response.status_code)
-                assert f"({username})" in caplog.records[-1].getMessage()
+            file = response.headers.get("Content-Disposition", "").startswith("attachment")
+            assert (response.status_code, file, file and code in cells(response.data, fmt),
+                    refusals(caplog, username, "refused GET /ekspor/isian.")) == (
+                (200, True, True, 0) if code in EXPORTS[username] else (403, False, False, 1)
+            ), (username, code)
             # What the map shows is public to every signed-in account.
             shown = client.get(f"/ekspor/peta.{fmt}?indikator={INDICATOR}&kode={code}")
             assert shown.status_code == 200, (username, code)

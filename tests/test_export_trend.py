@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -25,13 +26,12 @@ from export.trend import Trend, trend, trend_image, trend_table
 from i18n import format_number
 from queries.mapview import View, parse_view
 from tests import test_export_image as image
-from tests.test_export import get, read_csv, read_xlsx
+from tests.test_export import NO_SUCH, assert_refused, get, read_csv, read_xlsx
 from tests.test_export_image import PNG_SIGNATURE, SVG, Site, read_svg
 
 site = image.site  # the map image's app, with boundaries, public view and a viewer account
 client = image.client  # signed in as that viewer
 
-PUBLISHED = Path(__file__).resolve().parents[2] / "shared" / "data" / "published"
 XLINK = "{http://www.w3.org/1999/xlink}href"
 
 
@@ -42,8 +42,8 @@ def _trend(site: Site, kode: str, **query: str) -> Trend:
         return trend(conn, view, site.registry, site.catalogue)
 
 
-def _published(indicator: str, code: str) -> dict[int, float]:
-    with (PUBLISHED / f"{indicator}.csv").open(encoding="utf-8") as f:
+def _published(published_dir: Path, indicator: str, code: str) -> dict[int, float]:
+    with (published_dir / f"{indicator}.csv").open(encoding="utf-8") as f:
         return {int(r["year"]): float(r["value"]) for r in csv.DictReader(f)
                 if r["code"] == code and r["value"]}
 
@@ -71,10 +71,24 @@ def _number(text: str) -> float | None:
     return None if text == "" else float(text)
 
 
+def _yes(flag: bool) -> str:
+    return "Ya" if flag else "Tidak"
+
+
+def _expected_csv_row(year: int, row: dict[str, Any], target: str) -> list[object]:
+    """Return a trend CSV row as expected from the panel's series: a missing value is empty."""
+    value, national = row.get("value"), row.get("national")
+    return [year, value,
+            "" if value is None else "DATA SIMULASI" if row["simulated"] else row["source"],
+            "" if value is None else _yes(row["simulated"]),
+            national, "" if national is None else _yes(row["national_simulated"]), target]
+
+
 # ------------------------------------------------------------------------------- data
 
 
-def test_csv_rows_are_the_panel_series(site: Site, client: FlaskClient) -> None:
+def test_csv_rows_are_the_panel_series(site: Site, client: FlaskClient,
+                                       published_dir: Path) -> None:
     tr = _trend(site, "32", indikator="idi")
     series = {r["period"]: r for r in tr.summary.series.iter_rows(named=True)}
     rows = read_csv(get(client, "/ekspor/tren.csv?kode=32&indikator=idi"))
@@ -83,19 +97,10 @@ def test_csv_rows_are_the_panel_series(site: Site, client: FlaskClient) -> None:
     years = [int(r[0]) for r in rows[1:]]
     assert years == list(range(years[0], years[-1] + 1))  # annual: every year a row
     assert set(series) <= set(years)
-    for year, value, source, simulated, national, national_simulated, target in rows[1:]:
-        row = series.get(int(year), {})
-        assert _number(value) == row.get("value")  # missing: empty, never 0
-        assert _number(national) == row.get("national")
-        if row.get("value") is None:
-            assert source == simulated == ""
-        else:
-            assert simulated == ("Ya" if row["simulated"] else "Tidak")
-            assert source == ("DATA SIMULASI" if row["simulated"] else row["source"])
-        if row.get("national") is not None:
-            assert national_simulated == ("Ya" if row["national_simulated"] else "Tidak")
-        assert target == {2019: "75.0", 2023: "79.25"}.get(int(year), "")  # targets.csv
-    published = _published("idi", "32")
+    targets = {2019: "75.0", 2023: "79.25"}  # targets.csv
+    assert [[int(r[0]), _number(r[1]), *r[2:4], _number(r[4]), *r[5:]] for r in rows[1:]] == [
+        _expected_csv_row(year, series.get(year, {}), targets.get(year, "")) for year in years]
+    published = _published(published_dir, "idi", "32")
     real = {int(r[0]): float(r[1]) for r in rows[1:] if r[3] == "Tidak"}
     assert real == {y: v for y, v in published.items() if y in years}
     assert {2017, 2018, 2022, 2023, 2024} <= set(real)
@@ -109,8 +114,8 @@ def test_xlsx_numbers_and_lines(site: Site, client: FlaskClient) -> None:
     for row in sheet.rows:
         assert row[1] == expected.get(row[0])  # numbers stay numbers; missing is empty
     assert any(line.startswith("Metodologi 2021: Metodologi baru") for line in sheet.lines)
-    if tr.any_simulated():
-        assert sheet.lines[1].startswith("DATA SIMULASI: ")
+    assert tr.any_simulated()  # the demo data fills Jawa Barat's unpublished years
+    assert sheet.lines[1].startswith("DATA SIMULASI: ")
 
 
 def test_national_table_and_english(client: FlaskClient) -> None:
@@ -156,8 +161,8 @@ def test_svg_draws_the_series(site: Site, client: FlaskClient) -> None:
             assert point["fill"] != "#ffffff"
     last = frame.filter(frame["value"].is_not_null())["value"][-1]
     assert format_number(last, 2, "id") in drawing.texts  # 82,80: the Indonesian comma
-    if tr.any_simulated():
-        assert "DATA SIMULASI" in drawing.texts and "simulasi" in drawing.texts
+    assert tr.any_simulated()
+    assert "DATA SIMULASI" in drawing.texts and "simulasi" in drawing.texts
     assert any(re.fullmatch(r"Mata Garuda · diekspor \d{4}-\d\d-\d\d \d\d:\d\d UTC", s)
                for s in drawing.texts)
 
@@ -165,8 +170,9 @@ def test_svg_draws_the_series(site: Site, client: FlaskClient) -> None:
 def test_gaps_are_gaps(site: Site) -> None:
     """A year without a value breaks the line and leaves an empty cell, never a 0."""
     tr = _trend(site, "32", indikator="idi")
-    series = tr.summary.series.with_columns(
-        value=pl.when(pl.col("period") == 2020).then(None).otherwise(pl.col("value")))
+    gap = pl.when(pl.col("period") == 2020).then(None)
+    series = tr.summary.series.with_columns(value=gap.otherwise(pl.col("value")),
+                                            national=gap.otherwise(pl.col("national")))
     gappy = replace(tr, summary=replace(tr.summary, series=series))
     now = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
     body = trend_image(gappy, now, "svg")
@@ -177,7 +183,7 @@ def test_gaps_are_gaps(site: Site) -> None:
     markers = _markers(body)
     assert sum(len(v) for k, v in markers.items() if k.endswith("-region")) == 9
     rows = read_csv(to_csv(trend_table(gappy, now)))
-    assert [r[1:4] for r in rows if r[0] == "2020"] == [["", "", ""]]
+    assert [r[1:6] for r in rows if r[0] == "2020"] == [["", "", "", "", ""]]
 
 
 def test_target_line_for_turnout(site: Site, client: FlaskClient) -> None:
@@ -228,11 +234,11 @@ def test_png_and_pdf(client: FlaskClient) -> None:
     ("/ekspor/tren.pdf?tahun=dua", 400, "'tahun' tidak valid: 'dua'"),
     ("/ekspor/tren.xlsx?kode=99", 400, "'kode' tidak valid: '99'"),
     ("/ekspor/tren.svg?kelas=acak", 400, "'kelas' tidak valid: 'acak'"),
-    ("/ekspor/tren.gif", 404, ""),
-    ("/ekspor/tren.PNG", 404, ""),
+    ("/ekspor/tren.gif", 404, NO_SUCH),
+    ("/ekspor/tren.PNG", 404, NO_SUCH),
 ])
 def test_bad_requests(client: FlaskClient, path: str, status: int, names: str) -> None:
-    image.assert_refused(client, path, status, names)
+    assert_refused(client, path, status, names)
 
 
 @pytest.mark.parametrize("fmt", ["png", "csv"])

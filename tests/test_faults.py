@@ -27,7 +27,7 @@ from ingest.bootstrap import prepare_database
 from queries.catalogue import load_catalogue_file
 from queries.db import make_engine
 from queries.schema import app_user, audit_log, observation
-from tests.conftest import PG_URL, _database_url
+from tests.conftest import PG_URL, _database_url, unavailable
 from tests.live import Client, log_tail, serve
 
 PASSWORD = "Uji-Gangguan-Koneksi-7"
@@ -79,7 +79,7 @@ def terminate(admin: sa.Engine, pid: int) -> None:
 @pytest.fixture
 def admin(pg_ok: bool) -> Iterator[sa.Engine]:
     if not pg_ok:
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+        unavailable(f"PostgreSQL not reachable at {PG_URL}")
     engine = sa.create_engine(PG_URL)
     yield engine
     engine.dispose()

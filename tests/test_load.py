@@ -18,8 +18,8 @@ are printed even without ``-s`` and written to ``test-results/load.json``. They 
 reported, not asserted.
 
 ``MATA_GARUDA_LOAD_SECONDS`` sets how long the clients work (default 45; set 180 or more
-for a run of a few minutes). PostgreSQL only: it fails in CI when PostgreSQL is
-unreachable and is skipped elsewhere.
+for a run of a few minutes). PostgreSQL only: it fails when PostgreSQL is unreachable
+and the run requires it (see ``tests/conftest.py``), and is skipped otherwise.
 """
 
 from __future__ import annotations

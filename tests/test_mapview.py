@@ -118,7 +118,7 @@ def test_a_year_without_data_and_an_undefined_level(demo_engine: sa.Engine,
 
 
 def test_change_since_an_earlier_period(demo_engine: sa.Engine, registry: Registry) -> None:
-    view = View(kode="32", indikator="turnout_pilpres", tahun=2024, tampil="perubahan", n=5)
+    view = View(kode="ID", indikator="idi", tahun=2024, tampil="perubahan", dari=2019, n=5)
     with demo_engine.connect() as conn:
         catalogue = read_catalogue(conn)
         data = map_data(conn, view, registry, catalogue)
@@ -126,10 +126,16 @@ def test_change_since_an_earlier_period(demo_engine: sa.Engine, registry: Regist
         before = map_data(conn, replace(view, tampil="nilai", tahun=2019), registry,
                           catalogue).frame
     assert data.base == 2019 and data.method == "perubahan"
-    joined = values.join(before, on="code", suffix="_2019")
-    expected = dict(zip(joined["code"], joined["value"] - joined["value_2019"], strict=True))
-    for code, change in zip(data.frame["code"], data.frame["change_since"], strict=True):
-        assert change == pytest.approx(expected[code]) if change is not None else True
+    # A change only between values of one kind: published minus published, simulated
+    # minus simulated; a published value against a simulated one is no change.
+    expected = {
+        r["code"]: pytest.approx(r["value"] - r["value_2019"])
+        if r["source_kind"] == r["source_kind_2019"] and None not in (r["value"], r["value_2019"])
+        else None
+        for r in values.join(before, on="code", suffix="_2019").iter_rows(named=True)}
+    assert dict(zip(data.frame["code"], data.frame["change_since"], strict=True)) == expected
+    changes = [v for v in expected.values() if v is not None]
+    assert 10 <= len(changes) < len(expected)  # both cases, in the demo data
     low, high = data.classes.bounds[0], data.classes.bounds[-1]
     assert low == pytest.approx(-high)  # symmetric around zero
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from cli import main
 from queries.db import make_engine
 from settings import PROJECT_ROOT, Settings, SettingsError, help_texts
+from tests.conftest import REQUIRE_ALL
 
 
 def test_defaults() -> None:
@@ -116,3 +117,9 @@ def test_files_a_command_writes_are_private(tmp_path: Path) -> None:
         os.umask(umask)
     assert (tmp_path / "b.zip").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "var" / "mata_garuda.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_readme_and_ci_name_the_test_switches() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert f"`{REQUIRE_ALL}=1`" in readme and "`MATA_GARUDA_TEST_PG_URL`" in readme
+    assert f"export {REQUIRE_ALL}=1" in (PROJECT_ROOT / ".ci" / "run").read_text()
