@@ -8,6 +8,7 @@ use a small database and must leave the target exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 import zipfile
@@ -441,6 +442,39 @@ TAMPERINGS: dict[str, tuple[Callable[[Path, Path], Path], type[BackupError], str
         lambda s, d: (d.write_text("id,name\n1,x\n"), d)[1],
         BackupFileError, "not a Mata Garuda backup \\(not a readable ZIP"),
 }
+
+
+def _alter_value_and_checksum(src: Path, dst: Path) -> Path:
+    """Change a value in a member and write that member's new SHA-256 into the manifest."""
+    with zipfile.ZipFile(src) as zf:
+        member = zf.read("tables/region.jsonl").replace(b'"Jawa Barat"', b'"Jawa Timur"')
+    assert b'"Jawa Timur"' in member
+
+    def change(name: str, data: bytes) -> bytes:
+        if name == "tables/region.jsonl":
+            return member
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        for t in manifest["tables"]:
+            if t["name"] == "region":
+                t["sha256"] = hashlib.sha256(member).hexdigest()
+        return json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n"
+
+    return _rewrite(src, dst, change)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10, finding 6: not fixed yet")
+def test_a_value_altered_with_its_checksum_recomputed_is_refused(
+        small_archive: Path, db_url: str, tmp_path: Path) -> None:
+    bad = _alter_value_and_checksum(small_archive, tmp_path / "bad.zip")
+    target_engine = make_engine(db_url)
+    try:
+        with pytest.raises(BackupFileError):
+            restore(target_engine, bad)
+        assert_untouched_and_empty(target_engine)
+    finally:
+        target_engine.dispose()
 
 
 @pytest.mark.parametrize("how", list(TAMPERINGS))
