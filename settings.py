@@ -119,6 +119,7 @@ class Settings:
     )
     backup_key: str = field(
         default="",
+        repr=False,
         metadata=_help("Key that signs backups (HMAC-SHA256 of the manifest), never written"
                        " into one: at least 32 random bytes. Default: derived from the secret"
                        " key; set it so that backups outlive a change of the secret key."),

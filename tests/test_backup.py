@@ -540,8 +540,8 @@ def test_accept_unsigned_restores_a_backup_whose_signature_cannot_be_checked(
         eng.dispose()
 
 
-def test_a_signed_backup_restores_with_its_signature_checked(small_archive: Path, db_url: str,
-                                                              tmp_path: Path) -> None:
+def test_a_signed_backup_restores_with_its_signature_checked(small_archive: Path,
+                                                              db_url: str) -> None:
     eng = make_engine(db_url)
     try:
         report = restore(eng, small_archive, key=KEY, accept_unsigned=True)
@@ -707,12 +707,13 @@ def test_command_restores_only_with_the_key_that_made_the_backup(
     kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
     first, second, backup_key = (secrets.token_hex(32) for _ in range(3))
     made = tmp_path / "b.zip"
-    env = {"MATA_GARUDA_DATABASE_URL": db_url, "MATA_GARUDA_SECRET_KEY": first}
+    env = {"MATA_GARUDA_DATABASE_URL": db_url, "MATA_GARUDA_SECRET_KEY": first,
+           "MATA_GARUDA_VAR_DIR": str(tmp_path / "var")}
     result = runner.invoke(main, ["db", "backup", str(made)], env=env)
     assert result.exit_code == 0, result.output
 
     target_url = fresh_url(kind)
-    elsewhere = {"MATA_GARUDA_DATABASE_URL": target_url, "MATA_GARUDA_SECRET_KEY": second}
+    elsewhere = {**env, "MATA_GARUDA_DATABASE_URL": target_url, "MATA_GARUDA_SECRET_KEY": second}
     result = runner.invoke(main, ["db", "restore", str(made)], env=elsewhere)
     assert result.exit_code == 1
     assert (f"signed with another key: key {BackupKey.derived(first).key_id} (derived from"
@@ -761,6 +762,8 @@ def test_a_weak_backup_key_is_refused(value: str, problem: str, tmp_path: Path) 
     with pytest.raises(SettingsError, match=f"MATA_GARUDA_BACKUP_KEY must carry 32 random bytes"
                                             f" and {problem}; generate one with"):
         Settings.from_env({"MATA_GARUDA_BACKUP_KEY": value})
+    strong = secrets.token_hex(32)
+    assert strong not in repr(Settings.from_env({"MATA_GARUDA_BACKUP_KEY": strong}))
     result = CliRunner().invoke(main, ["db", "backup", str(tmp_path / "b.zip")], env={
         "MATA_GARUDA_VAR_DIR": str(tmp_path / "var"), "MATA_GARUDA_BACKUP_KEY": value})
     assert result.exit_code == 1 and "MATA_GARUDA_BACKUP_KEY must carry" in result.output

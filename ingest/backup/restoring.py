@@ -82,8 +82,8 @@ def restore(engine: Engine, path: Path | str, *, key: BackupKey, accept_unsigned
     """Restore a backup made by :func:`ingest.backup.backup` into an empty database.
 
     Steps: check the file (the manifest's signature, format version, every member's row
-    count and SHA-256); refuse a target that holds any row; migrate the target to the backup's
-    schema revision; insert every table in dependency order in one transaction, reset
+    count and SHA-256); refuse a target that holds any row; migrate the target to the
+    backup's schema revision; insert every table in dependency order in one transaction, reset
     PostgreSQL id sequences to ``max(id) + 1``, check every table's row count and
     checksum against the manifest and only then commit; finally migrate to the newest
     revision the application knows.

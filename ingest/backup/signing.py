@@ -119,7 +119,7 @@ def check_signature(signature: bytes | None, manifest: bytes, key: BackupKey,
                               " restored")
     if key_id != key.key_id:
         return (f"the backup was signed with another key: key {key_id} ({origin}), while this"
-                f" installation has {key}; restore it with the key that made it")
+                f" installation has {key}: only the key that made it can check it")
     if not hmac.compare_digest(expected, _hmac(key.secret, manifest)):
         raise BackupFileError(f"{source}: the signature does not match {MANIFEST}: the file"
                               " was altered after it was made; nothing was restored")
