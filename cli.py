@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import waitress
@@ -17,6 +18,9 @@ from tqdm import tqdm
 
 from geodata.registry import load_registry
 from settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from ingest.backup import BackupKey
 
 # Each command imports the rest of the application inside its function, to keep start-up
 # fast: importing it all here (the app alone takes seconds: Dash, matplotlib, geopandas)
@@ -116,13 +120,28 @@ def _progress_bar(bar: tqdm) -> Callable[[str, int, int], None]:
     return update
 
 
+def _backup_key(settings: Settings) -> BackupKey:
+    """Return the key that signs backups.
+
+    MATA_GARUDA_BACKUP_KEY when set, else a key derived from the secret key (not the
+    secret key itself, which also signs sessions).
+    """
+    from ingest.backup import BackupKey
+
+    if settings.backup_key:
+        return BackupKey.configured(settings.backup_key)
+    return BackupKey.derived(settings.resolved_secret_key())
+
+
 @db.command("backup")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def db_backup(file: Path | None) -> None:
     """Write the whole database to one backup FILE (ZIP; default var/backups/<time>.zip).
 
-    The backup is a consistent snapshot taken while the dashboard keeps running. It
-    holds password hashes: keep it as safe as the database.
+    The backup is a consistent snapshot taken while the dashboard keeps running, signed
+    with MATA_GARUDA_BACKUP_KEY (default: derived from the secret key), which is not
+    written into it. It is not encrypted and holds password hashes: keep it as safe as
+    the database.
     """
     from ingest.backup import BackupError, backup
 
@@ -131,7 +150,8 @@ def db_backup(file: Path | None) -> None:
                       / f"mata-garuda-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.zip")
     with tqdm(unit="row", file=sys.stderr, leave=False) as bar:
         try:
-            report = backup(_engine(settings), target, progress=_progress_bar(bar))
+            report = backup(_engine(settings), target, key=_backup_key(settings),
+                            progress=_progress_bar(bar))
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(str(report))
@@ -142,19 +162,26 @@ def db_backup(file: Path | None) -> None:
 
 @db.command("restore")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def db_restore(file: Path) -> None:
+@click.option("--accept-unsigned", is_flag=True,
+              help="Restore a backup whose signature cannot be checked: made by a version"
+                   " that did not sign backups, or signed with a key that is lost. Only for"
+                   " a file you know to be unaltered.")
+def db_restore(file: Path, accept_unsigned: bool) -> None:
     """Restore a backup FILE into an empty database (MATA_GARUDA_DATABASE_URL).
 
-    The file is checked first (manifest, checksums). A database that already holds
-    data is refused: nothing is ever deleted, so point MATA_GARUDA_DATABASE_URL at a
-    new, empty SQLite file or PostgreSQL database. The rows go in all or nothing, then
-    the schema is upgraded to the newest revision.
+    The file is checked first: its signature (with the key that `db backup` used), then
+    the manifest and checksums; an unsigned, altered or otherwise signed file is refused.
+    A database that already holds data is refused: nothing is ever deleted, so point
+    MATA_GARUDA_DATABASE_URL at a new, empty SQLite file or PostgreSQL database. The rows
+    go in all or nothing, then the schema is upgraded to the newest revision.
     """
     from ingest.backup import BackupError, restore
 
+    settings = _settings()
     with tqdm(unit="row", file=sys.stderr, leave=False) as bar:
         try:
-            report = restore(_engine(_settings()), file, progress=_progress_bar(bar))
+            report = restore(_engine(settings), file, key=_backup_key(settings),
+                             accept_unsigned=accept_unsigned, progress=_progress_bar(bar))
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(str(report))

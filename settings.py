@@ -117,6 +117,13 @@ class Settings:
                        " Generated and kept in `var/secret_key` for local use;"
                        " required when ENV=production."),
     )
+    backup_key: str = field(
+        default="",
+        repr=False,
+        metadata=_help("Key that signs backups (HMAC-SHA256 of the manifest), never written"
+                       " into one: at least 32 random bytes. Default: derived from the secret"
+                       " key; set it so that backups outlive a change of the secret key."),
+    )
     public_view: bool = field(
         default=False,
         metadata=_help("`true` lets anonymous visitors read the published indicators (maps,"
@@ -173,6 +180,11 @@ class Settings:
         if problem:
             raise SettingsError(
                 f"{PREFIX}SECRET_KEY must carry {KEY_BYTES} random bytes and {problem};"
+                f" generate one with {KEY_HINT}")
+        problem = key_strength_problem(self.backup_key) if self.backup_key else None
+        if problem:
+            raise SettingsError(
+                f"{PREFIX}BACKUP_KEY must carry {KEY_BYTES} random bytes and {problem};"
                 f" generate one with {KEY_HINT}")
 
     @property

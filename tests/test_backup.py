@@ -8,7 +8,9 @@ use a small database and must leave the target exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ from cli import main
 from ingest.backup import (
     BackupError,
     BackupFileError,
+    BackupKey,
     BackupReport,
     RestoreRefusedError,
     backup,
@@ -36,6 +39,7 @@ from ingest.backup import (
 from ingest.backup.format import (
     DECODERS,
     ENCODERS,
+    MANIFEST,
     Column,
     Manifest,
     TableEntry,
@@ -43,10 +47,12 @@ from ingest.backup.format import (
     manifest_bytes,
     parse_manifest,
 )
+from ingest.backup.signing import SIGNATURE, signature_bytes
 from ingest.store import seed_catalogue
 from queries.catalogue import load_catalogue_file
 from queries.db import alembic_config, current_revision, head_revision, make_engine, upgrade
 from queries.schema import indicator, metadata, observation, region, target
+from settings import Settings, SettingsError
 from tests.conftest import PG_URL
 
 WIB = timezone(timedelta(hours=7))
@@ -55,6 +61,8 @@ WEIRD = 'Kab. "Pidië" \'Jaya\' — Bañuwangi ✓ 🦅 back\\slash\nbaris\u2028
 TRICKY_FLOATS = [0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, float("inf"), 1e-7,
                  123456789.12345679, 2.0**53 + 2]
 CODE_POINT_ORDER = {"postgresql": "C", "sqlite": "BINARY"}
+KEY = BackupKey.configured(secrets.token_hex(32))
+OTHER_KEY = BackupKey.configured(secrets.token_hex(32))
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -192,7 +200,7 @@ def source_rows(source: sa.Engine) -> Callable[[bool], dict[str, list[str]]]:
 def archive(source: sa.Engine,
             tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BackupReport]:
     path = tmp_path_factory.mktemp("backup") / "demo.zip"
-    return path, backup(source, path)
+    return path, backup(source, path, key=KEY)
 
 
 def small_source(url: str) -> sa.Engine:
@@ -215,7 +223,7 @@ def small_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("small")
     eng = small_source(f"sqlite:///{folder / 'small.db'}")
     path = folder / "small.zip"
-    backup(eng, path)
+    backup(eng, path, key=KEY)
     eng.dispose()
     return path
 
@@ -243,7 +251,8 @@ def test_round_trip_is_lossless_on_both_engines_and_across(
     restored = make_engine(db_url)
     try:
         steps: list[str] = []
-        report = restore(restored, path, progress=lambda step, done, total: steps.append(step))
+        report = restore(restored, path, key=KEY,
+                         progress=lambda step, done, total: steps.append(step))
         assert report.schema_revision == head_revision(restored)
         assert report.rows == made.rows and report.changed_by_upgrade == ()
         assert {"verify file", "observation", "check"} <= set(steps)
@@ -251,7 +260,7 @@ def test_round_trip_is_lossless_on_both_engines_and_across(
         same_engine = restored.dialect.name == source.dialect.name
         assert table_rows(restored, portable=not same_engine) == source_rows(not same_engine)
         # The content checksums are engine-independent: a second backup matches the first.
-        again = backup(restored, tmp_path / "again.zip")
+        again = backup(restored, tmp_path / "again.zip", key=KEY)
         assert [(t.name, t.rows, t.sha256) for t in again.tables] == [
             (t.name, t.rows, t.sha256) for t in made.tables]
 
@@ -337,7 +346,7 @@ def test_backup_is_a_consistent_snapshot(engine: sa.Engine, tmp_path: Path) -> N
                 provenance="meanwhile", recorded_by="t", recorded_at=datetime.now(UTC)))
         inserted.append(1)
 
-    report = backup(engine, tmp_path / "b.zip", progress=write_meanwhile)
+    report = backup(engine, tmp_path / "b.zip", key=KEY, progress=write_meanwhile)
     assert inserted
     assert {t.name: t.rows for t in report.tables}["observation"] == before
     with engine.connect() as conn:
@@ -357,18 +366,18 @@ def test_failed_backup_leaves_no_file_and_keeps_the_old_one(
     monkeypatch.setattr(snapshot_module, "chunks", failing)
     folder = tmp_path / "backups"
     with pytest.raises(OSError, match="disk full"):
-        backup(engine, folder / "new.zip")
+        backup(engine, folder / "new.zip", key=KEY)
     assert list(folder.iterdir()) == []
 
     old = folder / "old.zip"
     old.write_bytes(b"the previous backup")
     with pytest.raises(OSError, match="disk full"):
-        backup(engine, old)
+        backup(engine, old, key=KEY)
     assert old.read_bytes() == b"the previous backup"
     assert list(folder.iterdir()) == [old]
 
     monkeypatch.undo()
-    backup(engine, old)
+    backup(engine, old, key=KEY)
     assert zipfile.is_zipfile(old) and old.stat().st_mode & 0o777 == 0o600
     assert list(folder.iterdir()) == [old]
 
@@ -380,18 +389,31 @@ def test_restore_into_a_database_with_data_is_refused(engine: sa.Engine,
     before = table_rows(engine)
     revision = current_revision(engine)
     with pytest.raises(RestoreRefusedError, match="already holds data .*empty database"):
-        restore(engine, small_archive)
+        restore(engine, small_archive, key=KEY)
     assert table_rows(engine) == before
     assert current_revision(engine) == revision
 
 
-def _rewrite(src: Path, dst: Path, change: Callable[[str, bytes], bytes | None]) -> Path:
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = change(info.filename, zin.read(info))
+def _rewrite(src: Path, dst: Path, change: Callable[[str, bytes], bytes | None], *,
+             sign_with: BackupKey | None = None) -> Path:
+    """Copy a backup, changing or dropping members; ``sign_with`` signs the new manifest."""
+    with zipfile.ZipFile(src) as zin:
+        members = {info.filename: change(info.filename, zin.read(info))
+                   for info in zin.infolist()}
+    manifest = members[MANIFEST]
+    if sign_with is not None and manifest is not None:
+        members[SIGNATURE] = signature_bytes(manifest, sign_with)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in members.items():
             if data is not None:
-                zout.writestr(info.filename, data)
+                zout.writestr(name, data)
     return dst
+
+
+def _signature_edit(**fields: Any) -> Callable[[str, bytes], bytes]:
+    def change(name: str, data: bytes) -> bytes:
+        return json.dumps({**json.loads(data), **fields}).encode() if name == SIGNATURE else data
+    return change
 
 
 def _manifest_edit(**fields: Any) -> Callable[[str, bytes], bytes]:
@@ -428,19 +450,129 @@ TAMPERINGS: dict[str, tuple[Callable[[Path, Path], Path], type[BackupError], str
         lambda s, d: _rewrite(s, d, lambda n, b: None if n == "manifest.json" else b),
         BackupFileError, "manifest.json is missing"),
     "wrong format version": (
-        lambda s, d: _rewrite(s, d, _manifest_edit(format_version=99)),
+        lambda s, d: _rewrite(s, d, _manifest_edit(format_version=99), sign_with=KEY),
         BackupFileError, "format version 99 is not known .* reads version 1"),
     "not a backup manifest": (
-        lambda s, d: _rewrite(s, d, lambda n, b: b"{" if n == "manifest.json" else b),
+        lambda s, d: _rewrite(s, d, lambda n, b: b"{" if n == "manifest.json" else b,
+                              sign_with=KEY),
         BackupFileError, "manifest.json: not valid JSON"),
     "unknown revision": (
-        lambda s, d: _rewrite(s, d, _manifest_edit(revision="9999")),
+        lambda s, d: _rewrite(s, d, _manifest_edit(revision="9999"), sign_with=KEY),
         RestoreRefusedError, "revision 9999, which this version of Mata Garuda does not know"),
+    "manifest edited, signature kept": (
+        lambda s, d: _rewrite(s, d, _manifest_edit(revision="9999")),
+        BackupFileError, "the signature does not match manifest.json: the file was altered"),
+    "signature removed": (
+        lambda s, d: _rewrite(s, d, lambda n, b: None if n == SIGNATURE else b),
+        BackupFileError, r"the backup is not signed \(manifest.sig is missing\).*Nothing was"
+                         r" restored.*--accept-unsigned"),
+    "signed with another key": (
+        lambda s, d: _rewrite(s, d, lambda n, b: b, sign_with=OTHER_KEY),
+        BackupFileError, f"signed with another key: key {OTHER_KEY.key_id}"
+                         rf" \(MATA_GARUDA_BACKUP_KEY\), while this installation has key"
+                         f" {KEY.key_id}.*Nothing was restored"),
+    "signature forged": (
+        lambda s, d: _rewrite(s, d, _signature_edit(signature="ab" * 32)),
+        BackupFileError, "the signature does not match manifest.json"),
+    "signature malformed": (
+        lambda s, d: _rewrite(s, d, _signature_edit(signature="not hex")),
+        BackupFileError, "manifest.sig is not a valid signature"),
+    "signature of another algorithm": (
+        lambda s, d: _rewrite(s, d, _signature_edit(algorithm="HMAC-MD5")),
+        BackupFileError, "manifest.sig: unknown algorithm 'HMAC-MD5'"),
     "corrupt bytes": (_flip_bytes, BackupFileError, "damaged"),
     "not a zip": (
         lambda s, d: (d.write_text("id,name\n1,x\n"), d)[1],
         BackupFileError, "not a Mata Garuda backup \\(not a readable ZIP"),
 }
+
+
+def _alter_value_and_checksum(src: Path, dst: Path) -> Path:
+    """Change a value in a member and write that member's new SHA-256 into the manifest."""
+    with zipfile.ZipFile(src) as zf:
+        member = zf.read("tables/region.jsonl").replace(b'"Jawa Barat"', b'"Jawa Timur"')
+    assert b'"Jawa Timur"' in member
+
+    def change(name: str, data: bytes) -> bytes:
+        if name == "tables/region.jsonl":
+            return member
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        for t in manifest["tables"]:
+            if t["name"] == "region":
+                t["sha256"] = hashlib.sha256(member).hexdigest()
+        return json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n"
+
+    return _rewrite(src, dst, change)
+
+
+def test_a_value_altered_with_its_checksum_recomputed_is_refused(
+        small_archive: Path, db_url: str, tmp_path: Path) -> None:
+    """Issue 10, finding 6: such a file was restored as "verified"."""
+    bad = _alter_value_and_checksum(small_archive, tmp_path / "bad.zip")
+    target_engine = make_engine(db_url)
+    try:
+        for accept_unsigned in (False, True):
+            with pytest.raises(BackupFileError, match="signature does not match manifest.json:"
+                                                      " the file was altered"):
+                restore(target_engine, bad, key=KEY, accept_unsigned=accept_unsigned)
+        assert_untouched_and_empty(target_engine)
+    finally:
+        target_engine.dispose()
+
+
+@pytest.mark.parametrize(("how", "reason"), [
+    ("signature removed", "the backup is not signed"),
+    ("signed with another key", f"the backup was signed with another key: key {OTHER_KEY.key_id}"),
+], ids=["signature removed", "signed with another key"])
+def test_accept_unsigned_restores_a_backup_whose_signature_cannot_be_checked(
+        how: str, reason: str, small_archive: Path, db_url: str, tmp_path: Path) -> None:
+    unsigned = TAMPERINGS[how][0](small_archive, tmp_path / "unsigned.zip")
+    eng = make_engine(db_url)
+    try:
+        report = restore(eng, unsigned, key=KEY, accept_unsigned=True)
+        assert report.unchecked_signature is not None
+        assert report.unchecked_signature.startswith(reason)
+        assert f"signature NOT checked: {reason}" in str(report)
+        assert {t.name: t.rows for t in report.tables}["observation"] == 1
+    finally:
+        eng.dispose()
+
+
+def test_a_signed_backup_restores_with_its_signature_checked(small_archive: Path,
+                                                              db_url: str) -> None:
+    eng = make_engine(db_url)
+    try:
+        report = restore(eng, small_archive, key=KEY, accept_unsigned=True)
+        assert report.unchecked_signature is None
+        assert "restored and verified" in str(report) and "NOT checked" not in str(report)
+    finally:
+        eng.dispose()
+
+
+def test_the_backup_holds_the_key_id_but_not_the_key(engine: sa.Engine, tmp_path: Path) -> None:
+    secret_key = secrets.token_hex(32)
+    key = BackupKey.derived(secret_key)
+    made = backup(engine, tmp_path / "b.zip", key=key)
+    assert f"signed with key {key.key_id} (derived from MATA_GARUDA_SECRET_KEY)" in str(made)
+    with zipfile.ZipFile(tmp_path / "b.zip") as zf:
+        signature = json.loads(zf.read(SIGNATURE))
+        content = b"".join(zf.read(info) for info in zf.infolist())
+    assert signature == {"algorithm": "HMAC-SHA256", "key_id": key.key_id,
+                         "key": "derived from MATA_GARUDA_SECRET_KEY",
+                         "signature": signature["signature"]}
+    for secret in (secret_key.encode(), key.secret, key.secret.hex().encode()):
+        assert secret not in content
+
+
+def test_the_derived_key_is_not_the_secret_key_and_follows_it() -> None:
+    secret_key = secrets.token_hex(32)
+    key = BackupKey.derived(secret_key)
+    assert key == BackupKey.derived(secret_key)
+    assert key.secret != secret_key.encode() and len(key.secret) == 32
+    assert key.key_id != BackupKey.derived(secrets.token_hex(32)).key_id
+    assert key.secret.hex() not in repr(key) and secret_key not in repr(key)
 
 
 @pytest.mark.parametrize("how", list(TAMPERINGS))
@@ -451,7 +583,7 @@ def test_a_tampered_file_is_refused_and_the_target_untouched(
     target_engine = make_engine(db_url)
     try:
         with pytest.raises(error, match=message):
-            restore(target_engine, bad)
+            restore(target_engine, bad, key=KEY)
         assert_untouched_and_empty(target_engine)
     finally:
         target_engine.dispose()
@@ -466,11 +598,11 @@ def test_a_failed_restore_stores_nothing_and_can_be_retried(
     eng = make_engine(db_url)
     try:
         with pytest.raises(BackupError, match="undone, nothing was stored: connection lost"):
-            restore(eng, small_archive)
+            restore(eng, small_archive, key=KEY)
         with eng.connect() as conn:
             assert restoring_module._holding_data(conn) == []
         monkeypatch.undo()
-        report = restore(eng, small_archive)
+        report = restore(eng, small_archive, key=KEY)
         assert {t.name: t.rows for t in report.tables}["observation"] == 1
     finally:
         eng.dispose()
@@ -486,11 +618,11 @@ def test_a_value_the_target_cannot_hold_is_refused(
             source_kind="published", status="published", version=1, source="BPS",
             provenance="hand", recorded_by="t", recorded_at=datetime.now(UTC)))
     path = tmp_path / "negzero.zip"
-    backup(engine, path)
+    backup(engine, path, key=KEY)
     sqlite_target = make_engine(fresh_url("sqlite"))
     with pytest.raises(BackupError, match=r"observation: row 1 \(id=1\): value is 0.0, the "
                                           r"backup has -0.0.*nothing was stored"):
-        restore(sqlite_target, path)
+        restore(sqlite_target, path, key=KEY)
     with sqlite_target.connect() as conn:
         assert restoring_module._holding_data(conn) == []
 
@@ -506,12 +638,12 @@ def test_an_older_backup_restores_into_the_newest_schema(
             {"code": "ID", "level": "nasional", "name": "Indonesia", "parent_code": None},
             {"code": "11", "level": "provinsi", "name": "Aceh", "parent_code": "ID"}])
         seed_catalogue(conn, load_catalogue_file())
-    made = backup(old, tmp_path / "old.zip")
+    made = backup(old, tmp_path / "old.zip", key=KEY)
     assert made.revision == first
 
     eng = make_engine(db_url)
     try:
-        report = restore(eng, tmp_path / "old.zip")
+        report = restore(eng, tmp_path / "old.zip", key=KEY)
         assert report.revision == first
         assert current_revision(eng) == report.schema_revision == head_revision(eng)
         assert table_rows(eng, portable=True)["region"] == table_rows(old, portable=True)[
@@ -528,14 +660,14 @@ def test_a_table_made_by_hand_is_kept_in_the_file_but_not_restored(
     with src.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE catatan_lokal (id INTEGER PRIMARY KEY, teks TEXT)")
         conn.exec_driver_sql("INSERT INTO catatan_lokal VALUES (1, 'catatan')")
-    made = backup(src, tmp_path / "hand.zip")
+    made = backup(src, tmp_path / "hand.zip", key=KEY)
     assert made.extra_tables == ("catatan_lokal",)
     with zipfile.ZipFile(tmp_path / "hand.zip") as zf:
         assert zf.read("tables/catatan_lokal.jsonl") == b'[1,"catatan"]\n'
 
     eng = make_engine(db_url)
     try:
-        report = restore(eng, tmp_path / "hand.zip")
+        report = restore(eng, tmp_path / "hand.zip", key=KEY)
         assert report.not_restored == ("catatan_lokal",)
         assert "catatan_lokal" not in present_tables(eng)
         assert table_rows(eng, portable=True) == table_rows(src, portable=True)
@@ -554,6 +686,9 @@ def test_command_backs_up_and_restores(engine: sa.Engine, db_url: str, tmp_path:
     assert result.exit_code == 0, result.output
     [made] = (tmp_path / "var" / "backups").glob("mata-garuda-*.zip")
     assert "rows in" in result.output
+    derived = BackupKey.derived((tmp_path / "var" / "secret_key").read_text())
+    assert f"signed with key {derived.key_id} (derived from MATA_GARUDA_SECRET_KEY)" in (
+        result.output)
 
     result = runner.invoke(main, ["db", "restore", str(made)], env=env)
     assert result.exit_code == 1
@@ -564,3 +699,72 @@ def test_command_backs_up_and_restores(engine: sa.Engine, db_url: str, tmp_path:
     result = runner.invoke(main, ["db", "restore", str(made)], env=empty)
     assert result.exit_code == 0, result.output
     assert "restored and verified" in result.output
+
+
+def test_command_restores_only_with_the_key_that_made_the_backup(
+        engine: sa.Engine, db_url: str, tmp_path: Path, fresh_url: Callable[[str], str]) -> None:
+    runner = CliRunner()
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    first, second, backup_key = (secrets.token_hex(32) for _ in range(3))
+    made = tmp_path / "b.zip"
+    env = {"MATA_GARUDA_DATABASE_URL": db_url, "MATA_GARUDA_SECRET_KEY": first,
+           "MATA_GARUDA_VAR_DIR": str(tmp_path / "var")}
+    result = runner.invoke(main, ["db", "backup", str(made)], env=env)
+    assert result.exit_code == 0, result.output
+
+    target_url = fresh_url(kind)
+    elsewhere = {**env, "MATA_GARUDA_DATABASE_URL": target_url, "MATA_GARUDA_SECRET_KEY": second}
+    result = runner.invoke(main, ["db", "restore", str(made)], env=elsewhere)
+    assert result.exit_code == 1
+    assert (f"signed with another key: key {BackupKey.derived(first).key_id} (derived from"
+            f" MATA_GARUDA_SECRET_KEY), while this installation has key"
+            f" {BackupKey.derived(second).key_id}") in " ".join(result.output.split())
+    assert "--accept-unsigned" in result.output and "Traceback" not in result.output
+    target_engine = make_engine(target_url)
+    assert_untouched_and_empty(target_engine)
+    target_engine.dispose()
+
+    result = runner.invoke(main, ["db", "restore", "--accept-unsigned", str(made)],
+                           env=elsewhere)
+    assert result.exit_code == 0, result.output
+    assert "signature NOT checked: the backup was signed with another key" in result.output
+
+    # A backup key of its own outlives a change of the secret key.
+    made = tmp_path / "own-key.zip"
+    env = {**env, "MATA_GARUDA_BACKUP_KEY": backup_key}
+    result = runner.invoke(main, ["db", "backup", str(made)], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{BackupKey.configured(backup_key)}" in result.output
+    elsewhere = {**env, "MATA_GARUDA_DATABASE_URL": fresh_url(kind),
+                 "MATA_GARUDA_SECRET_KEY": second}
+    result = runner.invoke(main, ["db", "restore", str(made)], env=elsewhere)
+    assert result.exit_code == 0, result.output
+    assert "restored and verified" in result.output
+
+
+def test_command_refuses_an_altered_backup(small_archive: Path, db_url: str,
+                                           tmp_path: Path) -> None:
+    bad = _alter_value_and_checksum(small_archive, tmp_path / "bad.zip")
+    env = {"MATA_GARUDA_DATABASE_URL": db_url, "MATA_GARUDA_BACKUP_KEY": KEY.secret.decode()}
+    result = CliRunner().invoke(main, ["db", "restore", "--accept-unsigned", str(bad)], env=env)
+    assert result.exit_code == 1
+    assert "the signature does not match manifest.json: the file was altered" in result.output
+    assert "Traceback" not in result.output
+    target_engine = make_engine(db_url)
+    assert_untouched_and_empty(target_engine)
+    target_engine.dispose()
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("x" * 64, "it repeats 1 characters"), (secrets.token_hex(16), "it holds 16 bytes"),
+], ids=["patterned", "short"])
+def test_a_weak_backup_key_is_refused(value: str, problem: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=f"MATA_GARUDA_BACKUP_KEY must carry 32 random bytes"
+                                            f" and {problem}; generate one with"):
+        Settings.from_env({"MATA_GARUDA_BACKUP_KEY": value})
+    strong = secrets.token_hex(32)
+    assert strong not in repr(Settings.from_env({"MATA_GARUDA_BACKUP_KEY": strong}))
+    result = CliRunner().invoke(main, ["db", "backup", str(tmp_path / "b.zip")], env={
+        "MATA_GARUDA_VAR_DIR": str(tmp_path / "var"), "MATA_GARUDA_BACKUP_KEY": value})
+    assert result.exit_code == 1 and "MATA_GARUDA_BACKUP_KEY must carry" in result.output
+    assert not (tmp_path / "b.zip").exists()

@@ -36,6 +36,11 @@ A ZIP archive (deflate). The file is created with mode 0600: it holds password h
     order, each with ``name``, ``member``, ``columns`` (``name`` and ``type`` as
     above), ``primary_key``, ``rows`` and ``sha256``.
 
+``manifest.sig``
+    The HMAC-SHA256 signature of the exact bytes of ``manifest.json`` and the id of the
+    key that made it, not the key (:mod:`ingest.backup.signing`). Added within version
+    1: older backups have none, and older versions of the application ignore it.
+
 The SHA-256 of a member's bytes is the checksum of the table's canonical content: a
 table read back the same way, from either engine, gives the same bytes.
 """

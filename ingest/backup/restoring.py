@@ -32,6 +32,7 @@ from ingest.backup.common import (
     quiet,
 )
 from ingest.backup.format import DECODERS, Manifest, TableEntry
+from ingest.backup.signing import BackupKey
 from ingest.backup.tables import CHUNK_ROWS, Table, chunks, data_tables, describe, digest
 from ingest.backup.verify import open_archive, verify_archive
 from queries.db import alembic_config, current_revision, head_revision, upgrade
@@ -47,6 +48,8 @@ class RestoreReport:
     the backup was already at the newest revision. ``not_restored`` lists tables of the
     backup that neither the application nor its migrations know (made by hand in the
     source database): their rows are in the file but have no table to go to.
+    ``unchecked_signature`` says why the signature was not checked (a backup restored
+    with ``accept_unsigned``); it is None when the signature was checked.
     """
 
     path: Path
@@ -57,6 +60,7 @@ class RestoreReport:
     changed_by_upgrade: tuple[str, ...]
     not_restored: tuple[str, ...]
     seconds: float
+    unchecked_signature: str | None = None
 
     @property
     def rows(self) -> int:
@@ -66,17 +70,20 @@ class RestoreReport:
     def __str__(self) -> str:
         upgraded = ("" if self.schema_revision == self.revision
                     else f", then upgraded to {self.schema_revision}")
+        checked = ("verified" if self.unchecked_signature is None else
+                   f"checksums verified (signature NOT checked: {self.unchecked_signature})")
         return (f"{self.path}: {self.rows:,} rows in {len(self.tables)} tables restored and"
-                f" verified at schema revision {self.revision}{upgraded}, {self.seconds:.1f} s")
+                f" {checked} at schema revision {self.revision}{upgraded},"
+                f" {self.seconds:.1f} s")
 
 
-def restore(engine: Engine, path: Path | str, *,
+def restore(engine: Engine, path: Path | str, *, key: BackupKey, accept_unsigned: bool = False,
             progress: Progress | None = None) -> RestoreReport:
     """Restore a backup made by :func:`ingest.backup.backup` into an empty database.
 
-    Steps: check the file (manifest, format version, every member's row count and
-    SHA-256); refuse a target that holds any row; migrate the target to the backup's
-    schema revision; insert every table in dependency order in one transaction, reset
+    Steps: check the file (the manifest's signature, format version, every member's row
+    count and SHA-256); refuse a target that holds any row; migrate the target to the
+    backup's schema revision; insert every table in dependency order in one transaction, reset
     PostgreSQL id sequences to ``max(id) + 1``, check every table's row count and
     checksum against the manifest and only then commit; finally migrate to the newest
     revision the application knows.
@@ -88,6 +95,12 @@ def restore(engine: Engine, path: Path | str, *,
         backup of the other). Nothing in it is ever deleted.
     path
         The backup file.
+    key
+        The key that signed the backup.
+    accept_unsigned
+        Restore a backup whose signature cannot be checked: one made before backups
+        were signed, or signed with a key that is lost. The checksums then detect
+        damage but not alteration. A wrong signature under ``key`` is refused all the same.
     progress
         Optional callback, see :data:`ingest.backup.common.Progress`.
 
@@ -99,8 +112,9 @@ def restore(engine: Engine, path: Path | str, *,
     Raises
     ------
     BackupFileError
-        The file is missing, not a backup, damaged or altered, or of an unknown format
-        version. The database is not touched.
+        The file is missing, not a backup, damaged or altered, not signed or signed with
+        another key (unless ``accept_unsigned``), or of an unknown format version. The
+        database is not touched.
     RestoreRefusedError
         The target holds data, or its schema is newer than the backup's, or the backup's
         schema revision is unknown to this version of the application. The database is
@@ -114,7 +128,8 @@ def restore(engine: Engine, path: Path | str, *,
     report = progress or quiet
     source = Path(path)
     with open_archive(source) as zf:
-        manifest = verify_archive(zf, source, report)
+        manifest, unchecked = verify_archive(zf, source, key, report,
+                                             accept_unsigned=accept_unsigned)
         _check_target(engine, manifest.revision)
         entries, tables, skipped = _create_schema(engine, manifest, report)
         _fill(engine, zf, entries, tables, report)
@@ -122,7 +137,7 @@ def restore(engine: Engine, path: Path | str, *,
     return RestoreReport(
         source, manifest.revision, current_revision(engine), manifest.created_at,
         tuple(TableReport(e.name, e.rows, e.sha256) for e in entries), changed, skipped,
-        time.monotonic() - started)
+        time.monotonic() - started, unchecked)
 
 
 def _cause(exc: SQLAlchemyError) -> str:

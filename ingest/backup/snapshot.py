@@ -3,6 +3,7 @@
 The tables are those of :data:`queries.schema.metadata` (in its dependency order) that
 exist in the database, followed by any other table the database holds apart from
 Alembic's ``alembic_version``, so a table the code no longer knows is not lost either.
+The manifest is signed (:mod:`ingest.backup.signing`); the file is not encrypted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, Engine, MetaData, func, select
 
 from ingest.backup.common import BackupError, Progress, TableReport, quiet
 from ingest.backup.format import MANIFEST, Manifest, TableEntry, manifest_bytes, member_name
+from ingest.backup.signing import SIGNATURE, BackupKey, signature_bytes
 from ingest.backup.tables import Table, chunks, data_tables, describe
 from queries.schema import metadata
 
@@ -34,6 +36,7 @@ class BackupReport:
 
     ``extra_tables`` are tables of the database the application does not know (made by
     hand): they are in the file, but a restore into the application's schema skips them.
+    ``key`` is the key that signed it.
     """
 
     path: Path
@@ -42,6 +45,7 @@ class BackupReport:
     tables: tuple[TableReport, ...]
     size: int
     seconds: float
+    key: BackupKey
     extra_tables: tuple[str, ...] = ()
 
     @property
@@ -51,11 +55,13 @@ class BackupReport:
 
     def __str__(self) -> str:
         return (f"{self.path}: {self.rows:,} rows in {len(self.tables)} tables, schema revision"
-                f" {self.revision}, {self.size / 1e6:.1f} MB, {self.seconds:.1f} s")
+                f" {self.revision}, signed with {self.key}, {self.size / 1e6:.1f} MB,"
+                f" {self.seconds:.1f} s")
 
 
-def backup(engine: Engine, path: Path | str, *, progress: Progress | None = None) -> BackupReport:
-    """Write a consistent snapshot of the whole database to one ZIP file at ``path``.
+def backup(engine: Engine, path: Path | str, *, key: BackupKey,
+           progress: Progress | None = None) -> BackupReport:
+    """Write a consistent snapshot of the whole database to one signed ZIP file at ``path``.
 
     The file is written under a temporary name next to ``path`` and renamed into place
     once complete and flushed to disk, so a failed backup leaves no partial file and
@@ -68,6 +74,8 @@ def backup(engine: Engine, path: Path | str, *, progress: Progress | None = None
     path
         The file to write; its directory is created when missing, an existing file
         is replaced.
+    key
+        The key that signs the manifest; it is not written into the file.
     progress
         Optional callback, see :data:`ingest.backup.common.Progress`.
 
@@ -88,7 +96,7 @@ def backup(engine: Engine, path: Path | str, *, progress: Progress | None = None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
-            manifest = _write_archive(engine, fh, progress or quiet)
+            manifest = _write_archive(engine, fh, key, progress or quiet)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -99,7 +107,7 @@ def backup(engine: Engine, path: Path | str, *, progress: Progress | None = None
     tables = tuple(TableReport(t.name, t.rows, t.sha256) for t in manifest.tables)
     extra = tuple(t.name for t in tables if t.name not in metadata.tables)
     return BackupReport(target, manifest.revision, manifest.created_at, tables,
-                        target.stat().st_size, time.monotonic() - started, extra)
+                        target.stat().st_size, time.monotonic() - started, key, extra)
 
 
 @contextmanager
@@ -132,8 +140,9 @@ def _backup_tables(conn: Connection) -> list[Table]:
     return [describe(conn, name) for name in names]
 
 
-def _write_archive(engine: Engine, fh: IO[bytes], progress: Progress) -> Manifest:
-    """Write every table and then the manifest to ``fh`` from one snapshot."""
+def _write_archive(engine: Engine, fh: IO[bytes], key: BackupKey,
+                   progress: Progress) -> Manifest:
+    """Write every table, then the manifest and its signature to ``fh``, from one snapshot."""
     with _snapshot(engine) as conn:
         revision = MigrationContext.configure(conn).get_current_revision()
         if revision is None:
@@ -147,8 +156,9 @@ def _write_archive(engine: Engine, fh: IO[bytes], progress: Progress) -> Manifes
             entries = tuple(_write_table(conn, zf, t, created_at, totals[t.name], progress)
                             for t in tables)
             manifest = Manifest(revision, created_at, entries)
-            zf.writestr(_member_info(MANIFEST, created_at),
-                        manifest_bytes(manifest, conn.dialect.name))
+            raw = manifest_bytes(manifest, conn.dialect.name)
+            zf.writestr(_member_info(MANIFEST, created_at), raw)
+            zf.writestr(_member_info(SIGNATURE, created_at), signature_bytes(raw, key))
     return manifest
 
 

@@ -1,14 +1,14 @@
 """Checking a backup file before anything touches a database.
 
-The checks, in order: the file is a ZIP archive; its manifest can be read and is a
-manifest of a known format version (:func:`ingest.backup.format.parse_manifest`); every
-member the manifest lists is present, undamaged and has the row count and SHA-256 the
-manifest gives.
+The checks, in order: the file is a ZIP archive; the signature in ``manifest.sig``
+authenticates the manifest's bytes as read, before they are parsed
+(:func:`ingest.backup.signing.check_signature`); the manifest is a manifest of a known
+format version (:func:`ingest.backup.format.parse_manifest`); every member the manifest
+lists is present, undamaged and has the row count and SHA-256 the manifest gives.
 
-The checksums detect damage, not deliberate alteration: whoever changes a member can
-recompute its checksum in the manifest. Authenticating the file therefore means
-authenticating the manifest's bytes, as :func:`verify_archive` reads them and before it
-parses them; the member checksums then carry that trust to every table.
+The checksums alone detect damage, not deliberate alteration: whoever changes a member
+can recompute its checksum in the manifest. The signature makes the manifest, and
+through its checksums every table, what the holder of the key wrote.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ingest.backup.common import BackupFileError, Progress
 from ingest.backup.format import MANIFEST, Manifest, TableEntry, parse_manifest
+from ingest.backup.signing import SIGNATURE, BackupKey, check_signature
 
 
 def open_archive(source: Path) -> zipfile.ZipFile:
@@ -50,8 +51,9 @@ def open_archive(source: Path) -> zipfile.ZipFile:
                               f" {exc})") from None
 
 
-def verify_archive(zf: zipfile.ZipFile, source: Path, progress: Progress) -> Manifest:
-    """Check the manifest and every member of an open backup.
+def verify_archive(zf: zipfile.ZipFile, source: Path, key: BackupKey, progress: Progress,
+                   *, accept_unsigned: bool = False) -> tuple[Manifest, str | None]:
+    """Check the signature, the manifest and every member of an open backup.
 
     Parameters
     ----------
@@ -59,21 +61,36 @@ def verify_archive(zf: zipfile.ZipFile, source: Path, progress: Progress) -> Man
         The archive, from :func:`open_archive`.
     source
         The backup file, named in messages.
+    key
+        The key that signed the backup.
     progress
         Called as ``progress("verify file", rows read, rows in the manifest)``.
+    accept_unsigned
+        Accept a backup whose signature cannot be checked (it has none, or it was made
+        with another key) instead of refusing it. A signature that ``key`` checks and
+        finds wrong is refused all the same.
 
     Returns
     -------
-    Manifest
-        The checked manifest.
+    tuple of Manifest and str or None
+        The checked manifest, and why its signature was not checked (None when it was).
 
     Raises
     ------
     BackupFileError
-        If the manifest is missing, damaged or invalid, or a member is missing,
-        damaged, or differs from the manifest in row count or checksum.
+        If the signature is missing, made with another key (unless ``accept_unsigned``),
+        malformed or wrong, the manifest is missing, damaged or invalid, or a member is
+        missing, damaged, or differs from the manifest in row count or checksum.
     """
-    raw = _read_manifest(zf, source)
+    raw = _read_member(zf, source, MANIFEST)
+    if raw is None:
+        raise BackupFileError(f"{source}: not a Mata Garuda backup: {MANIFEST} is missing"
+                              " (nothing was restored)")
+    unchecked = check_signature(_read_member(zf, source, SIGNATURE), raw, key, source)
+    if unchecked and not accept_unsigned:
+        raise BackupFileError(f"{source}: {unchecked}. Nothing was restored; to restore a file"
+                              " you know to be unaltered without its signature, use"
+                              " `mata-garuda db restore --accept-unsigned`")
     manifest = parse_manifest(raw, source)
     total = sum(e.rows for e in manifest.tables)
 
@@ -84,18 +101,17 @@ def verify_archive(zf: zipfile.ZipFile, source: Path, progress: Progress) -> Man
     for entry in manifest.tables:
         seen += _check_member(zf, source, entry, advance, seen)
     progress("verify file", seen, total)
-    return manifest
+    return manifest, unchecked
 
 
-def _read_manifest(zf: zipfile.ZipFile, source: Path) -> bytes:
-    """Return the bytes of ``manifest.json``."""
+def _read_member(zf: zipfile.ZipFile, source: Path, name: str) -> bytes | None:
+    """Return the bytes of a small member (the manifest, its signature), None if absent."""
     try:
-        return zf.read(MANIFEST)
+        return zf.read(name)
     except KeyError:
-        raise BackupFileError(f"{source}: not a Mata Garuda backup: {MANIFEST} is missing"
-                              " (nothing was restored)") from None
+        return None
     except (zipfile.BadZipFile, zlib.error, OSError) as exc:
-        raise BackupFileError(f"{source}: {MANIFEST} is damaged ({exc}); nothing was restored"
+        raise BackupFileError(f"{source}: {name} is damaged ({exc}); nothing was restored"
                               ) from None
 
 
