@@ -25,10 +25,10 @@ from flask.testing import FlaskClient
 import ids
 from app import create_app
 from auth.accounts import add_account
+from auth.scope import ROLES
 from geodata.registry import Registry
 from ingest.bootstrap import prepare_database
 from queries.db import make_engine
-from queries.schema import ROLES
 from settings import Settings
 from tests.test_entry_page import callback
 
