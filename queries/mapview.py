@@ -300,8 +300,8 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
     code = view.kode
     own = _row(conn, ind, code, period, lang) if period is not None else {}
     national = _row(conn, ind, NATIONAL_CODE, period, lang) if period is not None else {}
-    target_rows = targets(conn, ind.id).filter(pl.col("period") == period)
-    target = (None if target_rows.is_empty()
+    target_rows = targets(conn, ind.id).filter(pl.col("period") == period) if period else None
+    target = (None if target_rows is None or target_rows.is_empty()
               else (target_rows["target_low"][0], target_rows["target_high"][0]))
     frame = data.frame
     counts: list[tuple[str, int]] = []
