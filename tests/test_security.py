@@ -1,37 +1,21 @@
-"""Security properties of the running app (issue 10): headers, ..."""
+"""Security properties of the running app (issue 10): the headers of every response."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from app import create_app
-from auth.accounts import add_account
-from geodata.registry import Registry
-from ingest.bootstrap import prepare_database
-from queries.db import make_engine
-from settings import Settings
-from tests.test_signin import PASSWORD, sign_in
+from tests.test_signin import app_client, sign_in  # noqa: F401 (app_client: a fixture)
 
 
 @pytest.fixture
-def client(tmp_path: Path, registry: Registry) -> Iterator[FlaskClient]:
-    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
-                        published_dir=tmp_path / "none")
-    engine = make_engine(settings.db_url)
-    prepare_database(engine, registry)
-    with engine.begin() as conn:
-        add_account(conn, registry, username="jabar", role="provinsi", region_code="32",
-                    password=PASSWORD)
-    app = create_app(settings)
-    app.server.config["TESTING"] = True
-    yield app.server.test_client()
+def client(request: pytest.FixtureRequest) -> FlaskClient:
+    """The app of test_signin, with its provinsi account ``jabar``."""
+    return request.getfixturevalue("app_client")  # type: ignore[no-any-return]
 
 
 def _csp(header: str) -> dict[str, list[str]]:
