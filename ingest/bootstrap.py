@@ -7,17 +7,25 @@ fingerprint (file hash, demo seed), so a second start skips it in milliseconds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, update
+import polars as pl
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from auth.accounts import add_account
 from geodata.registry import Registry, load_registry
-from ingest.demo import generate
+from ingest.demo import SCHEMA, generate
 from ingest.published import import_file, import_targets
-from ingest.store import NewValue, WriteReport, seed_catalogue, seed_regions, write_values
+from ingest.store import (
+    NewValue,
+    WriteReport,
+    current_values,
+    seed_catalogue,
+    seed_regions,
+    write_values,
+)
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.db import upgrade
 from queries.schema import dataset_load
@@ -67,6 +75,20 @@ def load_published(engine: Engine, directory: Path, registry: Registry,
             echo(f"  {path.name}: {result.rows} rows, {r.inserted} new, {r.corrected} corrected,"
                  f" {r.unchanged} unchanged")
         _mark_loaded(engine, name, digest)
+
+
+def published_values(conn: Connection, indicator_ids: Iterable[str]) -> pl.DataFrame:
+    """Return the newest version of every published value of the given indicators.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns as in :data:`ingest.demo.SCHEMA`, sorted by indicator, region and period:
+        the ``published`` argument of :func:`ingest.demo.generate`.
+    """
+    current = current_values(conn, "published", indicator_ids)
+    rows = [(*key, found[1]) for key, found in sorted(current.items())]
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
 
 
 def store_demo(engine: Engine, registry: Registry, catalogue: dict[str, Indicator],
