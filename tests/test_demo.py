@@ -660,3 +660,12 @@ def test_conditioned_values_within_scale_and_rounded(
         if ind.scale_max is not None:
             assert values.max() <= ind.scale_max, ind.id
         assert (values - values.round(ind.decimals)).abs().max() < 1e-9, ind.id
+
+
+def test_published_rows_with_nothing_simulated_around_them_change_nothing(
+    registry: Registry, catalogue: dict[str, Indicator], raw: pl.DataFrame
+) -> None:
+    # A region outside the registry, a year outside the window, an unknown indicator.
+    pub = pl.DataFrame([("idi", "99", 2024, 50.0), ("idi", NATIONAL_CODE, 2009, 67.3),
+                        ("unknown", NATIONAL_CODE, 2024, 1.0)], schema=SCHEMA, orient="row")
+    assert_frame_equal(generate(registry, catalogue, published=pub), raw)

@@ -20,13 +20,8 @@ def published_grid(
     """Return the published values of one indicator as one array per level (regions x periods).
 
     Levels run from the nation down to ``leaf``; NaN marks a region-period without a
-    published value. Rows of other indicators, of other periods or below ``leaf`` are
-    ignored.
-
-    Raises
-    ------
-    ValueError
-        If a row names a region code the registry does not have.
+    published value. Rows of other indicators, of other periods, below ``leaf`` or of
+    regions outside ``tree`` are ignored: nothing simulated lies around them.
     """
     grid = [np.full((tree.size(lvl), len(periods)), np.nan) for lvl in range(leaf + 1)]
     column = {int(p): j for j, p in enumerate(periods.tolist())}
@@ -34,12 +29,9 @@ def published_grid(
                 for i, code in enumerate(tree.codes[lvl].tolist())}
     rows = published.filter(pl.col("indicator_id") == indicator.id)
     for code, period, value in rows.select("region_code", "period", "value").iter_rows():
-        if code not in position:
-            raise ValueError(f"published {indicator.id} {period}: region {code!r} is not in the"
-                             " registry")
-        lvl, i = position[code]
-        if int(period) in column and lvl <= leaf:
-            grid[lvl][i, column[int(period)]] = value
+        found = position.get(code)
+        if found is not None and found[0] <= leaf and int(period) in column:
+            grid[found[0]][found[1], column[int(period)]] = value
     return grid
 
 
@@ -157,4 +149,3 @@ def _allocate(total: float, values: FloatArray, weight: FloatArray) -> FloatArra
     extra = int(whole - counts.sum())
     counts[np.argsort(counts - raw, kind="stable")[:extra]] += 1
     return counts
-

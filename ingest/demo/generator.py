@@ -215,9 +215,10 @@ def generate(
         window: a narrower window gives a subset of the rows of a wider one.
     published
         Published values to condition on (columns as in :data:`SCHEMA`; rows of other
-        indicators and periods are ignored). The simulated values around them are
-        moved so that no roll-up contradicts them, and the published region-periods
-        get no simulated row (see "Published values" in :mod:`ingest.demo`).
+        indicators, of other periods or of regions outside the registry are ignored).
+        The simulated values around them are moved so that no roll-up contradicts
+        them, and the published region-periods get no simulated row (see "Published
+        values" in :mod:`ingest.demo`).
 
     Returns
     -------
@@ -230,8 +231,7 @@ def generate(
     ------
     ValueError
         If ``first_year > last_year``, ``seed`` is negative, an indicator's lowest level
-        is not provinsi, kabkota or kecamatan, the registry is not a tree, or a published
-        row names a region the registry does not have.
+        is not provinsi, kabkota or kecamatan, or the registry is not a tree.
     """
     if first_year > last_year:
         raise ValueError(f"first_year ({first_year}) is after last_year ({last_year})")
