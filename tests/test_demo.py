@@ -418,7 +418,7 @@ def rolled_up(view: pl.DataFrame, ind: Indicator, weight: pl.DataFrame) -> pl.Da
     """Every shown parent of ``ind`` beside the roll-up of its shown children.
 
     A child weighs the summed weight of its shown lowest-level regions (the generator's
-    rule); ``simulated``/``published`` count the children of each kind.
+    rule); ``simulated`` and ``published_children`` count the children of each kind.
     """
     leaves = rows(view, ind.id, ind.lowest_level).select("region_code", "period").join(
         weight, on="region_code", validate="m:1")
@@ -539,12 +539,12 @@ def test_category_rule_in_the_published_data(
 def jawa_barat_ikp(
     registry: Registry, catalogue: dict[str, Indicator], weight_frame: pl.DataFrame,
     free_mean: float,
-) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+) -> tuple[pl.DataFrame, float, float]:
     """Publish IKP 2024 for Jawa Barat and its heaviest kab/kota (at 0), rawan rendah.
 
     The kab/kota left simulated (a fifth of the weight or less) must average
-    ``free_mean`` for the province's roll-up. Returns (published, simulated kab/kota of
-    Jawa Barat, the province's published value).
+    ``free_mean`` for the province's roll-up. Returns the simulated kab/kota of Jawa
+    Barat, the province's published value and the weighted mean of all its kab/kota.
     """
     ikp = {"ikp": catalogue["ikp"]}
     plain = generate(registry, ikp, first_year=2024, last_year=2024)
@@ -553,19 +553,21 @@ def jawa_barat_ikp(
            .join(weight_frame, on="region_code", validate="1:1")
            .sort("weight", descending=True))
     total = kab["weight"].sum()
-    fixed = kab.filter(kab["weight"].cum_sum() - kab["weight"] < 0.8 * total)
+    fixed = kab.filter(kab["weight"].cum_sum() - kab["weight"] < 0.8 * total).with_columns(
+        value=pl.lit(0.0))
     share = 1 - fixed["weight"].sum() / total
     province = round(free_mean * share, 2)
     assert catalogue["ikp"].category_of(province).label_en == "Low vulnerability"
     pub = pl.concat([
-        fixed.select("indicator_id", "region_code", "period", pl.lit(0.0).alias("value")),
+        fixed.select(SCHEMA.names()),
         pl.DataFrame([("ikp", "32", 2024, province)], schema=SCHEMA, orient="row"),
     ])
     out = generate(registry, ikp, first_year=2024, last_year=2024, published=pub)
     simulated = out.filter(pl.col("region_code").str.starts_with("32.")).join(
         weight_frame, on="region_code", validate="1:1")
     assert simulated.height == kab.height - fixed.height
-    return pub, simulated, province
+    both = pl.concat([fixed.select("value", "weight"), simulated.select("value", "weight")])
+    return simulated, province, (both["value"] * both["weight"]).sum() / both["weight"].sum()
 
 
 def test_category_rule_holds_where_the_scale_alone_would_break_it(
@@ -573,13 +575,10 @@ def test_category_rule_holds_where_the_scale_alone_would_break_it(
 ) -> None:
     # Jawa Barat is "rawan rendah": its simulated kab/kota may be rendah or sedang, never
     # tinggi (from 68.5), though they must average 62 and spread by several points.
-    pub, simulated, province = jawa_barat_ikp(registry, catalogue, weight_frame, 62.0)
+    simulated, province, rolled = jawa_barat_ikp(registry, catalogue, weight_frame, 62.0)
     child = category_index(simulated["value"].to_numpy(), catalogue["ikp"].categories)
     assert child.max() == 1
     assert (simulated["value"] == 68.49).any()  # the rule binds: values wait at its edge
-    fixed = pub.filter(pl.col("region_code") != "32").join(weight_frame, on="region_code")
-    both = pl.concat([fixed.select("value", "weight"), simulated.select("value", "weight")])
-    rolled = (both["value"] * both["weight"]).sum() / both["weight"].sum()
     assert abs(rolled - province) <= 0.005 + 1e-9
 
 
@@ -587,10 +586,7 @@ def test_roll_up_wins_when_the_category_rule_cannot_hold(
     registry: Registry, catalogue: dict[str, Indicator], weight_frame: pl.DataFrame
 ) -> None:
     # Here the free kab/kota must average 90: only "rawan tinggi" can give that.
-    pub, simulated, province = jawa_barat_ikp(registry, catalogue, weight_frame, 90.0)
-    fixed = pub.filter(pl.col("region_code") != "32").join(weight_frame, on="region_code")
-    both = pl.concat([fixed.select("value", "weight"), simulated.select("value", "weight")])
-    rolled = (both["value"] * both["weight"]).sum() / both["weight"].sum()
+    simulated, province, rolled = jawa_barat_ikp(registry, catalogue, weight_frame, 90.0)
     assert abs(rolled - province) <= 0.005 + 1e-9
     assert simulated["value"].max() <= 100
 
