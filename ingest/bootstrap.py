@@ -1,30 +1,39 @@
 """First-run set-up: schema, registry, catalogue, published figures and demo data.
 
 Every step is idempotent. What has been loaded is recorded in ``dataset_load`` with a
-fingerprint (file hash, demo seed), so a second start skips it in milliseconds.
+fingerprint (file hash; for the demo its generator version, seed and the published values
+it was conditioned on), so a second start skips it in milliseconds.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, update
+import polars as pl
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from auth.accounts import add_account
 from geodata.registry import Registry, load_registry
-from ingest.demo import generate
+from ingest.demo import SCHEMA, generate
 from ingest.published import import_file, import_targets
-from ingest.store import NewValue, WriteReport, seed_catalogue, seed_regions, write_values
+from ingest.store import (
+    NewValue,
+    WriteReport,
+    current_values,
+    seed_catalogue,
+    seed_regions,
+    write_values,
+)
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.db import upgrade
 from queries.schema import dataset_load
 
 Echo = Callable[[str], None]
 DEMO_SEED = 2024
-DEMO_VERSION = 1  # bump when the generator changes, so existing databases get the new values
+DEMO_VERSION = 2  # bump when the generator changes, so existing databases get the new values
 
 
 def _fingerprint(conn_engine: Engine, name: str) -> str | None:
@@ -69,11 +78,35 @@ def load_published(engine: Engine, directory: Path, registry: Registry,
         _mark_loaded(engine, name, digest)
 
 
+def published_values(conn: Connection, indicator_ids: Iterable[str]) -> pl.DataFrame:
+    """Return the newest version of every published value of the given indicators.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns as in :data:`ingest.demo.SCHEMA`, sorted by indicator, region and period:
+        the ``published`` argument of :func:`ingest.demo.generate`.
+    """
+    current = current_values(conn, "published", indicator_ids)
+    rows = [(*key, found[1]) for key, found in sorted(current.items())]
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+
+
+def _digest(published: pl.DataFrame) -> str:
+    """Return a short hash of the published values the demo data is conditioned on."""
+    return hashlib.sha256(published.write_csv().encode()).hexdigest()[:16]
+
+
 def store_demo(engine: Engine, registry: Registry, catalogue: dict[str, Indicator],
-               seed: int = DEMO_SEED) -> WriteReport:
-    """Generate the synthetic data set and store it with source ``simulasi``."""
-    frame = generate(registry, catalogue, seed=seed)
-    provenance = f"demo generator v{DEMO_VERSION} seed {seed}"
+               published: pl.DataFrame, seed: int = DEMO_SEED) -> WriteReport:
+    """Generate the synthetic data set around ``published`` and store it as ``simulasi``.
+
+    A simulated value that changed (for example because a published figure above it
+    arrived) is stored as a new version; nothing is overwritten or deleted.
+    """
+    frame = generate(registry, catalogue, seed=seed, published=published)
+    provenance = (f"demo generator v{DEMO_VERSION} seed {seed},"
+                  f" conditioned on published values {_digest(published)}")
     values = [NewValue(ind, code, int(period), float(value), provenance)
               for ind, code, period, value in frame.iter_rows()]
     with engine.begin() as conn:
@@ -83,13 +116,19 @@ def store_demo(engine: Engine, registry: Registry, catalogue: dict[str, Indicato
 
 def load_demo(engine: Engine, registry: Registry, echo: Echo = print,
               seed: int = DEMO_SEED) -> None:
-    """Store the demo data once per (generator version, seed)."""
-    fingerprint = f"v{DEMO_VERSION} seed {seed}"
-    if _fingerprint(engine, "demo") == fingerprint:
-        return
+    """Store the demo data once per (generator version, seed, published values).
+
+    Run again after new published figures were imported, it re-conditions the simulated
+    values on them (see :func:`store_demo`); with the same published values it does
+    nothing.
+    """
     with engine.connect() as conn:
         catalogue = read_catalogue(conn)
-    report = store_demo(engine, registry, catalogue, seed)
+        published = published_values(conn, catalogue)
+    fingerprint = f"v{DEMO_VERSION} seed {seed} published {_digest(published)}"
+    if _fingerprint(engine, "demo") == fingerprint:
+        return
+    report = store_demo(engine, registry, catalogue, published, seed)
     echo(f"  demo data (DATA SIMULASI): {report.inserted} new values, {report.corrected} changed")
     _mark_loaded(engine, "demo", fingerprint)
 

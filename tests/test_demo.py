@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from geodata.registry import LEVELS, NATIONAL_CODE, Registry, load_registry
+from ingest.bootstrap import load_published, prepare_database, published_values
 from ingest.demo import (
     NEW_PAPUA_FIRST_YEAR,
     NEW_PAPUA_PROVINCES,
@@ -16,7 +19,8 @@ from ingest.demo import (
     pilkada_regions,
     weights,
 )
-from queries.catalogue import Indicator, load_catalogue_file
+from queries.catalogue import Indicator, category_index, load_catalogue_file, read_catalogue
+from queries.db import make_engine
 
 FIRST_YEAR, LAST_YEAR = 2015, 2024
 PREFIX = {"provinsi": 2, "kabkota": 5, "kecamatan": 8}
@@ -376,3 +380,288 @@ def test_levels_are_realistic(frame: pl.DataFrame) -> None:
     konflik = rows(frame, "konflik", "kecamatan")
     assert (konflik["value"] == 0).mean() > 0.5
     assert konflik.filter(papua)["value"].mean() > 2 * konflik.filter(~papua)["value"].mean()
+
+
+# -- conditioning on published values (issue 11, finding 2) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(
+    registry: Registry, published_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> pl.DataFrame:
+    """The shared published figures as the demo load reads them back from the database."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('published') / 'published.db'}")
+    prepare_database(engine, registry)
+    load_published(engine, published_dir, registry, echo=lambda _msg: None)
+    with engine.connect() as conn:
+        frame = published_values(conn, read_catalogue(conn))
+    engine.dispose()
+    return frame
+
+
+@pytest.fixture(scope="module")
+def conditioned(
+    registry: Registry, catalogue: dict[str, Indicator], published: pl.DataFrame
+) -> pl.DataFrame:
+    return generate(registry, catalogue, published=published)
+
+
+def shown(published: pl.DataFrame, simulated: pl.DataFrame) -> pl.DataFrame:
+    """What the map shows: published values, and simulated ones where nothing is published."""
+    simulated = simulated.join(published, on=["indicator_id", "region_code", "period"],
+                               how="anti")
+    return with_level(pl.concat([published.with_columns(published=True),
+                                 simulated.with_columns(published=False)]))
+
+
+def rolled_up(view: pl.DataFrame, ind: Indicator, weight: pl.DataFrame) -> pl.DataFrame:
+    """Every shown parent of ``ind`` beside the roll-up of its shown children.
+
+    A child weighs the summed weight of its shown lowest-level regions (the generator's
+    rule); ``simulated`` and ``published_children`` count the children of each kind.
+    """
+    leaves = rows(view, ind.id, ind.lowest_level).select("region_code", "period").join(
+        weight, on="region_code", validate="m:1")
+    levels = ind.levels()
+    out = []
+    for parent, child in zip(levels, levels[1:], strict=False):
+        child_weight = leaves.group_by(ancestor(child).alias("region_code"), "period").agg(
+            w=pl.col("weight").sum())
+        children = rows(view, ind.id, child).join(
+            child_weight, on=["region_code", "period"], how="left", validate="1:1")
+        assert children["w"].null_count() == 0, (ind.id, child)
+        if ind.aggregation == "mean":
+            rolled = (pl.col("value") * pl.col("w")).sum() / pl.col("w").sum()
+        else:
+            rolled = pl.col("value").sum()
+        summary = children.group_by(ancestor(parent).alias("region_code"), "period").agg(
+            rolled=rolled, simulated=(~pl.col("published")).sum(),
+            published_children=pl.col("published").sum())
+        out.append(rows(view, ind.id, parent).join(summary, on=["region_code", "period"],
+                                                   validate="1:1"))
+    return pl.concat(out)
+
+
+def keys(frame: pl.DataFrame) -> set[tuple[str, str, int]]:
+    return set(frame.select("indicator_id", "region_code", "period").iter_rows())
+
+
+def test_published_region_periods_get_no_simulated_row(
+    conditioned: pl.DataFrame, published: pl.DataFrame
+) -> None:
+    assert ("ikp", "32", 2024) in keys(published)
+    assert not keys(conditioned) & keys(published)
+    assert conditioned.schema == SCHEMA
+
+
+def test_published_values_equal_the_roll_up_of_their_children(
+    conditioned: pl.DataFrame,
+    published: pl.DataFrame,
+    catalogue: dict[str, Indicator],
+    weight_frame: pl.DataFrame,
+) -> None:
+    view = shown(published, conditioned)
+    checked: set[tuple[str, str, int]] = set()
+    for ind in catalogue.values():
+        parents = rolled_up(view, ind, weight_frame).filter(
+            pl.col("published"), pl.col("simulated") > 0)
+        # The stored children are rounded; the published parent is exact.
+        tolerance = 0.5 * 10.0**-ind.decimals + 1e-9
+        error = (parents["value"] - parents["rolled"]).abs()
+        assert (error <= tolerance).all(), (ind.id, parents.filter(error > tolerance))
+        checked |= keys(parents)
+    # Finding 2 (Jawa Barat's IKP 2024 over its kab/kota), the IDI nation over its
+    # provinces, and turnout at both levels: the nation around Jawa Barat.
+    assert {("ikp", "32", 2024), ("idi", "ID", 2024), ("turnout_pilpres", "32", 2019),
+            ("turnout_pilpres", "ID", 2019)} <= checked
+    assert len(checked) > 50
+
+
+def test_simulated_parents_never_contradict_published_children(
+    conditioned: pl.DataFrame,
+    published: pl.DataFrame,
+    catalogue: dict[str, Indicator],
+    weight_frame: pl.DataFrame,
+) -> None:
+    view = shown(published, conditioned)
+    checked: set[tuple[str, str, int]] = set()
+    for ind in catalogue.values():
+        parents = rolled_up(view, ind, weight_frame).filter(
+            ~pl.col("published"), pl.col("published_children") > 0)
+        # Parent and children are rounded: a unit (see ingest.demo, "Roll-up").
+        tolerance = 10.0**-ind.decimals + 1e-9
+        error = (parents["value"] - parents["rolled"]).abs()
+        assert (error <= tolerance).all(), (ind.id, parents.filter(error > tolerance))
+        checked |= keys(parents)
+    # Finding 2: the simulated national IKP 2024 beside 23 published provinces.
+    assert ("ikp", "ID", 2024) in checked
+    national = rows(view, "ikp", "nasional").filter(pl.col("period") == 2024)["value"].item()
+    provinces = rows(view, "ikp", "provinsi").filter(pl.col("period") == 2024)["value"]
+    assert provinces.min() < national < provinces.max()
+
+
+def category_gap(view: pl.DataFrame, ind: Indicator) -> pl.DataFrame:
+    """Each simulated region below a published one, with how many categories apart they are.
+
+    The published region is the nearest published ancestor in the same period.
+    """
+    values = rows(view, ind.id)
+    above = ind.levels()[:-1]
+    simulated = values.filter(~pl.col("published"))
+    anchors = values.filter(pl.col("published")).select("region_code", "period", "value")
+    for level in above:
+        simulated = simulated.with_columns(at=ancestor(level)).join(
+            anchors.rename({"region_code": "at", "value": f"value_{level}"}),
+            on=["at", "period"], how="left", validate="m:1").drop("at")
+    nearest = pl.coalesce([f"value_{level}" for level in reversed(above)])
+    simulated = simulated.with_columns(anchor=nearest).drop_nulls("anchor")
+    child = category_index(simulated["value"].to_numpy(), ind.categories)
+    anchor = category_index(simulated["anchor"].to_numpy(), ind.categories)
+    return simulated.with_columns(gap=pl.Series(np.abs(child - anchor)), child=pl.Series(child))
+
+
+def test_category_rule_in_the_published_data(
+    conditioned: pl.DataFrame, published: pl.DataFrame, catalogue: dict[str, Indicator]
+) -> None:
+    view = shown(published, conditioned)
+    checked = 0
+    for ind in (ind for ind in catalogue.values() if ind.categories):
+        gaps = category_gap(view, ind)
+        assert (gaps["gap"] <= 1).all(), (ind.id, gaps.filter(pl.col("gap") > 1))
+        checked += gaps.height
+    assert checked > 1000
+    # Finding 2: most of Jawa Barat's kab/kota are now "rawan tinggi" like the province.
+    jabar = rows(view, "ikp", "kabkota").filter(
+        pl.col("period") == 2024, pl.col("region_code").str.starts_with("32."))
+    assert (jabar["value"] >= 68.5).mean() > 0.5
+
+
+def jawa_barat_ikp(
+    registry: Registry, catalogue: dict[str, Indicator], weight_frame: pl.DataFrame,
+    free_mean: float,
+) -> tuple[pl.DataFrame, float, float]:
+    """Publish IKP 2024 for Jawa Barat and its heaviest kab/kota (at 0), rawan rendah.
+
+    The kab/kota left simulated (a fifth of the weight or less) must average
+    ``free_mean`` for the province's roll-up. Returns the simulated kab/kota of Jawa
+    Barat, the province's published value and the weighted mean of all its kab/kota.
+    """
+    ikp = {"ikp": catalogue["ikp"]}
+    plain = generate(registry, ikp, first_year=2024, last_year=2024)
+    kab = (rows(with_level(plain), "ikp", "kabkota")
+           .filter(pl.col("region_code").str.starts_with("32."))
+           .join(weight_frame, on="region_code", validate="1:1")
+           .sort("weight", descending=True))
+    total = kab["weight"].sum()
+    fixed = kab.filter(kab["weight"].cum_sum() - kab["weight"] < 0.8 * total).with_columns(
+        value=pl.lit(0.0))
+    share = 1 - fixed["weight"].sum() / total
+    province = round(free_mean * share, 2)
+    assert catalogue["ikp"].category_of(province).label_en == "Low vulnerability"
+    pub = pl.concat([
+        fixed.select(SCHEMA.names()),
+        pl.DataFrame([("ikp", "32", 2024, province)], schema=SCHEMA, orient="row"),
+    ])
+    out = generate(registry, ikp, first_year=2024, last_year=2024, published=pub)
+    simulated = out.filter(pl.col("region_code").str.starts_with("32.")).join(
+        weight_frame, on="region_code", validate="1:1")
+    assert simulated.height == kab.height - fixed.height
+    both = pl.concat([fixed.select("value", "weight"), simulated.select("value", "weight")])
+    return simulated, province, (both["value"] * both["weight"]).sum() / both["weight"].sum()
+
+
+def test_category_rule_holds_where_the_scale_alone_would_break_it(
+    registry: Registry, catalogue: dict[str, Indicator], weight_frame: pl.DataFrame
+) -> None:
+    # Jawa Barat is "rawan rendah": its simulated kab/kota may be rendah or sedang, never
+    # tinggi (from 68.5), though they must average 62 and spread by several points.
+    simulated, province, rolled = jawa_barat_ikp(registry, catalogue, weight_frame, 62.0)
+    child = category_index(simulated["value"].to_numpy(), catalogue["ikp"].categories)
+    assert child.max() == 1
+    assert (simulated["value"] == 68.49).any()  # the rule binds: values wait at its edge
+    assert abs(rolled - province) <= 0.005 + 1e-9
+
+
+def test_roll_up_wins_when_the_category_rule_cannot_hold(
+    registry: Registry, catalogue: dict[str, Indicator], weight_frame: pl.DataFrame
+) -> None:
+    # Here the free kab/kota must average 90: only "rawan tinggi" can give that.
+    simulated, province, rolled = jawa_barat_ikp(registry, catalogue, weight_frame, 90.0)
+    assert abs(rolled - province) <= 0.005 + 1e-9
+    assert simulated["value"].max() <= 100
+
+
+def test_published_counts_are_split_exactly(
+    registry: Registry, catalogue: dict[str, Indicator]
+) -> None:
+    ormas = {"ormas": catalogue["ormas"]}
+    plain = with_level(generate(registry, ormas, first_year=2024, last_year=2024))
+    national = rows(plain, "ormas", "nasional")["value"].item()
+    jabar = plain.filter(pl.col("region_code") == "32")["value"].item()
+    pub = pl.DataFrame([("ormas", "ID", 2024, national + 5_003.0),
+                        ("ormas", "32", 2024, round(jabar / 2) + 0.0)],
+                       schema=SCHEMA, orient="row")
+    out = with_level(generate(registry, ormas, first_year=2024, last_year=2024, published=pub))
+    kab = rows(out, "ormas", "kabkota")
+    assert (kab["value"] >= 0).all() and (kab["value"] == kab["value"].round()).all()
+    in_jabar = kab.filter(pl.col("region_code").str.starts_with("32."))
+    assert in_jabar["value"].sum() == round(jabar / 2)
+    assert (in_jabar["value"] > 0).mean() > 0.9  # split in proportion, not piled on one
+    provinces = rows(out, "ormas", "provinsi")["value"].sum()
+    assert provinces + round(jabar / 2) == national + 5_003
+
+
+def test_a_published_region_is_never_a_gap(
+    registry: Registry, catalogue: dict[str, Indicator], weight_frame: pl.DataFrame
+) -> None:
+    # A province the random gaps drop (IDI), and one with no pilkada in the calendar:
+    # published, each counts in the national roll-up, and the second gets kab/kota.
+    sub = {k: catalogue[k] for k in ("idi", "turnout_pilkada")}
+    plain = with_level(generate(registry, sub, first_year=2017, last_year=2017))
+    provinces = {r.code for r in registry.at_level("provinsi")} - set(NEW_PAPUA_PROVINCES)
+    gap = min(provinces - set(rows(plain, "idi", "provinsi")["region_code"]))
+    no_pilkada = min(provinces - set(rows(plain, "turnout_pilkada", "provinsi")["region_code"]))
+    # Far from the national value, so that leaving one out would show in the roll-up.
+    pub = pl.DataFrame([("idi", gap, 2017, 30.0), ("turnout_pilkada", no_pilkada, 2017, 30.0)],
+                       schema=SCHEMA, orient="row")
+    out = generate(registry, sub, first_year=2017, last_year=2017, published=pub)
+    view = shown(pub, out)
+    for ind in sub.values():
+        parents = rolled_up(view, ind, weight_frame)
+        national = parents.filter(pl.col("region_code") == NATIONAL_CODE)
+        assert national["published_children"].item() == 1, ind.id
+        assert abs(national["value"].item() - national["rolled"].item()) <= 0.01 + 1e-9
+    kab = rows(view, "turnout_pilkada", "kabkota")
+    assert kab.filter(pl.col("region_code").str.starts_with(no_pilkada + ".")).height > 0
+
+
+def test_conditioning_is_deterministic_and_does_not_depend_on_the_window(
+    registry: Registry,
+    catalogue: dict[str, Indicator],
+    published: pl.DataFrame,
+    conditioned: pl.DataFrame,
+) -> None:
+    assert_frame_equal(conditioned, generate(registry, catalogue, published=published))
+    narrow = generate(registry, catalogue, first_year=2019, last_year=2020, published=published)
+    assert_frame_equal(narrow, conditioned.filter(pl.col("period").is_between(2019, 2020)))
+
+
+def test_conditioned_values_within_scale_and_rounded(
+    conditioned: pl.DataFrame, catalogue: dict[str, Indicator]
+) -> None:
+    for ind in catalogue.values():
+        values = conditioned.filter(pl.col("indicator_id") == ind.id)["value"]
+        if ind.scale_min is not None:
+            assert values.min() >= ind.scale_min, ind.id
+        if ind.scale_max is not None:
+            assert values.max() <= ind.scale_max, ind.id
+        assert (values - values.round(ind.decimals)).abs().max() < 1e-9, ind.id
+
+
+def test_published_rows_with_nothing_simulated_around_them_change_nothing(
+    registry: Registry, catalogue: dict[str, Indicator], raw: pl.DataFrame
+) -> None:
+    # A region outside the registry, a year outside the window, an unknown indicator.
+    pub = pl.DataFrame([("idi", "99", 2024, 50.0), ("idi", NATIONAL_CODE, 2009, 67.3),
+                        ("unknown", NATIONAL_CODE, 2024, 1.0)], schema=SCHEMA, orient="row")
+    assert_frame_equal(generate(registry, catalogue, published=pub), raw)

@@ -52,6 +52,35 @@ values, and a re-check from the stored (rounded) children must allow
 the children's. Rounding is monotone, so a stored mean always lies between the smallest
 and the largest stored child. Counts are integers and need no tolerance.
 
+Published values
+----------------
+:func:`generate` can be given published values (``published``); the simulated values
+are then conditioned on them, so that nothing simulated contradicts a real figure:
+
+* a published region-period gets no simulated row (the published value is shown), and
+  where it is at the lowest level it is always present, whatever the random gaps;
+* for every published region-period above the lowest level, the simulated lowest-level
+  regions below it are moved so that its roll-up (as above: the weighted mean or the
+  sum of its present lowest-level regions) equals the published value exactly before
+  rounding, so within ``0.5 * 10**-decimals`` when checked from the stored children.
+  Lowest-level regions below a published region further down are fixed (they already
+  roll up to that region's value); only the others move. Conditioning runs bottom-up:
+  a published province first, then the nation around it. If a published region has
+  no present lowest-level region below it, they are all made present (it was measured);
+* a mean moves by one additive shift for all the free regions below a published region
+  (they keep their simulated differences), found by bisection because every value is
+  clipped to the **category rule**: a simulated region below a published one lies in
+  the official category of that nearest published region or in a category next to it
+  (the scale bounds it too). Where the category rule and the roll-up cannot both hold
+  (the fixed published children force the others too far), the roll-up wins and only
+  the scale bounds the values;
+* a count is split in proportion to the simulated counts (or, when they are all zero,
+  to the weights) into whole numbers by largest remainders, so the sum is exact;
+* a simulated parent stays the roll-up of its children, published ones included, so a
+  simulated national value never contradicts the published provinces beside it.
+
+The conditioning is per period: a value still does not depend on the window.
+
 Gaps
 ----
 A missing value is an absent row, never a zero or NaN row.
@@ -72,6 +101,7 @@ Modules
   island-group offsets);
 * :mod:`ingest.demo.values`: drawing values and gaps at the lowest level;
 * :mod:`ingest.demo.pilkada`: the election calendar;
+* :mod:`ingest.demo.condition`: conditioning on published values;
 * :mod:`ingest.demo.generator`: roll-up weights, the roll-up and :func:`generate`;
 * :mod:`ingest.demo.tree`: the registry as index arrays.
 """

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from geodata.registry import LEVELS, Level, Registry
+from ingest.demo.condition import condition, published_grid
 from ingest.demo.profiles import islands, profile_for
 from ingest.demo.tree import BoolArray, FloatArray, IntArray, StrArray, Tree, build_tree, sum_up
 from ingest.demo.values import presence, random_stream, simulate
@@ -98,8 +99,13 @@ def _indicator_frames(
     seed: int,
     first_year: int,
     last_year: int,
+    published: pl.DataFrame,
 ) -> list[pl.DataFrame]:
-    """Return one frame per level (national first) for one indicator."""
+    """Return one frame per level (national first) for one indicator.
+
+    The values are conditioned on ``published`` and the published region-periods
+    themselves are left out.
+    """
     if indicator.lowest_level not in _LEAF_LEVELS:
         raise ValueError(
             f"indicator {indicator.id!r}: lowest_level must be one of"
@@ -113,14 +119,18 @@ def _indicator_frames(
     leaf = LEVELS.index(indicator.lowest_level)
     profile = profile_for(indicator)
     values = simulate(indicator, profile, tree, leaf, periods, level_weights[leaf], seed)
-    values = values[:, keep]
-    present = presence(indicator, profile, tree, leaf, periods, seed)[:, keep]
+    present = presence(indicator, profile, tree, leaf, periods, seed)
+    periods = periods[keep]
+    grid = published_grid(published, indicator, tree, leaf, periods)
+    values, present = condition(
+        indicator, tree, leaf, values[:, keep], present[:, keep], level_weights[leaf], grid
+    )
     levels = _roll_up(
         tree, leaf, values, present, level_weights[leaf], mean=indicator.aggregation == "mean"
     )
     return [
-        _frame(indicator, tree.codes[lvl], periods[keep], level_values, level_present)
-        for lvl, (level_values, level_present) in enumerate(levels)
+        _frame(indicator, tree.codes[lvl], periods, level_values, level_present & np.isnan(pub))
+        for lvl, ((level_values, level_present), pub) in enumerate(zip(levels, grid, strict=True))
     ]
 
 
@@ -184,6 +194,7 @@ def generate(
     seed: int = 2024,
     first_year: int = 2015,
     last_year: int = 2024,
+    published: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Generate deterministic synthetic values for every indicator of the catalogue.
 
@@ -202,6 +213,12 @@ def generate(
     first_year, last_year
         The window of periods to fill (inclusive). A value does not depend on the
         window: a narrower window gives a subset of the rows of a wider one.
+    published
+        Published values to condition on (columns as in :data:`SCHEMA`; rows of other
+        indicators, of other periods or of regions outside the registry are ignored).
+        The simulated values around them are moved so that no roll-up contradicts
+        them, and the published region-periods get no simulated row (see "Published
+        values" in :mod:`ingest.demo`).
 
     Returns
     -------
@@ -222,10 +239,13 @@ def generate(
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
     tree = build_tree(registry)
     level_weights = _level_weights(tree, seed)
+    fixed = pl.DataFrame(schema=SCHEMA) if published is None else published
     frames = [
         frame
         for indicator in catalogue.values()
-        for frame in _indicator_frames(indicator, tree, level_weights, seed, first_year, last_year)
+        for frame in _indicator_frames(
+            indicator, tree, level_weights, seed, first_year, last_year, fixed
+        )
     ]
     if not frames:
         return pl.DataFrame(schema=SCHEMA)
