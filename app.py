@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import dash
 import flask
 from dash import ALL, ClientsideFunction, Dash, Input, Output
+from dash._utils import stringify_id
 from flask_caching import Cache
 from flask_talisman import Talisman
 from sqlalchemy import Engine
@@ -22,9 +24,10 @@ from geodata.boundaries import available_levels
 from geodata.http import boundaries_blueprint
 from geodata.registry import load_registry
 from geodata.serve import BoundaryStore
-from i18n import t
+from i18n import LANGUAGES, Message, t
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.db import check_not_newer, make_engine
+from queries.params import MAX_TEXT, ParameterError, choice
 from services import EXTENSION, Services, language, services
 from settings import PROJECT_ROOT, Settings
 
@@ -118,6 +121,7 @@ def create_app(settings: Settings) -> Dash:
         Input("_pages_location", "pathname"),
     )
     _init_headers(app, settings)
+    _init_bad_requests(app)
     return app
 
 
@@ -152,6 +156,121 @@ def _init_headers(app: Dash, settings: Settings) -> None:
         scripts = " ".join(["'self'", *app.csp_hashes()])
         response.headers["Content-Security-Policy"] = f"{base}; script-src {scripts}"
         return response
+
+
+CALLBACK_PATH = "/_dash-update-component"
+WILDCARDS = (["ALL"], ["ALLSMALLER"])  # pattern keys that match a list of components
+
+
+def _init_bad_requests(app: Dash) -> None:
+    """Answer input that no page sends with 400 and a message naming it, never 500.
+
+    The parsers of callback arguments and export query strings raise
+    :class:`~queries.params.ParameterError`. Dash 4 lets a callback's exception through
+    to Flask unchanged (no ``on_error`` is set), so one handler answers both. A callback
+    request whose body does not match a server callback is refused before Dash reads it.
+    """
+
+    @app.server.errorhandler(ParameterError)
+    def bad_parameter(exc: ParameterError) -> flask.Response:
+        log.warning("bad request %s %s: %s", flask.request.method, flask.request.path, exc)
+        response = flask.jsonify(error=exc.text(language()))
+        response.status_code = 400
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.server.before_request
+    def check_callback_body() -> None:
+        if flask.request.path == CALLBACK_PATH and flask.request.method == "POST":
+            check_callback_request(flask.request.get_json(silent=True), app.callback_map)
+
+
+def check_callback_request(body: object, callback_map: dict[str, Any]) -> None:
+    """Check that a callback request's body is shaped as the page's callback ``output``.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first part of the body that is missing or of the wrong shape.
+    """
+
+    def bad(name: str, value: object) -> ParameterError:
+        return ParameterError(name, value, Message("request.expected.callback"))
+
+    if not isinstance(body, dict):
+        raise bad("body", body)
+    spec = callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
+    if spec is None or "callback" not in spec:
+        raise bad("output", body.get("output"))
+    key = body["output"]
+    count = len(key[2:-2].split("...")) if key.startswith("..") else 1
+    outputs = body.get("outputs")
+    if not (_reference(outputs) if count == 1 else isinstance(outputs, list) and len(
+            outputs) == count and all(_reference(o) for o in outputs)):
+        raise bad("outputs", outputs)
+    given: list[str] = []
+    for part in ("inputs", "state"):
+        items = body.get(part, [])
+        if not isinstance(items, list) or len(items) != len(spec[part]):
+            raise bad(part, items)
+        for pos, (dep, item) in enumerate(zip(spec[part], items, strict=True)):
+            matches = _matches(dep, item)
+            if matches is None:
+                raise bad(f"{part}[{pos}]", item)
+            given += matches
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(c in given for c in changed):
+        raise bad("changedPropIds", changed)
+
+
+def _reference(item: object) -> bool:
+    """Return whether ``item`` names an output: an id and a property."""
+    return (isinstance(item, dict) and isinstance(item.get("id"), str | dict)
+            and isinstance(item.get("property"), str))
+
+
+def _matches(dep: dict[str, str], item: object) -> list[str] | None:
+    """Return the prop ids an input or state ``item`` gives for ``dep``; None if it does not fit.
+
+    A plain dependency takes one component of its id and property; a pattern with
+    ``ALL`` a list of components whose ids fill the pattern.
+    """
+    if not dep["id"].startswith("{"):
+        if not (isinstance(item, dict) and item.get("id") == dep["id"]
+                and item.get("property") == dep["property"]):
+            return None
+        _check_shared(dep["id"], dep["property"], item.get("value"))
+        return [f"{dep['id']}.{dep['property']}"]
+    pattern = json.loads(dep["id"])
+    many = any(value in WILDCARDS for value in pattern.values())
+    found = item if many and isinstance(item, list) else [item] if not many else None
+    if found is None:
+        return None
+    for one in found:
+        id_ = one.get("id") if isinstance(one, dict) else None
+        if (not isinstance(id_, dict) or id_.keys() != pattern.keys()
+                or one.get("property") != dep["property"]
+                or any(id_[k] != want if not isinstance(want, list)
+                       else not isinstance(id_[k], str | int | float | bool)
+                       for k, want in pattern.items())):
+            return None
+    return [f"{stringify_id(one['id'])}.{dep['property']}" for one in found]
+
+
+def _check_shared(id_: str, prop: str, value: object) -> None:
+    """Check a value that many callbacks read, or Dash's page router, once for all.
+
+    Raises
+    ------
+    ParameterError
+        For a language other than the app's, or a location that is no text.
+    """
+    name = f"{id_}.{prop}"
+    if (id_, prop) == (ids.SHELL_LANG_STORE, "data"):
+        choice(name, value, LANGUAGES)
+    elif id_ == "_pages_location" and not isinstance(value, str) and (
+            value is not None or prop == "pathname"):
+        raise ParameterError(name, value, Message("request.expected.text", limit=MAX_TEXT))
 
 
 def services_of(app: Dash) -> Services:

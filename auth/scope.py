@@ -24,8 +24,8 @@ class Scope:
     """A user's role and, for regional operators, the region they work on.
 
     A provinsi operator's scope is the province and everything in it; a kab/kota
-    operator's is the kab/kota and its kecamatan; admin, pusat and viewer see the
-    whole country.
+    operator's is the kab/kota and its kecamatan; admin and pusat work on the whole
+    country; a viewer reads what is public only (verified values, on maps and tables).
     """
 
     role: str
@@ -46,10 +46,6 @@ class Scope:
             return True
         return code == self.region or code.startswith(self.region + ".")
 
-    def can_read(self, code: str) -> bool:
-        """Return whether the user may see the non-public data of ``code``."""
-        return self.role in ("admin", "pusat", "viewer") or self.covers(code)
-
     def can_write(self, code: str) -> bool:
         """Return whether the user may enter or correct values of ``code``."""
         if self.role in ("admin", "pusat"):
@@ -68,19 +64,32 @@ class Scope:
             return code == NATIONAL_CODE or level_of(code) == "provinsi"
         return self.role == "provinsi" and self.covers(code) and code != self.region
 
-    def area(self, code: str | None = None, action: str = "read") -> str | None:
-        """Return the region whose regions the user lists: ``code``, else the scope's own.
+    def can_read_unverified(self, code: str) -> bool:
+        """Return whether the user may see the entered values of ``code`` that are not public.
 
-        None means the whole country (admin, pusat and viewer without ``code``).
+        An entered value that is not verified (a draft, or a submitted, rejected or
+        withdrawn value), and the history of every entered value with who entered it and
+        why, is seen by the office that enters it and the one that verifies it, so pusat
+        and admin too, never by a viewer: every reader of entries asks this. A verified
+        value is public: the maps and tables show it to everyone.
+        """
+        return self.can_write(code) or self.can_verify(code)
+
+    def area(self, code: str | None = None, action: str = "read") -> str | None:
+        """Return the region whose entered values the user lists: ``code``, else the scope's own.
+
+        None means the whole country (admin and pusat without ``code``).
 
         Raises
         ------
         ScopeError
-            If ``code`` is outside what the user may read (naming ``action``).
+            If the user may not read the unverified values of that region (the country
+            for None), naming ``action``.
         """
-        if code is not None:
-            self.require(self.can_read(code), action, code)
-        return code or self.region
+        root = code or self.region
+        self.require(self.can_read_unverified(root or NATIONAL_CODE), action,
+                     root or NATIONAL_CODE)
+        return root
 
     def require(self, allowed: bool, action: str, code: str) -> None:
         """Raise :class:`ScopeError` naming the action and region when not ``allowed``."""

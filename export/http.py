@@ -15,7 +15,8 @@
 ``/ekspor/tren`` answers all five: the side panel's trend chart of the map view's region
 (:mod:`export.trend`), with the map's parameters and access.
 Another extension than ``csv`` or ``xlsx`` (or these for the map and trend) is 404. A bad parameter
-is 400 with a message naming it. Signing in is enforced by the app's guard
+raises :class:`~queries.params.ParameterError`, which the app answers with 400 and a
+message naming it. Signing in is enforced by the app's guard
 (:mod:`auth.web`: anonymous requests go to the sign-in page, or with public view reach
 only the public routes, the others answering 401); a region outside the account's scope or
 a role without access raises :class:`~auth.scope.ScopeError`, which the app answers with a
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, cast
 
 import flask
 from werkzeug.datastructures import MultiDict
@@ -55,8 +56,10 @@ from export.tables import (
 )
 from export.trend import trend, trend_image, trend_name, trend_table
 from geodata.boundaries import BoundariesMissingError
+from geodata.registry import Level
 from geodata.serve import UnknownViewError
-from i18n import t
+from i18n import Message, t
+from queries import params
 from queries.catalogue import Indicator
 from queries.classify import METHODS
 from queries.defaults import DEFAULT_INDICATORS
@@ -74,46 +77,32 @@ _PAGES: Final = {"isian": "pages.entry", "kelengkapan": "pages.completeness",
                  "audit": "pages.audit"}  # non-public tables: the page whose roles they follow
 
 
-class ParameterError(ValueError):
-    """A query parameter of an export that cannot be used."""
-
-    def __init__(self, name: str, value: str | None, expected: str) -> None:
-        super().__init__(f"{name}={value!r}: expected {expected}")
-        self.name, self.value, self.expected = name, value, expected
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def _indicator(args: MultiDict[str, str], table: str) -> Indicator:
     """Return the ``indikator`` asked for, else the default of the export's page."""
-    catalogue = services().catalogue
-    wanted = args.get("indikator") or DEFAULT_INDICATORS[table]
-    if wanted not in catalogue:
-        raise ParameterError("indikator", wanted, ", ".join(catalogue))
-    return catalogue[wanted]
+    return params.indicator("indikator", args.get("indikator") or DEFAULT_INDICATORS[table],
+                            services().catalogue)
 
 
 def _period(args: MultiDict[str, str], ind: Indicator) -> int | None:
     """Return the ``tahun`` asked for, None when absent; refuse one the indicator lacks."""
     text = args.get("tahun")
-    if not text:
-        return None
-    if not text.strip().isdigit() or int(text) not in ind.periods:
-        raise ParameterError("tahun", text, ", ".join(map(str, ind.periods)))
-    return int(text)
+    return params.period("tahun", text, ind) if text else None
 
 
 def _view(args: MultiDict[str, str]) -> View:
     """Read the map's view from the query; any part the map would replace is refused."""
-    svc, lang = services(), language()
+    svc = services()
     view, messages = parse_view(args.get("kode"), args, svc.registry, svc.catalogue)
-    expected = {"kode": t("export.expected.kode", lang), "indikator": ", ".join(svc.catalogue),
-                "kelas": ", ".join(METHODS)}
+    expected: dict[str, str | Message] = {
+        "kode": Message("request.expected.kode"), "indikator": ", ".join(svc.catalogue),
+        "kelas": ", ".join(METHODS)}
     if messages:
         name = _VIEW_PARAMETERS[messages[0][0]]
-        raise ParameterError(name, args.get(name), expected.get(name, ""))
+        raise params.ParameterError(name, args.get(name), expected.get(name, ""))
     _period(args, svc.catalogue[view.indikator])
     return view
 
@@ -159,12 +148,6 @@ def _error(status: int, message: str) -> flask.Response:
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _bad_parameter(exc: ParameterError) -> flask.Response:
-    message = t("export.error.parameter", language(), name=exc.name, value=exc.value or "",
-                expected=exc.expected)
-    return _error(400, message)
 
 
 def _no_boundaries(exc: BoundariesMissingError) -> flask.Response:
@@ -225,9 +208,7 @@ def _entry_table(fmt: str) -> flask.Response:
     account, svc, args = _account("isian"), services(), flask.request.args
     ind = _indicator(args, "isian")
     period = _period(args, ind) or ind.periods[-1]
-    kode = args.get("kode") or None
-    if kode is not None and kode not in svc.registry:
-        raise ParameterError("kode", kode, t("export.expected.kode", language()))
+    kode = params.region("kode", args["kode"], svc.registry) if args.get("kode") else None
     with svc.engine.connect() as conn:
         table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
                              kode=kode, lang=language())
@@ -238,9 +219,8 @@ def _completeness_table(fmt: str) -> flask.Response:
     account, svc = _account("kelengkapan"), services()
     ind = _indicator(flask.request.args, "kelengkapan")
     period = _period(flask.request.args, ind) or ind.periods[-1]
-    level = flask.request.args.get("tingkat") or None
-    if level not in (None, *OFFICE_LEVELS):
-        raise ParameterError("tingkat", level, ", ".join(OFFICE_LEVELS))
+    level = cast("Level | None", params.optional_choice(
+        "tingkat", flask.request.args.get("tingkat"), OFFICE_LEVELS))
     with svc.engine.connect() as conn:
         table = completeness_export(conn, svc.registry, ind, period, _now(), language(),
                                     level=level)
@@ -254,8 +234,7 @@ def _audit_log(fmt: str) -> flask.Response:
     return _send_recorded(account, table, fmt)
 
 
-_ERROR_HANDLERS: Final = ((ParameterError, _bad_parameter),
-                          (BoundariesMissingError, _no_boundaries),
+_ERROR_HANDLERS: Final = ((BoundariesMissingError, _no_boundaries),
                           (UnknownViewError, _no_view))
 _ROUTES: Final = (
     ("/ekspor/<path:_rest>", _unknown),
@@ -277,9 +256,10 @@ def export_blueprint() -> flask.Blueprint:
     -------
     flask.Blueprint
         Named ``"export"``, with the routes in the module's table. Each answers 200 with
-        the file as an attachment (``Cache-Control: no-store``), 400 with a JSON
-        ``{"error": ...}`` naming a bad parameter, 401 without an account (non-public
-        tables), 403 (through :class:`~auth.scope.ScopeError`) out of role or scope.
+        the file as an attachment (``Cache-Control: no-store``), 400 (through
+        :class:`~queries.params.ParameterError`) with a JSON ``{"error": ...}`` naming a
+        bad parameter, 401 without an account (non-public tables), 403 (through
+        :class:`~auth.scope.ScopeError`) out of role or scope.
     """
     blueprint = flask.Blueprint("export", __name__)
     for error, handler in _ERROR_HANDLERS:

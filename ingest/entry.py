@@ -58,8 +58,15 @@ class EntryVersion:
 
 def history(conn: Connection, scope: Scope, indicator_id: str, code: str,
             period: int) -> list[EntryVersion]:
-    """Return every version of an entered value, oldest first."""
-    scope.require(scope.can_read(code), "read", code)
+    """Return every version of an entered value, oldest first.
+
+    Raises
+    ------
+    auth.scope.ScopeError
+        If the user may not read unverified values of ``code``
+        (:meth:`~auth.scope.Scope.can_read_unverified`).
+    """
+    scope.require(scope.can_read_unverified(code), "read", code)
     o = observation.c
     rows = conn.execute(
         select(o.version, o.value, o.status, o.reason, o.recorded_by, o.recorded_at, o.source)
@@ -210,6 +217,7 @@ def restore(conn: Connection, registry: Registry, account: Account, target: Targ
             from_version: int, base_version: int, reason: str = "",
             remote_addr: str = "") -> int:
     """Bring back the value of an earlier version as a new draft."""
+    account.scope.require(account.scope.can_write(target.code), "write", target.code)
     versions = history(conn, account.scope, target.indicator.id, target.code, target.period)
     old = next((v for v in versions if v.version == from_version), None)
     if old is None:

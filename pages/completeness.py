@@ -17,6 +17,7 @@ from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
 from i18n import t
+from queries import params
 from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import OFFICE_LEVELS, completeness
 from services import language, services
@@ -94,8 +95,9 @@ def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
     """Count the offices that submitted and verified; map and list one level's offices."""
     require_page_account(__name__, "read the completeness of offices")
     svc = services()
-    ind = svc.catalogue[indikator]
-    year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
+    ind = params.indicator(f"{ids.COMPLETENESS_INDICATOR}.value", indikator, svc.catalogue)
+    year = params.optional_integer(f"{ids.COMPLETENESS_PERIOD}.value", period)
+    year = year if year in ind.periods else ind.periods[-1]
     with svc.engine.connect() as conn:
         found = completeness(conn, svc.registry, ind, year)
     levels = found.levels

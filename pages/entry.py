@@ -23,6 +23,7 @@ from components.status import notice
 from geodata.registry import NATIONAL_CODE
 from i18n import t
 from ingest.entry import ConflictError, EntryError, Target, act, history, restore
+from queries import params
 from queries.catalogue import Indicator
 from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import entry_table
@@ -59,7 +60,7 @@ def layout(**_query: str) -> html.Div:
                        disabled=account.region_code is not None),
             dmc.TextInput(id=ids.ENTRY_COMMENT, label=t("isian.comment", lang), w=280,
                           display=None if verifies else "none"),
-            html.Div(export_links(_export_href(ind.id, str(ind.periods[-1]), None), lang),
+            html.Div(export_links(_export_href(ind, ind.periods[-1], None), lang),
                      id=ids.ENTRY_EXPORT),
         ], align="flex-end"),
         dmc.Group([
@@ -96,15 +97,29 @@ def _areas(account: Account, lang: str) -> list[dict[str, str]]:
             *({"value": r.code, "label": r.name} for r in registry.children(NATIONAL_CODE))]
 
 
-def _root(area: str | None) -> str | None:
+def _indicator(value: object) -> Indicator:
+    return params.indicator(f"{ids.ENTRY_INDICATOR}.value", value, services().catalogue)
+
+
+def _year(ind: Indicator, value: object) -> int:
+    """Return the period chosen; the latest when none is, or the indicator lacks it."""
+    year = params.optional_integer(f"{ids.ENTRY_PERIOD}.value", value)
+    return year if year in ind.periods else ind.periods[-1]
+
+
+def _root(area: object) -> str | None:
     """Return the region whose regions are listed: None for the nation and the provinces."""
-    return None if area in (None, "", NATIONAL_CODE) else area
+    if area in (None, "", NATIONAL_CODE):
+        return None
+    return params.region(f"{ids.ENTRY_AREA}.value", area, services().registry)
 
 
-def _export_href(indikator: str, period: str | None, area: str | None) -> str:
-    periods = services().catalogue[indikator].periods
-    tahun = period if period and period.isdigit() and int(period) in periods else None
-    return export_href("isian", {"indikator": indikator, "tahun": tahun, "kode": _root(area)})
+def _refresh(value: object) -> int:
+    return params.integer(f"{ids.ENTRY_REFRESH}.data", value)
+
+
+def _export_href(ind: Indicator, year: int, area: str | None) -> str:
+    return export_href("isian", {"indikator": ind.id, "tahun": year, "kode": area})
 
 
 @callback(
@@ -115,7 +130,8 @@ def _export_href(indikator: str, period: str | None, area: str | None) -> str:
 )
 def export_choice(indikator: str, period: str | None, area: str | None, lang: str) -> Any:
     """Point the download links at the indicator, period and area chosen."""
-    return export_links(_export_href(indikator, period, area), lang)
+    ind = _indicator(indikator)
+    return export_links(_export_href(ind, _year(ind, period), _root(area)), lang)
 
 
 def _columns(ind: Indicator, lang: str) -> list[dict[str, Any]]:
@@ -151,7 +167,7 @@ def refusal(exc: EntryError, lang: str) -> dmc.Alert:
 )
 def describe(indikator: str, lang: str) -> tuple[Any, Any]:
     """Show the chosen indicator's unit, range and notes, and check typed values against it."""
-    ind = services().catalogue[indikator]
+    ind = _indicator(indikator)
     return indicator_help(ind, lang), _columns(ind, lang)
 
 
@@ -165,10 +181,10 @@ def load(indikator: str, period: str, _refresh: int, area: str | None) -> tuple[
     account, svc = current_account(), services()
     if account is None:
         flask.abort(401)
-    ind = svc.catalogue[indikator]
-    year = int(period) if period and int(period) in ind.periods else ind.periods[-1]
+    ind = _indicator(indikator)
+    year, root = _year(ind, period), _root(area)
     with svc.engine.connect() as conn:
-        frame = entry_table(conn, svc.registry, ind, year, account.scope.area(_root(area)))
+        frame = entry_table(conn, svc.registry, ind, year, account.scope.area(root))
     lang = language()
     # The newest version's reason (or rejection comment) is shown, not reused: a new
     # value gets the reason typed for it, or none.
@@ -194,12 +210,15 @@ def run(clicks: list[int | None], rows: list[dict[str, Any]], selected: list[dic
     trigger = ctx.triggered_id
     if account is None or not any(clicks) or not isinstance(trigger, dict):
         return no_update, no_update
-    action = trigger["action"]
-    chosen = rows if action == "save" else (selected or [])
+    action, refresh = str(trigger["action"]), _refresh(refresh)
+    chosen = params.entry_rows(f"{ids.ENTRY_GRID}.rowData", rows) if action == "save" else (
+        params.entry_rows(f"{ids.ENTRY_GRID}.selectedRows", selected))
+    ind = _indicator(indikator)
+    year = params.integer(f"{ids.ENTRY_PERIOD}.value", period)
+    comment = params.text(f"{ids.ENTRY_COMMENT}.value", comment)
     try:
         with svc.engine.begin() as conn:
-            done = act(conn, svc.registry, account, svc.catalogue[indikator], int(period),
-                       action, chosen, comment=comment or "",
+            done = act(conn, svc.registry, account, ind, year, action, chosen, comment=comment,
                        remote_addr=flask.request.remote_addr or "")
     except EntryError as exc:
         return refusal(exc, lang), refresh + 1
@@ -220,12 +239,14 @@ def show_history(selected: list[dict[str, Any]] | None, _refresh: int, indikator
                  period: str, lang: str) -> Any:
     """Show every version of the one selected value: who, when, value, status, reason."""
     account, svc = current_account(), services()
-    if account is None or not selected or len(selected) != 1:
+    chosen = params.entry_rows(f"{ids.ENTRY_GRID}.selectedRows", selected)
+    if account is None or len(chosen) != 1:
         return None
-    code = selected[0]["code"]
+    code = params.region(f"{ids.ENTRY_GRID}.selectedRows.code", chosen[0]["code"], svc.registry)
+    ind = _indicator(indikator)
     with svc.engine.connect() as conn:
-        versions = history(conn, account.scope, indikator, code, int(period))
-    return version_table(versions, f"{t('isian.history', lang)}: {code} {selected[0]['name']}",
+        versions = history(conn, account.scope, ind.id, code, _year(ind, period))
+    return version_table(versions, f"{t('isian.history', lang)}: {code} {svc.registry.name(code)}",
                          lang)
 
 
@@ -242,13 +263,16 @@ def restore_version(_clicks: int, selected: list[dict[str, Any]] | None, version
                     indikator: str, period: str, refresh: int, lang: str) -> tuple[Any, Any]:
     """Bring back an earlier version of the selected value as a new draft."""
     account, svc = current_account(), services()
-    if account is None or not selected or len(selected) != 1 or not version:
+    chosen = params.entry_rows(f"{ids.ENTRY_GRID}.selectedRows", selected)
+    from_version = params.optional_integer(f"{ids.ENTRY_RESTORE_VERSION}.value", version, low=1)
+    if account is None or len(chosen) != 1 or from_version is None:
         return dmc.Alert(t("isian.restore.pick", lang), color="yellow"), no_update
-    row = selected[0]
-    target = Target(svc.catalogue[indikator], row["code"], int(period))
+    row, refresh = chosen[0], _refresh(refresh)
+    target = Target(_indicator(indikator), row["code"],
+                    params.integer(f"{ids.ENTRY_PERIOD}.value", period))
     try:
         with svc.engine.begin() as conn:
-            restore(conn, svc.registry, account, target, from_version=int(version),
+            restore(conn, svc.registry, account, target, from_version=from_version,
                     base_version=row["version"], remote_addr=flask.request.remote_addr or "")
     except EntryError as exc:
         return refusal(exc, lang), refresh + 1

@@ -30,16 +30,21 @@ from components.map import (
     uses_canvas,
 )
 from geodata.registry import NATIONAL_CODE
-from i18n import t
+from i18n import Message, t
 from presentation.palettes import DIVERGING, SEQUENTIAL
-from queries.classify import METHODS
+from queries import params
+from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 from queries.mapview import (
+    SHOW,
     View,
     layer_of,
     map_data,
+    map_region,
     parse_view,
     snap_period,
     summary,
+    url_messages,
+    view_of,
     view_url,
 )
 from services import language, services
@@ -48,6 +53,7 @@ dash.register_page(__name__, path="/", title="Peta · Mata Garuda", order=0, nav
                    description="Peta indikator nasional sampai kecamatan")
 
 LEVEL_OPTIONS = ("provinsi", "kabkota", "kecamatan")
+PALETTES = (*sorted(SEQUENTIAL), *sorted(DIVERGING))
 
 
 def controls(view: View, lang: str) -> html.Div:
@@ -83,7 +89,7 @@ def controls(view: View, lang: str) -> html.Div:
                    data=[str(n) for n in range(3, 8)], allowDeselect=False,
                    comboboxProps={"zIndex": 1000}),
         dmc.Select(id=ids.MAP_PALETTE, label=t("peta.palette", lang), w=104, value=view.palet,
-                   data=sorted(SEQUENTIAL) + sorted(DIVERGING), clearable=True,
+                   data=list(PALETTES), clearable=True,
                    placeholder="auto", comboboxProps={"zIndex": 1000}),
     ], className="peta-controls")
 
@@ -108,6 +114,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     svc = services()
     lang = language()
     view, messages = parse_view(kode, query, svc.registry, svc.catalogue)
+    view = view if view.palet in (None, *PALETTES) else replace(view, palet=None)
     state = {**asdict(view), "messages": messages}
     layer = layer_of(view, svc.registry)
     return html.Div([
@@ -158,19 +165,25 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                  crumbs: list[int | None], hits: list[int | None],
                  state: dict[str, Any], shown: dict[str, Any]) -> Any:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
-    kode, trigger = state["kode"], ctx.triggered_id
+    before, trigger = _view(state), ctx.triggered_id
+    kode, registry = before.kode, services().registry
     if trigger == ids.MAP_GEOJSON and click:
-        kode = click["code"]
+        clicked = params.mapping(f"{ids.MAP_GEOJSON}.clickData", click).get("code")
+        kode = map_region(f"{ids.MAP_GEOJSON}.clickData.code", clicked, registry)
     elif isinstance(trigger, dict) and any(crumbs + hits):
-        kode = trigger["kode"]
-    if kode != state["kode"]:
+        kode = map_region(f"{trigger['type']}.kode", trigger["kode"], registry)
+    if kode != before.kode:
         tingkat = None  # a new region starts at its own default layer
-    periods = services().catalogue[indikator].periods
-    view = View(kode=kode, indikator=indikator, tahun=snap_period(tahun, state["tahun"], periods),
-                tampil=tampil,
-                dari=int(dari) if dari else None, kelas=kelas, n=int(n), palet=palet,
+    ind = params.indicator(f"{ids.MAP_INDICATOR}.value", indikator, services().catalogue)
+    year = None if tahun is None else params.number(f"{ids.MAP_YEAR}.value", tahun)
+    view = View(kode=kode, indikator=ind.id, tahun=snap_period(year, before.tahun, ind.periods),
+                tampil=params.choice(f"{ids.MAP_SHOW}.value", tampil, SHOW),
+                dari=params.optional_integer(f"{ids.MAP_BASE}.value", dari),
+                kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
+                n=params.integer(f"{ids.MAP_CLASSES}.value", n, MIN_CLASSES, MAX_CLASSES),
+                palet=params.optional_choice(f"{ids.MAP_PALETTE}.value", palet, PALETTES),
                 tingkat=_tingkat(kode, tingkat))
-    if view == _view(shown.get("view") or state):
+    if view == (_shown(shown).get("view") or before):
         return no_update, no_update  # e.g. the slider put on the year shown
     level = layer_of(view, services().registry).level
     return {**asdict(view), "messages": []}, no_update if level == tingkat else level
@@ -181,8 +194,26 @@ def _tingkat(kode: str, level: str | None) -> Any:
     return level if level in LEVEL_OPTIONS[depth:] and level != LEVEL_OPTIONS[depth] else None
 
 
-def _view(state: dict[str, Any]) -> View:
-    return View(**{k: v for k, v in state.items() if k != "messages"})
+def _view(state: object, name: str = f"{ids.MAP_STATE}.data") -> View:
+    """Return the view a store holds; one that no page writes is a bad request (400)."""
+    svc = services()
+    view = view_of(name, state, svc.registry, svc.catalogue)
+    params.optional_choice(f"{name}.palet", view.palet, PALETTES)
+    return view
+
+
+def _shown(value: object) -> dict[str, Any]:
+    """Return the layer store: the layer drawn (``key``, ``canvas``), the view shown.
+
+    ``view``, once the map is drawn, is read back as a :class:`View`.
+    """
+    name = f"{ids.MAP_LAYER}.data"
+    shown = dict(params.mapping(name, value))
+    if not isinstance(shown.get("key"), str) or not isinstance(shown.get("canvas"), bool):
+        raise params.ParameterError(name, value, Message("request.expected.layer"))
+    if shown.get("view") is not None:
+        shown["view"] = _view(shown["view"], f"{name}.view")
+    return shown
 
 
 def _compute(view: View, lang: str) -> tuple[Any, ...]:
@@ -209,7 +240,7 @@ def _cached(view: View, lang: str) -> tuple[Any, ...]:
 )
 def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
     """Recolour the map, and point it at new geometry when the layer changes."""
-    view = _view(state)
+    view, shown = _view(state), _shown(shown)
     data, _summary, colouring = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
     region = services().registry.get(view.kode)
@@ -236,11 +267,12 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
 )
 def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
     """Build the legend, side panel, badges, messages and breadcrumb of the view."""
-    svc, view = services(), _view(state)
+    svc, view, shown = services(), _view(state), _shown(shown)
     data, summ, colouring = _cached(view, lang)
     rebuild = uses_canvas(data.layer) != shown["canvas"]  # a renderer is chosen with the map
     chain = [*svc.registry.ancestors(view.kode), svc.registry.get(view.kode)]
-    messages = [*map(tuple, state.get("messages", [])), *data.messages]
+    messages = [*url_messages(f"{ids.MAP_STATE}.data.messages", state.get("messages")),
+                *data.messages]
     return (
         choropleth(data.layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
         else no_update,
@@ -256,9 +288,10 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
 )
 def export_view(shown: dict[str, Any], lang: str) -> Any:
     """Point the download links at the view shown (its year and classes resolved)."""
-    if not shown.get("view"):
+    view = _shown(shown).get("view")
+    if view is None:
         return no_update
-    return export_links(view_export_href(_view(shown["view"])), lang, MAP_FORMATS)
+    return export_links(view_export_href(view), lang, MAP_FORMATS)
 
 
 def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
@@ -275,7 +308,8 @@ def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
 )
 def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
     """Fit the year slider to the periods the chosen indicator exists for."""
-    periods = list(services().catalogue[indikator].periods)
+    periods = list(params.indicator(f"{ids.MAP_INDICATOR}.value", indikator,
+                                    services().catalogue).periods)
     value = year if year in periods else periods[-1]
     return periods[0], periods[-1], _marks(periods), value, [str(p) for p in periods[:-1]]
 
@@ -286,7 +320,8 @@ def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
 )
 def show_year(shown: dict[str, Any], value: float) -> Any:
     """Put the slider on the year shown (the latest with data, or between two after a key)."""
-    year = shown["view"]["tahun"]
+    view = _shown(shown).get("view")
+    year = None if view is None else view.tahun
     return no_update if year is None or value == year else year
 
 
@@ -309,7 +344,9 @@ def toggle_play(_clicks: int, disabled: bool) -> tuple[bool, str]:
 )
 def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
     """Move to the next period; stop after the last one."""
-    periods = list(services().catalogue[indikator].periods)
+    periods = list(params.indicator(f"{ids.MAP_INDICATOR}.value", indikator,
+                                    services().catalogue).periods)
+    year = params.number(f"{ids.MAP_YEAR}.value", year)
     later = [p for p in periods if p > year]
     return (later[0], len(later) == 1) if later else (periods[0], False)
 
@@ -320,7 +357,8 @@ def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
 )
 def search_hits(text: str | None, lang: str) -> Any:
     """List regions whose names match, tolerant of case, accents, "Kab." forms and typos."""
-    if not text or len(text.strip()) < 2:
+    text = params.text(f"{ids.MAP_SEARCH}.value", text, limit=100)
+    if len(text.strip()) < 2:
         return None
     registry = services().registry
     found = registry.search(text, limit=10)

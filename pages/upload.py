@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import uuid
 from typing import Any
 
@@ -17,9 +18,10 @@ from auth.scope import ENTRY_ROLES
 from auth.web import page_account, require_page_account
 from components.controls import indicator_select
 from components.status import notice
-from i18n import t
+from i18n import Message, t
 from ingest.entry import EntryError
 from ingest.upload import UploadError, apply, preview, template, template_filename
+from queries import params
 from queries.defaults import DEFAULT_INDICATORS
 from services import language, services
 
@@ -77,11 +79,13 @@ def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> A
     """Send the template of the office's regions for one indicator and period."""
     account, svc = require_page_account(__name__, "download a template"), services()
     fmt = "csv" if dash.ctx.triggered_id == ids.UPLOAD_CSV else "xlsx"
-    year = int(period) if period and period.isdigit() else svc.catalogue[indikator].periods[-1]
+    ind = params.indicator(f"{ids.UPLOAD_INDICATOR}.value", indikator, svc.catalogue)
+    typed = params.text(f"{ids.UPLOAD_PERIOD}.value", period).strip()
+    year = params.period(f"{ids.UPLOAD_PERIOD}.value", typed, ind) if typed else ind.periods[-1]
     with svc.engine.connect() as conn:
-        body = template(svc.registry, svc.catalogue, account, indikator, year, fmt, lang,
+        body = template(svc.registry, svc.catalogue, account, ind.id, year, fmt, lang,
                         conn=conn)
-    return dcc.send_bytes(body, template_filename(indikator, year, account, fmt))
+    return dcc.send_bytes(body, template_filename(ind.id, year, account, fmt))
 
 
 @callback(
@@ -98,7 +102,8 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
     account, svc = require_page_account(__name__, "upload values"), services()
     if not contents or not filename:
         return no_update, no_update, no_update, no_update
-    data = base64.b64decode(contents.split(",", 1)[1])
+    data = _file(contents)
+    filename = params.text(f"{ids.UPLOAD_FILE}.filename", filename, limit=1000)
     with svc.engine.connect() as conn:
         result = preview(conn, svc.registry, svc.catalogue, account, filename, data)
     token = uuid.uuid4().hex
@@ -112,6 +117,19 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
     return rows, summary, not result.ok, token
 
 
+def _file(contents: object) -> bytes:
+    """Return the bytes of a file as ``dcc.Upload`` sends it: a base64 data URL."""
+    name = f"{ids.UPLOAD_FILE}.contents"
+    text = params.text(name, contents, limit=MAX_UPLOAD + 200)
+    head, _, body = text.partition(",")
+    try:
+        if not head.startswith("data:") or not head.endswith(";base64"):
+            raise ValueError(head)
+        return base64.b64decode(body, validate=True)
+    except (ValueError, binascii.Error):
+        raise params.ParameterError(name, text, Message("request.expected.file")) from None
+
+
 @callback(
     Output(ids.UPLOAD_RESULT, "children"), Output(ids.UPLOAD_APPLY, "disabled",
                                                   allow_duplicate=True),
@@ -121,6 +139,7 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
 def save(_clicks: int, token: str | None, lang: str) -> tuple[Any, bool]:
     """Save the checked upload all or nothing; a stale preview is refused."""
     account, svc = require_page_account(__name__, "upload values"), services()
+    token = params.text(f"{ids.UPLOAD_TOKEN}.data", token, limit=64)
     checked = svc.cache.get(f"upload|{account.username}|{token}") if token else None
     if checked is None:
         return dmc.Alert(t("unggah.expired", lang), color="yellow"), True

@@ -2,7 +2,9 @@
 
 The URL is the state: ``/wilayah/<kode>?indikator=idi&tahun=2024&kelas=jenks&n=5``.
 :func:`parse_view` turns it into a :class:`View` (never failing: a bad part falls back to
-a default and yields a message), :func:`view_url` turns a view back into a URL.
+a default and yields a message), :func:`view_url` turns a view back into a URL. The page
+keeps the view in its store; :func:`view_of` reads it back strictly (a state the page
+never writes is a bad request).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import polars as pl
 from sqlalchemy import Connection
 
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
+from i18n import Message as Text
+from queries import params
 from queries.catalogue import Indicator
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
 from queries.defaults import DEFAULT_INDICATORS
@@ -90,6 +94,25 @@ def _int(text: str | None) -> int | None:
     return int(text) if text is not None and text.strip().lstrip("-").isdigit() else None
 
 
+def shown_region(kode: object, registry: Registry) -> bool:
+    """Return whether the map can show the region ``kode``: the nation down to a kecamatan."""
+    return isinstance(kode, str) and (kode == NATIONAL_CODE or (
+        kode in registry and registry.level(kode) in NATIONAL_LEVELS))
+
+
+def map_region(name: str, kode: object, registry: Registry) -> str:
+    """Return ``kode`` if the map can show it (:func:`shown_region`).
+
+    Raises
+    ------
+    queries.params.ParameterError
+        Naming ``name`` otherwise.
+    """
+    if not shown_region(kode, registry):
+        raise params.ParameterError(name, kode, Text("request.expected.kode"))
+    return str(kode)
+
+
 def parse_view(kode: str | None, query: Mapping[str, str], registry: Registry,
                catalogue: Mapping[str, Indicator]) -> tuple[View, list[Message]]:
     """Read a view from the path's region code and the query string.
@@ -99,8 +122,9 @@ def parse_view(kode: str | None, query: Mapping[str, str], registry: Registry,
     """
     messages: list[Message] = []
     view = View()
+    query = {k: v for k, v in query.items() if isinstance(v, str)}  # a repeated key: a list
     if kode and kode != NATIONAL_CODE:
-        if kode in registry and registry.level(kode) in NATIONAL_LEVELS:
+        if shown_region(kode, registry):
             view = replace(view, kode=kode)
         else:
             messages.append(("peta.error.kode", {"kode": kode}))
@@ -134,6 +158,62 @@ def parse_view(kode: str | None, query: Mapping[str, str], registry: Registry,
         view = replace(view, tingkat=tingkat)
     view = replace(view, palet=query.get("palet") or None)
     return view, messages
+
+
+_URL_MESSAGES = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
+                 "peta.error.tahun": "tahun", "peta.error.kelas": "kelas"}  # parse_view's
+
+
+def view_of(name: str, state: object, registry: Registry,
+            catalogue: Mapping[str, Indicator]) -> View:
+    """Read back a view the page keeps in its store (the fields of :class:`View`).
+
+    Raises
+    ------
+    queries.params.ParameterError
+        Naming ``<name>.<field>`` of the first field that no page writes: a region the
+        map cannot show, an unknown indicator, classification, display or level, a
+        number of classes outside 3-7, a year or base year that is no integer, a
+        palette that is no text (which names are palettes is the page's to check).
+    """
+    got = params.mapping(name, state)
+    palet = got.get("palet")
+    if palet is not None and not isinstance(palet, str):
+        raise params.ParameterError(f"{name}.palet", palet, Text("request.expected.text",
+                                                                   limit=params.MAX_TEXT))
+    return View(
+        kode=map_region(f"{name}.kode", got.get("kode"), registry),
+        indikator=params.choice(f"{name}.indikator", got.get("indikator"), catalogue),
+        tahun=params.optional_integer(f"{name}.tahun", got.get("tahun")),
+        tampil=params.choice(f"{name}.tampil", got.get("tampil"), SHOW),
+        dari=params.optional_integer(f"{name}.dari", got.get("dari")),
+        kelas=params.optional_choice(f"{name}.kelas", got.get("kelas"), METHODS),
+        n=params.integer(f"{name}.n", got.get("n"), MIN_CLASSES, MAX_CLASSES), palet=palet,
+        tingkat=params.optional_choice(f"{name}.tingkat", got.get("tingkat"),
+                                       NATIONAL_LEVELS))  # type: ignore[arg-type]
+
+
+def url_messages(name: str, value: object) -> list[Message]:
+    """Read back the messages of :func:`parse_view` that the page keeps with its view.
+
+    Raises
+    ------
+    queries.params.ParameterError
+        If an item is not one of those messages with its one text field.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise params.ParameterError(name, value, ", ".join(_URL_MESSAGES))
+    found: list[Message] = []
+    for item in value:
+        key, values = item if isinstance(item, list | tuple) and len(item) == 2 else (None, None)
+        field = _URL_MESSAGES.get(key) if isinstance(key, str) else None
+        if (field is None or not isinstance(values, dict) or list(values) != [field]
+                or not isinstance(values[field], str)):
+            raise params.ParameterError(name, item, ", ".join(_URL_MESSAGES))
+        found.append((str(key), {field: values[field]}))
+    return found
 
 
 def view_url(view: View) -> str:

@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 import ids
 from app import create_app
 from auth.accounts import add_account
+from auth.scope import Scope
 from geodata.registry import Registry
 from ingest.bootstrap import prepare_database
 from queries.db import make_engine
@@ -48,8 +49,8 @@ VERIFIES = {
     "admin": set(REGIONS), "pusat": {"ID", "32", "33"},
     "jabar": {"32.73", "32.04", "32.73.01"}, "kotabandung": set(), "pengamat": set(),
 }
-READS = {  # whose history of entered values a role may open
-    "admin": set(REGIONS), "pusat": set(REGIONS), "pengamat": set(REGIONS),
+READS = {  # whose unverified values (the history, the entry grid) a role may read
+    "admin": set(REGIONS), "pusat": set(REGIONS), "pengamat": set(),
     "jabar": {"32", "32.73", "32.04", "32.73.01"}, "kotabandung": {"32.73", "32.73.01"},
 }
 EXPORTS = {  # the entered values of a region (and the regions in it), as a file
@@ -248,6 +249,22 @@ def test_history_by_role_and_level(site: Site) -> None:
                 (200, True) if code in READS[username] else (403, False)), (username, code)
 
 
+def test_unverified_values_by_role_and_level() -> None:
+    for username, (role, region) in ACCOUNTS.items():
+        scope = Scope(role, region)
+        assert {c for c in REGIONS if scope.can_read_unverified(c)} == READS[username], username
+        # The upload preview shows the stored value of the rows an office may write.
+        assert WRITES[username] <= READS[username], username
+
+
+def test_pages_showing_unverified_values_are_for_roles_that_read_them() -> None:
+    """/kelengkapan shows every office's status and value, /isian the area's values."""
+    for username, (role, region) in ACCOUNTS.items():
+        scope = Scope(role, region)
+        assert (username in PAGES["/kelengkapan"]) == scope.can_read_unverified("ID"), username
+        assert (username in PAGES["/isian"]) == scope.can_read_unverified(region or "ID")
+
+
 def grid_codes(client: FlaskClient, area: str | None) -> tuple[int, set[str]]:
     """Load the entry grid of ``area`` as the page does; return the status and the codes."""
     status, body = post(client, [(ids.ENTRY_GRID, "rowData"), (ids.ENTRY_PERIOD, "data")],
@@ -269,9 +286,12 @@ def test_entry_grid_lists_the_office_regions_only(site: Site, registry: Registry
     for username, client in site.clients.items():
         region = ACCOUNTS[username][1]
         # The ministry: the national figure and the provinces; an office: its region and
-        # every region in it, down to the indicator's lowest level (kecamatan).
+        # every region in it, down to the indicator's lowest level (kecamatan); a viewer
+        # nothing (the grid shows unverified values).
         expected = national if region is None else _with_descendants(registry, region)
-        assert grid_codes(client, region or "ID") == (200, expected), username
+        assert grid_codes(client, region or "ID") == (
+            (403, set()) if username == "pengamat" else (200, expected)), username
+        assert grid_codes(client, None)[0] == (403 if username == "pengamat" else 200), username
     # The ministry may open one province; an office may not open another's area.
     jawa_barat = grid_codes(site.clients["pusat"], "32")[1]
     assert "32.73.01" in jawa_barat and all(c.split(".")[0] == "32" for c in jawa_barat)
