@@ -23,6 +23,11 @@ Files
     must have exactly one sheet, no merged cells and no formulas; macros and old
     ``.xls`` files are refused, and so is a workbook that unpacks to more than
     :data:`MAX_UNZIPPED` bytes. Each door sets its own limit of data rows.
+Text
+    Every text cell is stripped and normalised by :func:`presentation.text.clean_text`
+    (NFC; no control characters, lone surrogates or noncharacters), the rule the entry
+    grid uses too. Only ``reason`` and ``note`` may hold tabs and line breaks. A cell
+    that breaks it is a problem of its row and column, and the row is checked no further.
 Rows
     The indicator is in the catalogue; the level is ``nasional``, ``provinsi``,
     ``kabkota`` or ``kecamatan``; the code is a known region of that level (an empty
@@ -30,12 +35,14 @@ Rows
     indicator is defined at; the name is required and matches the code (common forms
     such as ``Kab. Bandung`` are accepted); one row per indicator, code and year.
 Years
-    Four digits from ``YEARS[0]`` to ``YEARS[1]`` (independence to the end of the
+    Four digits (0 to 9) from ``YEARS[0]`` to ``YEARS[1]`` (independence to the end of the
     century): a plausible range rather than the catalogue's periods, so published
     history that predates the catalogue (IDI since 2009) stays importable. The upload
     also requires a period open for entry.
 Numbers
-    ``79.81`` and ``79,81`` are both 79.81: one decimal point *or* one decimal comma.
+    Read by :func:`presentation.text.parse_number`, as the entry grid reads them:
+    ``79.81`` and ``79,81`` are both 79.81: one decimal point *or* one decimal comma, the
+    digits 0 to 9 only, no exponent, nothing that would be stored as infinity or 0.
     Thousands separators are refused (``1.234,5``, ``1,234.5``, ``1 234``) since
     ``1.234`` means 1234 to an Indonesian reader and 1.234 to Python; for an
     indicator shown with no decimals (counts) a value must be a whole number, so a
@@ -66,6 +73,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from geodata.registry import LEVELS, NATIONAL_CODE, Registry, level_of, normalize_name
 from i18n import Message
+from presentation.text import NumberError, TextError, clean_text, parse_number
 from queries.catalogue import Indicator
 
 REQUIRED_COLUMNS = ("indicator", "level", "code", "name", "year", "value")
@@ -73,8 +81,7 @@ YEARS = (1945, 2100)
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 MAX_UNZIPPED = 50 * 1024 * 1024  # an XLSX is a ZIP archive: guard against a zip bomb
 ROW_LEVELS = LEVELS[:4]
-
-_VALUE = re.compile(r"^[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
+MULTILINE_COLUMNS = ("reason", "note")  # may hold tabs and line breaks
 _HEADER_NOTE = re.compile(r"[\s(\[]")
 _DROPPED_ZERO = re.compile(r"^\d{2}(?:\.\d{2})?\.\d$")
 
@@ -347,12 +354,11 @@ def parse_value(cell: object, ind: Indicator | None) -> tuple[float | None, Mess
     text = as_text(cell)
     if isinstance(cell, int | float):
         value = float(cell)
-    elif _VALUE.match(text):
-        value = float(text.replace(",", "."))
-    elif re.fullmatch(r"[+-]?[\d.,\s]+", text) and re.search(r"\d", text):
-        return None, Message("upload.thousands", text=text)
     else:
-        return None, Message("upload.not_number", text=text)
+        try:
+            value = parse_number(text)
+        except NumberError as exc:
+            return None, exc.message
     if not math.isfinite(value):
         return None, Message("upload.not_finite", text=text)
     if ind is not None:
@@ -394,6 +400,21 @@ def _check_region(row: TidyRow, registry: Registry, level: str) -> None:
                                  level=ind.lowest_level))
 
 
+def _clean_cells(row: TidyRow) -> None:
+    """Strip and normalise the row's text cells (:func:`presentation.text.clean_text`).
+
+    Only ``reason`` and ``note`` may hold tabs and line breaks; a cell with a character
+    that has no place in text is a problem of its row and column.
+    """
+    for column, cell in row.cells.items():
+        if isinstance(cell, str):
+            try:
+                row.cells[column] = clean_text(cell.strip(), column,
+                                               multiline=column in MULTILINE_COLUMNS)
+            except TextError as exc:
+                row.err(column, exc.problem)
+
+
 def check_row(row: TidyRow, registry: Registry, catalogue: Mapping[str, Indicator]) -> None:
     """Check one row against the rules above; set its fields and record its problems."""
     ind_id = row.text("indicator")
@@ -406,7 +427,7 @@ def check_row(row: TidyRow, registry: Registry, catalogue: Mapping[str, Indicato
                                  levels=", ".join(ROW_LEVELS)))
     _check_region(row, registry, level)
     year = row.text("year")
-    if re.fullmatch(r"\d{4}", year) and YEARS[0] <= int(year) <= YEARS[1]:
+    if re.fullmatch(r"[0-9]{4}", year) and YEARS[0] <= int(year) <= YEARS[1]:
         row.year = int(year)
     else:
         row.err("year", Message("upload.bad_year", year=year, low=YEARS[0], high=YEARS[1]))
@@ -451,7 +472,9 @@ def read_rows(filename: str, data: bytes, registry: Registry,
     for number, cells in table.rows:
         row = TidyRow(number, {c: cells[i] if i < len(cells) else None
                                for c, i in index.items()})
-        check_row(row, registry, catalogue)
+        _clean_cells(row)
+        if not row.errors:
+            check_row(row, registry, catalogue)
         if row.code and row.year is not None:
             key = (row.text("indicator"), row.code, row.year)
             if key in seen:
