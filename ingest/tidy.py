@@ -17,12 +17,15 @@ Files
     CSV in UTF-8, with or without a byte-order mark, or in UTF-16 with a byte-order
     mark (Excel's "Unicode Text"); any other encoding is refused with a message to
     save as "CSV UTF-8". The delimiter is read from the header: comma, semicolon
-    (Excel in the Indonesian locale) or tab. XLSX is read with openpyxl (its read-only
-    mode streams a sheet, so limits on rows, columns and cells can be checked before a
-    workbook is loaded whole; fastexcel/calamine always loads everything). A workbook
-    must have exactly one sheet, no merged cells and no formulas; macros and old
-    ``.xls`` files are refused, and so is a workbook that unpacks to more than
-    :data:`MAX_UNZIPPED` bytes. Each door sets its own limit of data rows.
+    (Excel in the Indonesian locale) or tab. An XLSX workbook that unpacks to more than
+    :data:`MAX_UNZIPPED` bytes is refused from its ZIP directory; then every XML part is
+    counted as a stream before anything is loaded (:func:`ingest.xlsx.scan`: data rows,
+    at most :data:`ingest.xlsx.MAX_COLUMNS` columns, cells, shared strings, XML
+    elements, whatever the sheet's ``<dimension>`` claims), and the sheet is streamed in
+    openpyxl's read-only mode (fastexcel/calamine always loads everything). A workbook
+    must have exactly one sheet, no merged cells and no formulas; macros, DTDs and old
+    ``.xls`` files are refused. Each door sets its own limit of data rows; the limits on
+    cells follow from it.
 Text
     Every text cell is stripped and normalised by :func:`presentation.text.clean_text`
     (NFC; no control characters, lone surrogates or noncharacters), the rule the entry
@@ -69,10 +72,11 @@ from pathlib import PurePath
 
 import openpyxl
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from geodata.registry import LEVELS, NATIONAL_CODE, Registry, level_of, normalize_name
 from i18n import Message
+from ingest.xlsx import Limits, Scan, WorkbookRefusedError, scan
 from presentation.text import NumberError, TextError, clean_text, parse_number
 from queries.catalogue import Indicator
 
@@ -214,53 +218,66 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-        if sum(m.file_size for m in members) > MAX_UNZIPPED:
-            table.errors.append(Message("upload.unzipped", limit=MAX_UNZIPPED // 2**20))
-            return table
-        if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
-            table.errors.append(Message("upload.macros"))
-            return table
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+            if sum(m.file_size for m in members) > MAX_UNZIPPED:
+                table.errors.append(Message("upload.unzipped", limit=MAX_UNZIPPED // 2**20))
+                return table
+            if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
+                table.errors.append(Message("upload.macros"))
+                return table
+            found = scan(archive, Limits.for_rows(max_rows))
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except WorkbookRefusedError as exc:
+        table.errors.append(exc.message)
+        return table
     except Exception as exc:  # noqa: BLE001 - any parser error becomes a clear message
         table.errors.append(Message("upload.bad_xlsx", detail=str(exc)))
         return table
+    try:
+        _read_sheet(wb, found, table)
+    except Exception as exc:  # noqa: BLE001 - as above, for a sheet that streams badly
+        return Table(errors=[Message("upload.bad_xlsx", detail=str(exc))])
+    finally:
+        wb.close()
+    return table
+
+
+def _read_sheet(wb: openpyxl.Workbook, found: Scan, table: Table) -> None:
+    """Stream the only sheet of ``wb`` (read-only) into ``table``; refuse merges, formulas.
+
+    ``found`` comes from :func:`ingest.xlsx.scan`: a read-only sheet shows neither its
+    merged cells nor which cells hold a formula (streamed as values, a formula is its
+    text, ``=35*2``, like text typed with a leading ``=``).
+    """
     names: list[str] = list(wb.sheetnames)
     if len(names) != 1:
         table.errors.append(Message("upload.sheets", n=len(names),
                                     names=tuple(map(repr, names)),
                                     extra=tuple(map(repr, names[1:]))))
-        return table
+        return
     ws = wb[names[0]]
-    if not hasattr(ws, "merged_cells"):
+    if not isinstance(ws, ReadOnlyWorksheet):
         table.errors.append(Message("upload.chart", sheet=names[0]))
-        return table
-    merged = [str(r) for r in ws.merged_cells.ranges]
-    if merged:
-        table.errors.append(Message("upload.merged", cells=", ".join(merged), sheet=names[0]))
-        return table
-    if ws.max_row - 1 > max_rows:
-        table.errors.append(_too_many_rows(ws.max_row - 1, max_rows))
-        return table
-    grid = [[cell for cell in row] for row in ws.iter_rows()]
-    if not grid:
-        return table
-    table.header = ["" if c.value is None else str(c.value) for c in grid[0]]
-    for row in grid:
-        for cell in row:
-            if cell.data_type == "f" or isinstance(cell.value, ArrayFormula | DataTableFormula):
-                formula = getattr(cell.value, "text", None) or str(cell.value)
-                column = column_key(table.header[cell.column - 1]) if (
-                    cell.column <= len(table.header)) else ""
-                table.errors.append(Message(
-                    "upload.formula", row=cell.row, column=column or cell.column_letter,
-                    cell=cell.coordinate, formula=formula))
+        return
+    if found.merged:
+        table.errors.append(Message("upload.merged", cells=", ".join(found.merged),
+                                    sheet=names[0]))
+        return
+    ws.reset_dimensions()  # read the cells that are there, whatever <dimension> says
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells: list[object] = list(values)
+        if number == 1:
+            table.header = ["" if c is None else str(c) for c in cells]
+        for column in found.formulas.get(number, ()):
+            formula = cells[column - 1] if column <= len(cells) else ""
+            name = column_key(table.header[column - 1]) if column <= len(table.header) else ""
+            letter = get_column_letter(column)
+            table.errors.append(Message(
+                "upload.formula", row=number, column=name or letter, cell=f"{letter}{number}",
+                formula=getattr(formula, "text", None) or str(formula)))
+        if number > 1 and not table.errors and not _blank(cells):
+            table.rows.append((number, cells))
     if table.errors:
-        return table
-    for row in grid[1:]:
-        cells: list[object] = [c.value for c in row]
-        if not _blank(cells):
-            table.rows.append((row[0].row, cells))
-    return table
+        table.rows.clear()
 
 
 def read_table(filename: str, data: bytes, *, columns: Sequence[str], max_rows: int) -> Table:
