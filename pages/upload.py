@@ -19,15 +19,25 @@ from components.controls import indicator_select
 from components.status import notice
 from i18n import t
 from ingest.entry import EntryError
-from ingest.upload import UploadError, apply, preview, template, template_filename
+from ingest.upload import (
+    ParseSlots,
+    UploadBusyError,
+    UploadError,
+    apply,
+    preview,
+    template,
+    template_filename,
+)
 from queries.defaults import DEFAULT_INDICATORS
 from services import language, services
+from settings import UPLOAD_WAIT_SECONDS
 
 dash.register_page(__name__, path="/unggah", title="Unggah data · Mata Garuda", order=4,
                    nav_key="nav.unggah", description="Unggah isian data dari templat",
                    roles=ENTRY_ROLES)
 
 MAX_UPLOAD = 6 * 1024 * 1024  # bytes of the base64 the browser sends (the file: 5 MB)
+SLOTS = "mata_garuda.upload_slots"  # the app's ParseSlots, in flask.Flask.extensions
 
 
 def layout(**_query: str) -> html.Div:
@@ -50,7 +60,9 @@ def layout(**_query: str) -> html.Div:
         ], align="flex-end", mb="sm"),
         dcc.Upload(html.Div(t("unggah.drop", lang)), id=ids.UPLOAD_FILE, max_size=MAX_UPLOAD,
                    className="unggah-drop", multiple=False),
-        html.Div(id=ids.UPLOAD_SUMMARY, className="unggah-summary"),
+        dcc.Loading(html.Div(id=ids.UPLOAD_SUMMARY, className="unggah-summary"),
+                    custom_spinner=dmc.Text(t("unggah.checking", lang), c="dimmed"),
+                    delay_show=300),
         dag.AgGrid(id=ids.UPLOAD_GRID, rowData=[], columnDefs=[
             {"field": "row", "headerName": t("unggah.row", lang), "width": 80},
             {"field": "code", "headerName": t("col.code", lang), "width": 110},
@@ -77,11 +89,20 @@ def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> A
     """Send the template of the office's regions for one indicator and period."""
     account, svc = require_page_account(__name__, "download a template"), services()
     fmt = "csv" if dash.ctx.triggered_id == ids.UPLOAD_CSV else "xlsx"
-    year = int(period) if period and period.isdigit() else svc.catalogue[indikator].periods[-1]
+    typed = period.isascii() and period.isdigit() if period else False
+    year = int(period) if typed else svc.catalogue[indikator].periods[-1]
     with svc.engine.connect() as conn:
         body = template(svc.registry, svc.catalogue, account, indikator, year, fmt, lang,
                         conn=conn)
     return dcc.send_bytes(body, template_filename(indikator, year, account, fmt))
+
+
+def _slots() -> ParseSlots:
+    """Return the app's upload slots (:mod:`ingest.upload.slots`), made on first use."""
+    parsers = services().settings.upload_parsers
+    slots: ParseSlots = flask.current_app.extensions.setdefault(
+        SLOTS, ParseSlots(parsers, UPLOAD_WAIT_SECONDS))
+    return slots
 
 
 @callback(
@@ -99,8 +120,11 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
     if not contents or not filename:
         return no_update, no_update, no_update, no_update
     data = base64.b64decode(contents.split(",", 1)[1])
-    with svc.engine.connect() as conn:
-        result = preview(conn, svc.registry, svc.catalogue, account, filename, data)
+    try:
+        with _slots().slot(), svc.engine.connect() as conn:
+            result = preview(conn, svc.registry, svc.catalogue, account, filename, data)
+    except UploadBusyError as exc:
+        return [], dmc.Alert(exc.message.text(lang), color="yellow"), True, None
     token = uuid.uuid4().hex
     svc.cache.set(f"upload|{account.username}|{token}", result, timeout=3600)
     totals = ", ".join(f"{t('unggah.status.' + k, lang)}: {v}" for k, v in result.totals.items())
