@@ -143,13 +143,6 @@ def _blank(cells: Sequence[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _too_many_rows(count: int | None, limit: int) -> Message:
-    """Return the message for too many data rows; ``None`` when only "more than" is known."""
-    if count is None:
-        return Message("upload.too_many_more", n=limit)
-    return Message("upload.too_many", n=count, limit=limit)
-
-
 def _decode(data: bytes) -> tuple[str, Message | None]:
     """Return the text of a CSV file, or an error message (and empty text)."""
     save_as = Message("upload.save_as")
@@ -197,7 +190,7 @@ def _read_csv(data: bytes, columns: Sequence[str], max_rows: int) -> Table:
                 table.header = cells
             elif not _blank(cells):
                 if len(table.rows) == max_rows:
-                    return Table(errors=[_too_many_rows(None, max_rows)])
+                    return Table(errors=[Message("upload.too_many_more", n=max_rows)])
                 if len(cells) != len(table.header):
                     # "79,81" unquoted in a comma-separated file splits into 79 and 81.
                     table.errors.append(_at_row(index + 1, Message(

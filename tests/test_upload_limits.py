@@ -285,7 +285,8 @@ def server(tmp_path: Path, registry: Registry) -> Iterator[tuple[str, Any]]:
     try:
         yield f"http://127.0.0.1:{served.effective_port}", app
     finally:
-        served.close()
+        served.trigger.pull_trigger(served.close)  # closed by its own loop, not under it
+        served.task_dispatcher.shutdown()
         services_of(app).engine.dispose()
 
 
@@ -302,8 +303,6 @@ def _signed_in(url: str) -> requests.Session:
 
 def _upload(url: str, cookies: Any, data: bytes) -> str:
     """Post the upload page's check callback as the browser does; return its summary."""
-    session = requests.Session()
-    session.cookies.update(cookies)
     outputs = [(ids.UPLOAD_GRID, "rowData"), (ids.UPLOAD_SUMMARY, "children"),
                (ids.UPLOAD_APPLY, "disabled"), (ids.UPLOAD_TOKEN, "data")]
     contents = "data:text/csv;base64," + base64.b64encode(data).decode()
@@ -314,8 +313,10 @@ def _upload(url: str, cookies: Any, data: bytes) -> str:
                        {"id": ids.UPLOAD_FILE, "property": "last_modified", "value": 1}],
             "state": [{"id": ids.SHELL_LANG_STORE, "property": "data", "value": "en"}],
             "changedPropIds": [f"{ids.UPLOAD_FILE}.contents"]}
-    answer = session.post(url + "/_dash-update-component", json=body, timeout=120,
-                          headers={"X-CSRFToken": session.cookies.get("mg_csrf") or ""})
+    with requests.Session() as session:
+        session.cookies.update(cookies)
+        answer = session.post(url + "/_dash-update-component", json=body, timeout=120,
+                              headers={"X-CSRFToken": session.cookies.get("mg_csrf") or ""})
     assert answer.status_code == 200, answer.text[:300]
     return json.dumps(answer.json()["response"][ids.UPLOAD_SUMMARY]["children"])
 
@@ -352,4 +353,5 @@ def test_parses_never_keep_pages_waiting(server: tuple[str, Any],
         assert not leave.is_set() and len(done) == UPLOADS - 4
         leave.set()
         checked = [f.result(timeout=120) for f in uploads if f not in done]
+    session.close()
     assert len(checked) == 4 and all("new: 1" in text for text in checked), checked

@@ -31,7 +31,6 @@ class ParseSlots:
     """Slots for checking uploads: ``parsers`` at once, as many waiting ``wait`` seconds."""
 
     def __init__(self, parsers: int, wait: float) -> None:
-        self.parsers = parsers
         self.wait = wait
         self._parsing = threading.BoundedSemaphore(parsers)
         self._admitted = threading.BoundedSemaphore(2 * parsers)  # parsing or waiting
