@@ -163,7 +163,7 @@ class Settings:
             if raw is None or raw == "":
                 continue
             if f.name == "upload_parsers":
-                if not raw.isdigit():
+                if not (raw.isascii() and raw.isdigit()):
                     raise SettingsError(f"{PREFIX}UPLOAD_PARSERS must be a whole number,"
                                         f" got {raw!r}")
                 values["upload_parsers"] = int(raw)

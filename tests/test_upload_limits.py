@@ -252,7 +252,8 @@ def test_a_wait_is_bounded() -> None:
 
 
 @pytest.mark.parametrize(("raw", "problem"), [
-    ("0", "must be 1 to 3"), ("4", "must be 1 to 3"), ("dua", "must be a whole number")])
+    ("0", "must be 1 to 3"), ("4", "must be 1 to 3"), ("dua", "must be a whole number"),
+    ("²", "must be a whole number")])
 def test_the_setting_is_checked(raw: str, problem: str) -> None:
     with pytest.raises(SettingsError, match=problem):
         Settings.from_env({"MATA_GARUDA_UPLOAD_PARSERS": raw})
