@@ -17,6 +17,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 PREFIX = "MATA_GARUDA_"
 KEY_BYTES = 32  # a secret key carries at least this many random bytes
 KEY_HINT = 'python -c "import secrets; print(secrets.token_hex(32))"'
+SERVER_THREADS = 8  # waitress threads of `mata-garuda serve`
+# Uploads checked and waiting take at most twice MATA_GARUDA_UPLOAD_PARSERS threads, so
+# that at least two threads always answer page requests.
+MAX_UPLOAD_PARSERS = (SERVER_THREADS - 2) // 2
+UPLOAD_WAIT_SECONDS = 20
 
 
 class SettingsError(ValueError):
@@ -133,6 +138,12 @@ class Settings:
         default="id",
         metadata=_help("Default interface language: `id` (Bahasa Indonesia) or `en`."),
     )
+    upload_parsers: int = field(
+        default=2,
+        metadata=_help("How many uploaded files one server process checks at once (1 to"
+                       f" {MAX_UPLOAD_PARSERS}); as many more wait up to"
+                       f" {UPLOAD_WAIT_SECONDS} s, the rest are told to try again. Default 2."),
+    )
     host: str = field(default="127.0.0.1", metadata=_help("Address the server listens on."))
     port: int = field(default=8050, metadata=_help("Port the server listens on."))
 
@@ -151,7 +162,12 @@ class Settings:
             raw = env.get(PREFIX + f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.name == "port":
+            if f.name == "upload_parsers":
+                if not (raw.isascii() and raw.isdigit()):
+                    raise SettingsError(f"{PREFIX}UPLOAD_PARSERS must be a whole number,"
+                                        f" got {raw!r}")
+                values["upload_parsers"] = int(raw)
+            elif f.name == "port":
                 if not raw.isdigit() or not 0 < int(raw) < 65536:
                     raise SettingsError(f"{PREFIX}PORT must be a port number, got {raw!r}")
                 values["port"] = int(raw)
@@ -173,6 +189,11 @@ class Settings:
             raise SettingsError(f"{PREFIX}ENV must be development or production, got {self.env!r}")
         if self.language not in ("id", "en"):
             raise SettingsError(f"{PREFIX}LANGUAGE must be id or en, got {self.language!r}")
+        if not 1 <= self.upload_parsers <= MAX_UPLOAD_PARSERS:
+            raise SettingsError(
+                f"{PREFIX}UPLOAD_PARSERS must be 1 to {MAX_UPLOAD_PARSERS} (uploads checked and"
+                f" waiting may take twice as many of the server's {SERVER_THREADS} threads),"
+                f" got {self.upload_parsers}")
         if self.env == "production" and not self.secret_key:
             raise SettingsError(f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production;"
                                 f" generate one with {KEY_HINT}")

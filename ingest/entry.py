@@ -18,6 +18,8 @@ from auth.accounts import Account, audit
 from auth.scope import Scope
 from geodata.registry import LEVELS, Registry, level_of
 from i18n import Message, MessageError
+from ingest.tidy import parse_value
+from presentation.text import TextError, clean_text
 from queries.catalogue import Indicator
 from queries.schema import observation
 
@@ -110,10 +112,19 @@ def _check_target(target: Target, registry: Registry) -> None:
         raise EntryError(no_period(ind, target.period))
 
 
+def _clean(text: str, field: Message) -> str:
+    """Return a typed reason or comment normalised, or refuse it (:func:`clean_text`)."""
+    try:
+        return clean_text(text, field, multiline=True)
+    except TextError as exc:
+        raise EntryError(exc.message) from None
+
+
 def _append(conn: Connection, account: Account, target: Target, *, value: float, status: str,
             reason: str, base_version: int | None, remote_addr: str,
             source: str | None = None) -> int:
     """Write the next version after ``base_version``; fail on a conflict."""
+    reason = _clean(reason, Message("isian.reason"))
     if len(reason) > MAX_REASON:
         raise EntryError(Message("entry.reason_too_long", n=len(reason), limit=MAX_REASON))
     o = observation.c
@@ -195,9 +206,10 @@ def reject(conn: Connection, account: Account, target: Target, *, base_version: 
     """Send a submitted value back with a comment saying what to fix."""
     if not comment.strip():
         raise EntryError(Message("entry.reject_comment"))
+    comment = _clean(comment.strip(), Message("isian.comment"))
     return _transition(conn, account, target, allowed=account.scope.can_verify(target.code),
                        action="reject", status="rejected", from_statuses=("submitted",),
-                       base_version=base_version, reason=comment.strip(),
+                       base_version=base_version, reason=comment,
                        remote_addr=remote_addr)
 
 
@@ -250,16 +262,18 @@ def act(conn: Connection, registry: Registry, account: Account, indicator: Indic
         base = row.get("version")
         base_version = int(str(base)) if base is not None else None
         if action == "save":
-            raw = row.get("new_value")
-            if raw is None or raw == "":
+            value, problem = parse_value(row.get("new_value"), None)
+            if problem is not None:
+                raise EntryError(Message("entry.at_code", code=row["code"], problem=problem))
+            if value is None:
                 continue
             try:
-                value = float(str(raw).replace(",", "."))
-            except ValueError:
-                raise EntryError(Message("entry.at_code", code=row["code"], problem=Message(
-                    "entry.not_number", value=repr(raw)))) from None
+                reason = _clean(str(row.get("reason") or ""), Message("isian.reason"))
+            except EntryError as exc:
+                raise EntryError(Message("entry.at_code", code=row["code"],
+                                         problem=exc.message)) from None
             save_draft(conn, registry, account, target, value, base_version=base_version,
-                       reason=str(row.get("reason") or ""), remote_addr=remote_addr)
+                       reason=reason, remote_addr=remote_addr)
         elif base_version is None:
             raise EntryError(Message("entry.at_code", code=row["code"],
                                      problem=Message("entry.nothing_yet")))

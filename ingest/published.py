@@ -10,7 +10,6 @@ value is stored as a new version (a correction), never overwriting the old.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,8 @@ from sqlalchemy import Engine
 from geodata.registry import Registry
 from i18n import Message
 from ingest.store import NewValue, WriteReport, write_targets, write_values
-from ingest.tidy import as_text, column_key, read_rows, read_table
+from ingest.tidy import MULTILINE_COLUMNS, as_text, column_key, read_rows, read_table
+from presentation.text import NumberError, TextError, clean_text, parse_number
 from queries.catalogue import Indicator, read_catalogue
 
 OPTIONAL_COLUMNS = ("unit", "source_url", "note")
@@ -102,10 +102,9 @@ def import_file(
 
 def _number(text: str) -> float | None:
     try:
-        value = float(text)
-    except ValueError:
+        return parse_number(text)
+    except NumberError:
         return None
-    return value if math.isfinite(value) else None
 
 
 TARGET_COLUMNS = ("indicator", "period", "target_low", "target_high")
@@ -138,6 +137,12 @@ def import_targets(path: Path, engine: Engine, *, user: str = "import") -> int:
             ind = catalogue.get(rec["indicator"])
             period = _number(rec["period"])
             low, high = _number(rec["target_low"]), _number(rec["target_high"])
+            for column in ("source_url", "note"):
+                try:
+                    rec[column] = clean_text(rec.get(column, ""), column,
+                                             multiline=column in MULTILINE_COLUMNS)
+                except TextError as exc:
+                    errors.append(f"{path.name}: row {row}, column {column}: {exc.problem}")
             if ind is None:
                 errors.append(f"{path.name}: row {row}, column indicator: unknown indicator "
                               f"{rec['indicator']!r}")
@@ -152,8 +157,8 @@ def import_targets(path: Path, engine: Engine, *, user: str = "import") -> int:
                               f"of {ind.id} ({ind.range_text()})")
             if not errors and ind is not None and period is not None:
                 rows.append({"indicator_id": ind.id, "period": int(period), "target_low": low,
-                             "target_high": high, "source_url": rec.get("source_url", ""),
-                             "note": rec.get("note", ""), "provenance": f"{path.name} row {row}"})
+                             "target_high": high, "source_url": rec["source_url"],
+                             "note": rec["note"], "provenance": f"{path.name} row {row}"})
         if errors:
             raise ImportRejectedError(path, errors)
         return write_targets(conn, rows, user)

@@ -17,12 +17,20 @@ Files
     CSV in UTF-8, with or without a byte-order mark, or in UTF-16 with a byte-order
     mark (Excel's "Unicode Text"); any other encoding is refused with a message to
     save as "CSV UTF-8". The delimiter is read from the header: comma, semicolon
-    (Excel in the Indonesian locale) or tab. XLSX is read with openpyxl (its read-only
-    mode streams a sheet, so limits on rows, columns and cells can be checked before a
-    workbook is loaded whole; fastexcel/calamine always loads everything). A workbook
-    must have exactly one sheet, no merged cells and no formulas; macros and old
-    ``.xls`` files are refused, and so is a workbook that unpacks to more than
-    :data:`MAX_UNZIPPED` bytes. Each door sets its own limit of data rows.
+    (Excel in the Indonesian locale) or tab. An XLSX workbook that unpacks to more than
+    :data:`MAX_UNZIPPED` bytes is refused from its ZIP directory; then every XML part is
+    counted as a stream before anything is loaded (:func:`ingest.xlsx.scan`: data rows,
+    at most :data:`ingest.xlsx.MAX_COLUMNS` columns, cells, shared strings, XML
+    elements, whatever the sheet's ``<dimension>`` claims), and the sheet is streamed in
+    openpyxl's read-only mode (fastexcel/calamine always loads everything). A workbook
+    must have exactly one sheet, no merged cells and no formulas; macros, DTDs and old
+    ``.xls`` files are refused. Each door sets its own limit of data rows; the limits on
+    cells follow from it.
+Text
+    Every text cell is stripped and normalised by :func:`presentation.text.clean_text`
+    (NFC; no control characters, lone surrogates or noncharacters), the rule the entry
+    grid uses too. Only ``reason`` and ``note`` may hold tabs and line breaks. A cell
+    that breaks it is a problem of its row and column, and the row is checked no further.
 Rows
     The indicator is in the catalogue; the level is ``nasional``, ``provinsi``,
     ``kabkota`` or ``kecamatan``; the code is a known region of that level (an empty
@@ -30,12 +38,14 @@ Rows
     indicator is defined at; the name is required and matches the code (common forms
     such as ``Kab. Bandung`` are accepted); one row per indicator, code and year.
 Years
-    Four digits from ``YEARS[0]`` to ``YEARS[1]`` (independence to the end of the
+    Four digits (0 to 9) from ``YEARS[0]`` to ``YEARS[1]`` (independence to the end of the
     century): a plausible range rather than the catalogue's periods, so published
     history that predates the catalogue (IDI since 2009) stays importable. The upload
     also requires a period open for entry.
 Numbers
-    ``79.81`` and ``79,81`` are both 79.81: one decimal point *or* one decimal comma.
+    Read by :func:`presentation.text.parse_number`, as the entry grid reads them:
+    ``79.81`` and ``79,81`` are both 79.81: one decimal point *or* one decimal comma, the
+    digits 0 to 9 only, no exponent, nothing that would be stored as infinity or 0.
     Thousands separators are refused (``1.234,5``, ``1,234.5``, ``1 234``) since
     ``1.234`` means 1234 to an Indonesian reader and 1.234 to Python; for an
     indicator shown with no decimals (counts) a value must be a whole number, so a
@@ -62,10 +72,12 @@ from pathlib import PurePath
 
 import openpyxl
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from geodata.registry import LEVELS, NATIONAL_CODE, Registry, level_of, normalize_name
 from i18n import Message
+from ingest.xlsx import Limits, Scan, WorkbookRefusedError, scan
+from presentation.text import NumberError, TextError, clean_text, parse_number
 from queries.catalogue import Indicator
 
 REQUIRED_COLUMNS = ("indicator", "level", "code", "name", "year", "value")
@@ -73,8 +85,7 @@ YEARS = (1945, 2100)
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 MAX_UNZIPPED = 50 * 1024 * 1024  # an XLSX is a ZIP archive: guard against a zip bomb
 ROW_LEVELS = LEVELS[:4]
-
-_VALUE = re.compile(r"^[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
+MULTILINE_COLUMNS = ("reason", "note")  # may hold tabs and line breaks
 _HEADER_NOTE = re.compile(r"[\s(\[]")
 _DROPPED_ZERO = re.compile(r"^\d{2}(?:\.\d{2})?\.\d$")
 
@@ -132,13 +143,6 @@ def _blank(cells: Sequence[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _too_many_rows(count: int | None, limit: int) -> Message:
-    """Return the message for too many data rows; ``None`` when only "more than" is known."""
-    if count is None:
-        return Message("upload.too_many_more", n=limit)
-    return Message("upload.too_many", n=count, limit=limit)
-
-
 def _decode(data: bytes) -> tuple[str, Message | None]:
     """Return the text of a CSV file, or an error message (and empty text)."""
     save_as = Message("upload.save_as")
@@ -186,7 +190,7 @@ def _read_csv(data: bytes, columns: Sequence[str], max_rows: int) -> Table:
                 table.header = cells
             elif not _blank(cells):
                 if len(table.rows) == max_rows:
-                    return Table(errors=[_too_many_rows(None, max_rows)])
+                    return Table(errors=[Message("upload.too_many_more", n=max_rows)])
                 if len(cells) != len(table.header):
                     # "79,81" unquoted in a comma-separated file splits into 79 and 81.
                     table.errors.append(_at_row(index + 1, Message(
@@ -207,53 +211,66 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-        if sum(m.file_size for m in members) > MAX_UNZIPPED:
-            table.errors.append(Message("upload.unzipped", limit=MAX_UNZIPPED // 2**20))
-            return table
-        if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
-            table.errors.append(Message("upload.macros"))
-            return table
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+            if sum(m.file_size for m in members) > MAX_UNZIPPED:
+                table.errors.append(Message("upload.unzipped", limit=MAX_UNZIPPED // 2**20))
+                return table
+            if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
+                table.errors.append(Message("upload.macros"))
+                return table
+            found = scan(archive, Limits.for_rows(max_rows))
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except WorkbookRefusedError as exc:
+        table.errors.append(exc.message)
+        return table
     except Exception as exc:  # noqa: BLE001 - any parser error becomes a clear message
         table.errors.append(Message("upload.bad_xlsx", detail=str(exc)))
         return table
+    try:
+        _read_sheet(wb, found, table)
+    except Exception as exc:  # noqa: BLE001 - as above, for a sheet that streams badly
+        return Table(errors=[Message("upload.bad_xlsx", detail=str(exc))])
+    finally:
+        wb.close()
+    return table
+
+
+def _read_sheet(wb: openpyxl.Workbook, found: Scan, table: Table) -> None:
+    """Stream the only sheet of ``wb`` (read-only) into ``table``; refuse merges, formulas.
+
+    ``found`` comes from :func:`ingest.xlsx.scan`: a read-only sheet shows neither its
+    merged cells nor which cells hold a formula (streamed as values, a formula is its
+    text, ``=35*2``, like text typed with a leading ``=``).
+    """
     names: list[str] = list(wb.sheetnames)
     if len(names) != 1:
         table.errors.append(Message("upload.sheets", n=len(names),
                                     names=tuple(map(repr, names)),
                                     extra=tuple(map(repr, names[1:]))))
-        return table
+        return
     ws = wb[names[0]]
-    if not hasattr(ws, "merged_cells"):
+    if not isinstance(ws, ReadOnlyWorksheet):
         table.errors.append(Message("upload.chart", sheet=names[0]))
-        return table
-    merged = [str(r) for r in ws.merged_cells.ranges]
-    if merged:
-        table.errors.append(Message("upload.merged", cells=", ".join(merged), sheet=names[0]))
-        return table
-    if ws.max_row - 1 > max_rows:
-        table.errors.append(_too_many_rows(ws.max_row - 1, max_rows))
-        return table
-    grid = [[cell for cell in row] for row in ws.iter_rows()]
-    if not grid:
-        return table
-    table.header = ["" if c.value is None else str(c.value) for c in grid[0]]
-    for row in grid:
-        for cell in row:
-            if cell.data_type == "f" or isinstance(cell.value, ArrayFormula | DataTableFormula):
-                formula = getattr(cell.value, "text", None) or str(cell.value)
-                column = column_key(table.header[cell.column - 1]) if (
-                    cell.column <= len(table.header)) else ""
-                table.errors.append(Message(
-                    "upload.formula", row=cell.row, column=column or cell.column_letter,
-                    cell=cell.coordinate, formula=formula))
+        return
+    if found.merged:
+        table.errors.append(Message("upload.merged", cells=", ".join(found.merged),
+                                    sheet=names[0]))
+        return
+    ws.reset_dimensions()  # read the cells that are there, whatever <dimension> says
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells: list[object] = list(values)
+        if number == 1:
+            table.header = ["" if c is None else str(c) for c in cells]
+        for column in found.formulas.get(number, ()):
+            formula = cells[column - 1] if column <= len(cells) else ""
+            name = column_key(table.header[column - 1]) if column <= len(table.header) else ""
+            letter = get_column_letter(column)
+            table.errors.append(Message(
+                "upload.formula", row=number, column=name or letter, cell=f"{letter}{number}",
+                formula=getattr(formula, "text", None) or str(formula)))
+        if number > 1 and not table.errors and not _blank(cells):
+            table.rows.append((number, cells))
     if table.errors:
-        return table
-    for row in grid[1:]:
-        cells: list[object] = [c.value for c in row]
-        if not _blank(cells):
-            table.rows.append((row[0].row, cells))
-    return table
+        table.rows.clear()
 
 
 def read_table(filename: str, data: bytes, *, columns: Sequence[str], max_rows: int) -> Table:
@@ -347,12 +364,11 @@ def parse_value(cell: object, ind: Indicator | None) -> tuple[float | None, Mess
     text = as_text(cell)
     if isinstance(cell, int | float):
         value = float(cell)
-    elif _VALUE.match(text):
-        value = float(text.replace(",", "."))
-    elif re.fullmatch(r"[+-]?[\d.,\s]+", text) and re.search(r"\d", text):
-        return None, Message("upload.thousands", text=text)
     else:
-        return None, Message("upload.not_number", text=text)
+        try:
+            value = parse_number(text)
+        except NumberError as exc:
+            return None, exc.message
     if not math.isfinite(value):
         return None, Message("upload.not_finite", text=text)
     if ind is not None:
@@ -394,6 +410,21 @@ def _check_region(row: TidyRow, registry: Registry, level: str) -> None:
                                  level=ind.lowest_level))
 
 
+def _clean_cells(row: TidyRow) -> None:
+    """Strip and normalise the row's text cells (:func:`presentation.text.clean_text`).
+
+    Only ``reason`` and ``note`` may hold tabs and line breaks; a cell with a character
+    that has no place in text is a problem of its row and column.
+    """
+    for column, cell in row.cells.items():
+        if isinstance(cell, str):
+            try:
+                row.cells[column] = clean_text(cell.strip(), column,
+                                               multiline=column in MULTILINE_COLUMNS)
+            except TextError as exc:
+                row.err(column, exc.problem)
+
+
 def check_row(row: TidyRow, registry: Registry, catalogue: Mapping[str, Indicator]) -> None:
     """Check one row against the rules above; set its fields and record its problems."""
     ind_id = row.text("indicator")
@@ -406,7 +437,7 @@ def check_row(row: TidyRow, registry: Registry, catalogue: Mapping[str, Indicato
                                  levels=", ".join(ROW_LEVELS)))
     _check_region(row, registry, level)
     year = row.text("year")
-    if re.fullmatch(r"\d{4}", year) and YEARS[0] <= int(year) <= YEARS[1]:
+    if re.fullmatch(r"[0-9]{4}", year) and YEARS[0] <= int(year) <= YEARS[1]:
         row.year = int(year)
     else:
         row.err("year", Message("upload.bad_year", year=year, low=YEARS[0], high=YEARS[1]))
@@ -451,7 +482,9 @@ def read_rows(filename: str, data: bytes, registry: Registry,
     for number, cells in table.rows:
         row = TidyRow(number, {c: cells[i] if i < len(cells) else None
                                for c, i in index.items()})
-        check_row(row, registry, catalogue)
+        _clean_cells(row)
+        if not row.errors:
+            check_row(row, registry, catalogue)
         if row.code and row.year is not None:
             key = (row.text("indicator"), row.code, row.year)
             if key in seen:

@@ -20,16 +20,26 @@ from components.controls import indicator_select
 from components.status import notice
 from i18n import Message, t
 from ingest.entry import EntryError
-from ingest.upload import UploadError, apply, preview, template, template_filename
+from ingest.upload import (
+    ParseSlots,
+    UploadBusyError,
+    UploadError,
+    apply,
+    preview,
+    template,
+    template_filename,
+)
 from queries import params
 from queries.defaults import DEFAULT_INDICATORS
 from services import language, services
+from settings import UPLOAD_WAIT_SECONDS
 
 dash.register_page(__name__, path="/unggah", title="Unggah data · Mata Garuda", order=4,
                    nav_key="nav.unggah", description="Unggah isian data dari templat",
                    roles=ENTRY_ROLES)
 
 MAX_UPLOAD = 6 * 1024 * 1024  # bytes of the base64 the browser sends (the file: 5 MB)
+SLOTS = "mata_garuda.upload_slots"  # the app's ParseSlots, in flask.Flask.extensions
 
 
 def layout(**_query: str) -> html.Div:
@@ -52,7 +62,9 @@ def layout(**_query: str) -> html.Div:
         ], align="flex-end", mb="sm"),
         dcc.Upload(html.Div(t("unggah.drop", lang)), id=ids.UPLOAD_FILE, max_size=MAX_UPLOAD,
                    className="unggah-drop", multiple=False),
-        html.Div(id=ids.UPLOAD_SUMMARY, className="unggah-summary"),
+        dcc.Loading(html.Div(id=ids.UPLOAD_SUMMARY, className="unggah-summary"),
+                    custom_spinner=dmc.Text(t("unggah.checking", lang), c="dimmed"),
+                    delay_show=300),
         dag.AgGrid(id=ids.UPLOAD_GRID, rowData=[], columnDefs=[
             {"field": "row", "headerName": t("unggah.row", lang), "width": 80},
             {"field": "code", "headerName": t("col.code", lang), "width": 110},
@@ -88,6 +100,14 @@ def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> A
     return dcc.send_bytes(body, template_filename(ind.id, year, account, fmt))
 
 
+def _slots() -> ParseSlots:
+    """Return the app's upload slots (:mod:`ingest.upload.slots`), made on first use."""
+    parsers = services().settings.upload_parsers
+    slots: ParseSlots = flask.current_app.extensions.setdefault(
+        SLOTS, ParseSlots(parsers, UPLOAD_WAIT_SECONDS))
+    return slots
+
+
 @callback(
     Output(ids.UPLOAD_GRID, "rowData"), Output(ids.UPLOAD_SUMMARY, "children"),
     Output(ids.UPLOAD_APPLY, "disabled"), Output(ids.UPLOAD_TOKEN, "data"),
@@ -104,8 +124,11 @@ def check(contents: str | None, filename: str | None, _modified: int | None,
         return no_update, no_update, no_update, no_update
     data = _file(contents)
     filename = params.text(f"{ids.UPLOAD_FILE}.filename", filename, limit=1000)
-    with svc.engine.connect() as conn:
-        result = preview(conn, svc.registry, svc.catalogue, account, filename, data)
+    try:
+        with _slots().slot(), svc.engine.connect() as conn:
+            result = preview(conn, svc.registry, svc.catalogue, account, filename, data)
+    except UploadBusyError as exc:
+        return [], dmc.Alert(exc.message.text(lang), color="yellow"), True, None
     token = uuid.uuid4().hex
     svc.cache.set(f"upload|{account.username}|{token}", result, timeout=3600)
     totals = ", ".join(f"{t('unggah.status.' + k, lang)}: {v}" for k, v in result.totals.items())

@@ -125,7 +125,10 @@ def test_errors_are_written_in_both_languages(engine: sa.Engine, registry: Regis
          "kode wilayah '32.99' tidak dikenal", "unknown region code '32.99'"),
         (lambda conn: act(conn, registry, JABAR, target.indicator, 2024, "save",
                           [{"code": "32.73", "version": None, "new_value": "1o1"}]),
-         "32.73: '1o1' bukan angka", "32.73: '1o1' is not a number"),
+         "32.73: bukan angka: '1o1'; tulis angka seperti 79,81 atau 79.81 (tanpa satuan, "
+         "tanpa tanda %)",
+         "32.73: not a number: '1o1'; expected a number such as 79.81 or 79,81 (no units, "
+         "no % sign)"),
         (lambda conn: act(conn, registry, JABAR, target.indicator, 2024, "submit",
                           [{"code": "32.73", "version": None}]),
          "32.73: belum ada isian", "32.73: nothing entered yet"),
@@ -223,3 +226,85 @@ def test_only_verified_entries_reach_the_map(engine: sa.Engine, registry: Regist
     with engine.begin() as conn:
         save_draft(conn, registry, BANDUNG, target, 90.0, base_version=v3)
     assert shown()["value"] is None  # a correction in progress is not verified
+
+
+# ------------------------------------------------------------ input at the edge (issue 10)
+
+
+@pytest.mark.parametrize(("reason", "char", "position"), [
+    ("angka\x01final", "U+0001", 6),
+    ("\x00DPT", "U+0000", 1),  # SQLite would store it; PostgreSQL answered "no database"
+    ("rekap\x9bBawaslu", "U+009B", 6),  # a C1 control
+    ("rekap\ud800", "U+D800", 6),  # a lone surrogate (JSON may carry one)
+    ("rekap\ufffe", "U+FFFE", 6),  # a noncharacter
+])
+def test_control_characters_in_a_grid_reason_are_refused(
+        engine: sa.Engine, registry: Registry, target: Target, reason: str, char: str,
+        position: int) -> None:
+    grid = [{"code": "32.73", "version": None, "new_value": "70", "reason": reason}]
+    with engine.begin() as conn, pytest.raises(EntryError) as caught:
+        act(conn, registry, BANDUNG, target.indicator, 2024, "save", grid)
+    assert str(caught.value).startswith(f"32.73: Reason for the change: the character {char} "
+                                        f"at position {position} is not allowed")
+    assert caught.value.message.text("id").startswith(
+        f"32.73: Alasan perubahan: karakter {char} pada posisi {position} tidak boleh")
+    assert rows(engine) == []
+
+
+def test_control_characters_in_comments_and_direct_writes_are_refused(
+        engine: sa.Engine, registry: Registry, target: Target) -> None:
+    with engine.begin() as conn:
+        with pytest.raises(EntryError, match="Reason for the change: the character U\\+0007"):
+            save_draft(conn, registry, BANDUNG, target, 70.0, base_version=None,
+                       reason="bel\x07")
+        v1 = save_draft(conn, registry, BANDUNG, target, 70.0, base_version=None)
+        v2 = submit(conn, BANDUNG, target, base_version=v1)
+        with pytest.raises(EntryError, match="Rejection comment: the character U\\+001B"):
+            reject(conn, JABAR, target, base_version=v2, comment="\x1b[31mmerah")
+        with pytest.raises(EntryError, match="Reason for the change: the character U\\+0000"):
+            withdraw(conn, BANDUNG, target, base_version=v2, reason="salah\x00")
+    assert [r[6] for r in rows(engine)] == ["draft", "submitted"]
+
+
+def test_reasons_keep_lines_and_are_stored_composed(engine: sa.Engine, registry: Registry,
+                                                    target: Target) -> None:
+    # Multi-line text keeps tabs and line breaks (a Windows line end becomes one).
+    grid = [{"code": "32.73", "version": None, "new_value": "70",
+             "reason": "rekap\r\nBawaslu\tfinal Cafe\u0301"}]
+    with engine.begin() as conn:
+        act(conn, registry, BANDUNG, target.indicator, 2024, "save", grid)
+        versions = history(conn, BANDUNG.scope, "turnout_pilkada", "32.73", 2024)
+    assert versions[0].reason == "rekap\nBawaslu\tfinal Caf\u00e9"
+
+
+@pytest.mark.parametrize(("typed", "problem"), [
+    ("1e-400", "not a number: '1e-400'; expected a number such as 79.81 or 79,81"),
+    ("1e2", "not a number: '1e2'; expected a number such as 79.81 or 79,81"),
+    ("٥٥", "'٥٥' has digits other than 0-9; type the number with the digits 0-9"),
+    ("５５", "'５５' has digits other than 0-9; type the number with the digits 0-9"),
+    ("0." + "0" * 400 + "1", "is too close to zero to be stored"),
+    ("9" * 400, f"not a number: {'9' * 400!r}"),
+    ("inf", "not a number: 'inf'"),
+    ("nan", "not a number: 'nan'"),
+    ("1o1", "not a number: '1o1'"),
+])
+def test_odd_numbers_from_the_grid_are_refused(engine: sa.Engine, registry: Registry,
+                                               target: Target, typed: str,
+                                               problem: str) -> None:
+    grid = [{"code": "32.73", "version": None, "new_value": typed, "reason": ""}]
+    with engine.begin() as conn, pytest.raises(EntryError) as caught:
+        act(conn, registry, BANDUNG, target.indicator, 2024, "save", grid)
+    assert str(caught.value).startswith("32.73: ")
+    assert problem in str(caught.value)
+    assert rows(engine) == []
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("70", 70.0), ("68,5", 68.5), ("+0.25", 0.25),
+                                               (" 71.5 ", 71.5), (72, 72.0), (72.5, 72.5)])
+def test_plain_numbers_from_the_grid_are_stored(engine: sa.Engine, registry: Registry,
+                                                target: Target, typed: object,
+                                                stored: float) -> None:
+    grid = [{"code": "32.73", "version": None, "new_value": typed}]
+    with engine.begin() as conn:
+        act(conn, registry, BANDUNG, target.indicator, 2024, "save", grid)
+    assert [r[4] for r in rows(engine)] == [stored]

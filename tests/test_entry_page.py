@@ -107,7 +107,7 @@ def test_bad_values_and_conflicts_leave_nothing_half_written(app_client: FlaskCl
     before = observations(tmp_path)
     for rows, message in (
         ([{"code": "32.04", "version": None, "new_value": "30"},
-          {"code": "32.01", "version": None, "new_value": "abc"}], "32.01: 'abc' bukan angka"),
+          {"code": "32.01", "version": None, "new_value": "abc"}], "32.01: bukan angka: 'abc'"),
         ([{"code": "32.04", "version": None, "new_value": "30"},
           {"code": "32.73", "version": None, "new_value": "45"}],  # stale: version 1 exists
          "nilai sudah diubah oleh jabar pada "),

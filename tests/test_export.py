@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 import ids
 from app import create_app, services_of
-from auth.accounts import add_account
+from auth.accounts import add_account, audit
 from components.export import MAP_FORMATS, export_href, export_links, view_export_href
 from export.files import FORMATS, Column, Table, filename, safe_cell, to_csv, to_xlsx
 from geodata.registry import Registry
@@ -30,7 +30,7 @@ from queries.catalogue import Indicator, read_catalogue
 from queries.entry import entry_table
 from queries.indicators import indicator_values
 from queries.mapview import View, map_data, parse_view
-from queries.schema import audit_log
+from queries.schema import audit_log, observation
 from settings import Settings
 from tests.tiny import BANDUNG, JABAR
 
@@ -520,3 +520,35 @@ def test_pages_show_the_links(site: Site) -> None:
                            default=lambda c: c.to_plotly_json())
     assert "/ekspor/peta.xlsx?kode=32&indikator=ikp" in page and ids.MAP_EXPORT in page
     assert "/ekspor/tabel.csv" in table and "/ekspor/tabel.xlsx" in table
+
+
+# ------------------------------------------------------- text stored before issue 10's fix
+
+
+def test_exports_survive_any_stored_text(site: Site, client: FlaskClient) -> None:
+    # Rows stored before text was checked at the edge: characters an XLSX cannot hold
+    # (controls; NUL too where the database holds it: SQLite) and noncharacters.
+    nul = "\x00" if site.engine.dialect.name == "sqlite" else ""
+    stored = f"rekap{nul}\x01\x0b Bawaslu\x7f\uffff\tfinal"
+    shown = f"rekap{chr(0xFFFD) * (len(nul) + 2)} Bawaslu\x7f\ufffd\tfinal"
+    now = datetime.now(UTC)
+    with site.engine.begin() as conn:
+        version = conn.scalar(sa.select(sa.func.max(observation.c.version)).where(
+            observation.c.indicator_id == "turnout_pilkada",
+            observation.c.region_code == "32.73", observation.c.period == 2024,
+            observation.c.source_kind == "entry")) or 0
+        conn.execute(sa.insert(observation).values(
+            indicator_id="turnout_pilkada", region_code="32.73", period=2024, value=70.0,
+            source_kind="entry", status="draft", version=version + 1, source="Kota Bandung",
+            source_url="", note="", provenance="entry by kotabandung",
+            recorded_by="kotabandung", recorded_at=now, reason=stored))
+        audit(conn, "kotabandung", "entry.draft", "turnout_pilkada 32.73 2024", stored)
+    sign_in(client, "jabar")
+    query = "indikator=turnout_pilkada&tahun=2024&kode=32.73"
+    sheet = read_xlsx(get(client, f"/ekspor/isian.xlsx?{query}"), "Indikator")
+    assert sheet.by_code()["32.73"]["Alasan perubahan"] == shown
+    assert read_csv(get(client, f"/ekspor/isian.csv?{query}"))[1][-1] == shown
+    client.post("/keluar", data={"csrf_token": client.get_cookie("mg_csrf").value})
+    sign_in(client, "admin")
+    sheet = read_xlsx(get(client, "/ekspor/audit.xlsx"), "Waktu (UTC)")
+    assert shown in sheet.column("Rincian")

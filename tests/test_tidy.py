@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from geodata.registry import Registry
 from ingest.bootstrap import prepare_database
-from ingest.published import ImportRejectedError, import_file
+from ingest.published import ImportRejectedError, import_file, import_targets
 from ingest.tidy import MAX_UNZIPPED, read_rows
 from ingest.upload import apply, preview
 from queries.catalogue import load_catalogue_file, read_catalogue
@@ -247,6 +247,34 @@ CASES: dict[str, tuple[str, bytes, list[str]]] = {
         f"row 2, column value: not a number: {'9' * 400!r}"]),
     "year-leading-zero": ("rows.csv", csv_bytes(f"{IND},kabkota,32.73,Kota Bandung,02024,70"), [
         "row 2, column year: bad year '02024'; expected a year 1945-2100, such as 2024"]),
+    # Text and numbers are read by one function each (issue 10): refused by both doors.
+    "control-character": ("rows.csv", csv_bytes(f"{IND},kabkota,32.73,Kota\x01Bandung,2024,70"), [
+        "row 2, column name: the character U+0001 at position 5 is not allowed (a control "
+        "character); type the text again without it"]),
+    "line-break-in-name": ("rows.csv", csv_bytes(f'{IND},kabkota,32.73,"Kota\nBandung",2024,70'), [
+        "row 2, column name: the character U+000A at position 5 is not allowed (a control "
+        "character); type the text again without it"]),
+    "noncharacter": ("rows.xlsx", xlsx_bytes([*XLSX_ROW[:3], "Kota Bandung\ufdd0",
+                                              *XLSX_ROW[4:]]), [
+        "row 2, column name: the character U+FDD0 at position 13 is not allowed (a "
+        "noncharacter); type the text again without it"]),
+    "arabic-indic-digits": ("rows.csv", csv_bytes(f"{ROW},\u0665\u0665"), [
+        "row 2, column value: '\u0665\u0665' has digits other than 0-9; type the number with "
+        "the digits 0-9"]),
+    "fullwidth-digits": ("rows.csv", csv_bytes(f"{ROW},\uff15\uff15"), [
+        "row 2, column value: '\uff15\uff15' has digits other than 0-9; type the number with "
+        "the digits 0-9"]),
+    "fullwidth-digits-xlsx": ("rows.xlsx", xlsx_bytes([*XLSX_ROW[:5], "\uff15\uff15"]), [
+        "row 2, column value: '\uff15\uff15' has digits other than 0-9; type the number with "
+        "the digits 0-9"]),
+    "underflow": ("rows.csv", csv_bytes(f"{ROW},0.{'0' * 400}1"), [
+        f"row 2, column value: '0.{'0' * 400}1' is too close to zero to be stored; write 0 "
+        "or a larger number"]),
+    "fullwidth-year": ("rows.csv", csv_bytes(f"{IND},kabkota,32.73,Kota Bandung,２０２４,70"), [
+        "row 2, column year: bad year '２０２４'; expected a year 1945-2100, such as 2024"]),
+    "exponent-underflow": ("rows.csv", csv_bytes(f"{ROW},1e-400"), [
+        "row 2, column value: not a number: '1e-400'; expected a number such as 79.81 or "
+        "79,81 (no units, no % sign)"]),
     "two-sheets": ("rows.xlsx", xlsx_bytes(XLSX_ROW, build=_second_sheet), [
         "the workbook has 2 sheets ('Sheet', 'Catatan'); keep only the data sheet: delete "
         "'Catatan'"]),
@@ -291,3 +319,22 @@ def test_the_years_range_includes_its_ends(registry: Registry, year: int) -> Non
                                max_rows=1)
     assert (problems, [(r.code, r.year, r.value, r.errors) for r in rows]) == (
         [], [("ID", year, 60.0, [])])
+
+
+def test_targets_read_numbers_and_text_by_the_same_rules(engine: sa.Engine,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "targets.csv"
+    path.write_text("indicator,period,target_low,target_high,note\n"
+                    "idi,２０２４,70,80,catatan\n"
+                    "idi,2024,\u0667\u0660,80,catatan\n"
+                    "idi,2024,1e-400,80,ok\x01\n", encoding="utf-8")
+    with pytest.raises(ImportRejectedError) as caught:
+        import_targets(path, engine)
+    need = "need two numbers with target_low <= target_high, got"
+    assert caught.value.errors == [
+        "targets.csv: row 2, column period: bad year '２０２４'",
+        f"targets.csv: row 3, column target_low: {need} '\u0667\u0660', '80'",
+        "targets.csv: row 4, column note: the character U+0001 at position 3 is not allowed "
+        "(a control character); type the text again without it",
+        f"targets.csv: row 4, column target_low: {need} '1e-400', '80'"]
+    assert stored(engine) == 0

@@ -663,3 +663,35 @@ def test_problems_are_written_in_the_user_language(engine: sa.Engine, registry: 
         "isian.csv: 1 masalah; perbaiki berkas lalu unggah lagi; tidak ada yang tersimpan")
     assert str(caught.value) == (
         "isian.csv: 1 problem; fix the file and upload it again; nothing was saved")
+
+
+# ------------------------------------------------------------ text at the edge (issue 10)
+
+
+def test_control_characters_in_an_uploaded_reason_are_refused(
+        engine: sa.Engine, registry: Registry, catalogue: dict[str, Indicator]) -> None:
+    data = csv_file(f"{IND},kabkota,32.73,Kota Bandung,2024,70,rekap\x01final",
+                    f"{IND},kecamatan,32.73.01,Sukasari,2024,71,\x1b[2J")
+    p = run_preview(engine, registry, catalogue, data)
+    assert english(p) == (
+        "row 2, column reason: the character U+0001 at position 6 is not allowed (a control "
+        "character); type the text again without it",
+        "row 3, column reason: the character U+001B at position 1 is not allowed (a control "
+        "character); type the text again without it")
+    assert p.errors[0].text("id") == (
+        "baris 2, kolom reason: karakter U+0001 pada posisi 6 tidak boleh (karakter kendali); "
+        "ketik ulang teks tanpa karakter itu")
+    with engine.begin() as conn, pytest.raises(UploadError):
+        apply(conn, registry, catalogue, BANDUNG, p)
+    assert snapshot(engine) == ([], [])
+
+
+def test_an_uploaded_reason_keeps_its_lines(engine: sa.Engine, registry: Registry,
+                                            catalogue: dict[str, Indicator]) -> None:
+    rows = [[IND, "kabkota", "32.73", "Kota Bandung", 2024, 70, "rekap\r\nBawaslu\tfinal"]]
+    p = run_preview(engine, registry, catalogue, xlsx(rows), "isian.xlsx")
+    assert p.ok, p.errors
+    with engine.begin() as conn:
+        apply(conn, registry, catalogue, BANDUNG, p)
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(observation.c.reason)) == "rekap\nBawaslu\tfinal"

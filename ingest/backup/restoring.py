@@ -131,6 +131,8 @@ def restore(engine: Engine, path: Path | str, *, key: BackupKey, accept_unsigned
         manifest, unchecked = verify_archive(zf, source, key, report,
                                              accept_unsigned=accept_unsigned)
         _check_target(engine, manifest.revision)
+        if engine.dialect.name == "postgresql":
+            _refuse_nul(zf, manifest.tables)
         entries, tables, skipped = _create_schema(engine, manifest, report)
         _fill(engine, zf, entries, tables, report)
     changed = _upgrade_to_head(engine, manifest.revision, entries, tables, report)
@@ -185,6 +187,41 @@ def _check_target(engine: Engine, revision: str) -> None:
             f"the target database is at schema revision {current}, which is not at or before"
             f" the backup's revision {revision}; restore into a new, empty database (one"
             " never migrated). Nothing was changed")
+
+
+def _refuse_nul(zf: zipfile.ZipFile, entries: Sequence[TableEntry]) -> None:
+    """Refuse a backup whose text holds NUL (U+0000): PostgreSQL cannot store it.
+
+    SQLite stores NUL, and before text was checked at the edge (issue 10) an entry or an
+    upload could put one into a reason. Restoring such a backup into PostgreSQL would
+    fail half-way; replacing the character would make the restored rows differ from the
+    signed checksums (and the audit log from what was recorded). So the whole file is
+    read first and refused, naming every table and column with its first row, before
+    anything is written.
+    """
+    found: dict[tuple[str, str], list[str]] = {}
+    for entry in entries:
+        text = [i for i, c in enumerate(entry.columns) if c.kind == "string"]
+        names = [c.name for c in entry.columns]
+        with zf.open(entry.member) as fh:
+            for number, line in enumerate(fh, start=1):
+                if b"\\u0000" not in line:  # how JSON writes NUL
+                    continue
+                values = json.loads(line)
+                for i in text:
+                    if isinstance(values[i], str) and "\x00" in values[i]:
+                        key = ", ".join(f"{k}={values[names.index(k)]!r}"
+                                        for k in entry.primary_key)
+                        found.setdefault((entry.name, names[i]), []).append(
+                            f"row {number} of the table, {key}")
+    if found:
+        where = "; ".join(f"{table}.{column}: {len(rows)} row{'s' * (len(rows) > 1)} "
+                          f"(first: {rows[0]})" for (table, column), rows in found.items())
+        raise RestoreRefusedError(
+            "PostgreSQL cannot store the NUL character (U+0000), and the backup holds it in"
+            f" text ({where}); it came from a SQLite database. Restore it into SQLite"
+            " (leave MATA_GARUDA_DATABASE_URL unset or point it at a new SQLite file)."
+            " Nothing was changed")
 
 
 def _create_schema(engine: Engine, manifest: Manifest, progress: Progress

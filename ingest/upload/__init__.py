@@ -11,11 +11,15 @@ other column, such as the template's ``current_value``, is ignored). Files, rows
 numbers are read and checked by :mod:`ingest.tidy`, the rules shared with the import of
 published figures; an upload also needs rows in the operator's scope, a period open for
 entry, and takes an empty ``value`` to mean "no change" (status ``skipped``), never zero.
-Text is stored as typed (SQL is always parameterised); text written to a spreadsheet goes
-through :func:`presentation.cells.safe_cell` so it cannot run as a formula.
+Text is stored normalised (:mod:`presentation.text`: NFC, no control characters; SQL is
+always parameterised); text written to a spreadsheet goes through
+:func:`presentation.cells.safe_cell` so it cannot run as a formula. XLSX files are counted
+before they are loaded and streamed (:mod:`ingest.tidy`), and at most
+``MATA_GARUDA_UPLOAD_PARSERS`` files are checked at once (:mod:`ingest.upload.slots`).
 
 Modules: :mod:`~ingest.upload.template` (the fill-in file), :mod:`~ingest.upload.preview`
-(check and compare, nothing written), :mod:`~ingest.upload.apply` (save as drafts).
+(check and compare, nothing written), :mod:`~ingest.upload.apply` (save as drafts),
+:mod:`~ingest.upload.slots` (how many files are checked at once).
 """
 
 from ingest.upload.apply import ApplyReport, UploadConflictError, apply
@@ -28,10 +32,11 @@ from ingest.upload.preview import (
     UploadError,
     preview,
 )
+from ingest.upload.slots import ParseSlots, UploadBusyError
 from ingest.upload.template import template, template_filename, template_regions
 
 __all__ = [
-    "MAX_BYTES", "MAX_ROWS", "STATUSES", "ApplyReport", "Preview", "PreviewRow",
-    "UploadConflictError", "UploadError", "apply", "preview", "template",
-    "template_filename", "template_regions",
+    "MAX_BYTES", "MAX_ROWS", "STATUSES", "ApplyReport", "ParseSlots", "Preview",
+    "PreviewRow", "UploadBusyError", "UploadConflictError", "UploadError", "apply",
+    "preview", "template", "template_filename", "template_regions",
 ]
