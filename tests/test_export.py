@@ -21,7 +21,8 @@ from flask.testing import FlaskClient
 
 import ids
 from app import create_app, services_of
-from auth.accounts import add_account, audit
+from auth.accounts import add_account
+from auth.audit import audit
 from components.export import MAP_FORMATS, export_href, export_links, view_export_href
 from export.files import FORMATS, Column, Table, filename, safe_cell, to_csv, to_xlsx
 from geodata.registry import Registry
