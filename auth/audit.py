@@ -7,9 +7,13 @@ and a backup restores into it). Changing, inserting or removing a row breaks the
 removing the newest rows leaves the head pointing past the end. :func:`verify_chain` walks
 the log and names the first entry that does not fit (``mata-garuda audit verify``).
 
-An entry is appended inside the caller's transaction, so an action and its entry are
-written together or not at all. Appends are serialised by updating the head row first:
-PostgreSQL locks that row until commit, SQLite takes its write lock, so two processes
+An entry belongs to the caller's transaction, so an action and its entry are written
+together or not at all. :func:`audit` only queues the entry on the connection; the queue
+is written when the transaction commits (a ``commit`` event on every engine), so the head
+row, which serialises the appends, is locked only for that moment, after the
+transaction's other writes: a transaction waiting for the head holds nothing that the one
+holding the head still needs, so they cannot deadlock. Updating the head first makes
+PostgreSQL lock the row until commit and SQLite take its write lock, so two processes
 never chain onto the same predecessor.
 """
 
@@ -17,16 +21,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Connection, Insert, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from queries.schema import audit_head, audit_log
 
 GENESIS = "0" * 64  # the predecessor of the first entry
+# The entries queued by each connection's open transaction.
+_pending: weakref.WeakKeyDictionary[Connection, list[dict[str, object]]] = \
+    weakref.WeakKeyDictionary()
 FIELDS = ("at", "username", "action", "target", "detail", "remote_addr")
 
 
@@ -50,18 +58,36 @@ def chain_hash(previous: str, entry: dict[str, object]) -> str:
 
 def audit(conn: Connection, username: str, action: str, target: str = "", detail: str = "",
           remote_addr: str = "") -> None:
-    """Append one entry to the audit log, chained to the newest one."""
-    count = update(audit_head).values(entries=audit_head.c.entries + 1)
+    """Add one entry to the audit log when the transaction of ``conn`` commits."""
+    if not conn.in_transaction():
+        conn.begin()
+    _pending.setdefault(conn, []).append({
+        "at": datetime.now(UTC), "username": username[:64], "action": action,
+        "target": target[:200], "detail": detail, "remote_addr": remote_addr[:64]})
+
+
+def _append(conn: Connection) -> None:
+    """Write the queued entries of the committing transaction, chained to the newest one."""
+    entries = _pending.pop(conn, None)
+    if not entries:
+        return
+    count = update(audit_head).values(entries=audit_head.c.entries + len(entries))
     if not conn.execute(count).rowcount:  # the first entry: make the head, then lock it
         conn.execute(_insert_ignore(conn).values(id=1, entries=0, hash=GENESIS))
         conn.execute(count)
     previous = str(conn.scalar(select(audit_head.c.hash)))
-    entry: dict[str, object] = {
-        "at": datetime.now(UTC), "username": username[:64], "action": action,
-        "target": target[:200], "detail": detail, "remote_addr": remote_addr[:64]}
-    digest = chain_hash(previous, entry)
-    conn.execute(insert(audit_log).values(**entry, chain_hash=digest))
-    conn.execute(update(audit_head).values(hash=digest))
+    for entry in entries:
+        previous = chain_hash(previous, entry)
+        conn.execute(insert(audit_log).values(**entry, chain_hash=previous))
+    conn.execute(update(audit_head).values(hash=previous))
+
+
+def _discard(conn: Connection) -> None:
+    _pending.pop(conn, None)
+
+
+event.listen(Engine, "commit", _append)
+event.listen(Engine, "rollback", _discard)
 
 
 def _insert_ignore(conn: Connection) -> Insert:

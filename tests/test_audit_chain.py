@@ -16,6 +16,7 @@ def _fill(engine: sa.Engine, n: int = 6) -> list[int]:
     with engine.begin() as conn:
         for i in range(n):
             audit(conn, f"user{i}", "entry.save", f"32.0{i}", f"reason \x01 {i}", "10.0.0.1")
+    with engine.connect() as conn:
         return list(conn.scalars(sa.select(audit_log.c.id).order_by(audit_log.c.id)))
 
 

@@ -184,6 +184,7 @@ def test_unlock_forgets_the_failures(engine: sa.Engine, registry: Registry) -> N
         assert unlock(conn, "jatim", by="admin") == FREE_FAILURES
         with pytest.raises(AccountError, match="name an account, an address or both"):
             unlock(conn)
+    with engine.connect() as conn:
         actions = conn.scalars(sa.select(audit_log.c.action)).all()
     assert sign_in(GOOD, at + timedelta(seconds=0.5)) == "ok"
     assert "signin.unlock" in actions and "signin.throttled" in actions

@@ -97,7 +97,10 @@ def test_saving_in_scope_and_a_forged_region(app_client: FlaskClient, tmp_path: 
     assert observations(tmp_path) == before
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
     with engine.connect() as conn:
-        assert conn.scalars(sa.select(audit_log.c.action)).all()[-1] == "entry.draft"
+        actions = conn.execute(sa.select(audit_log.c.action, audit_log.c.target)).all()
+    # the forged save wrote nothing but its refusal
+    assert [tuple(a) for a in actions[-2:]] == [("entry.draft", "ikp 32.73 2024"),
+                                                 ("request.refused", "/_dash-update-component")]
 
 
 def test_bad_values_and_conflicts_leave_nothing_half_written(app_client: FlaskClient,
@@ -200,7 +203,9 @@ def test_audit_log_is_for_admins_only(app_client: FlaskClient, tmp_path: Path) -
     response = callback(app_client, [(ids.AUDIT_GRID, "rowData")], inputs, [])
     rows = response.get_json()["response"][ids.AUDIT_GRID]["rowData"]  # type: ignore[attr-defined]
     actions = [r["action"] for r in rows]
-    assert actions[:2] == ["signin", "signin"] and "account.add" in actions
+    # newest first: the admin's sign-in, the operator's sign-out (switching), the refusal
+    assert actions[:4] == ["signin", "signout", "request.refused", "signin"]
+    assert "account.add" in actions
 
 
 def test_history_and_restore(app_client: FlaskClient, tmp_path: Path) -> None:

@@ -62,11 +62,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "peta.tt.": ("value", "category", "rank", "of", "change", "source", "missing"),
     # auth/web.py takes every "signin." text; its forms and the sign-in's reasons pick one.
     "signin.": ("title", "username", "password", "submit", "wrong", "locked", "csrf",
-                "change", "new", "again", "must", "mismatch", "policy"),
+                "change", "current", "current_wrong", "new", "again", "must", "mismatch",
+                "policy"),
     "upload.": (),  # the `_text` helper itself: its calls are read through TRANSLATORS
 }
 # Strings shaped like keys (or prefixes) that are something else: audit log actions.
-NOT_KEYS = {"signin.failed", "signin.locked", "upload.apply", "entry."}
+NOT_KEYS = {"signin.failed", "signin.throttled", "signin.unlock", "request.refused",
+            "upload.apply", "entry."}
 KEY = re.compile(r"[a-z][a-z_]*(?:\.[a-z_]+)+")
 PREFIX = re.compile(r"[a-z][a-z_]*(?:\.[a-z_]+)*\.")
 NAMESPACES = {key.split(".")[0] for key in TEXTS}

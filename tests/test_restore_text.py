@@ -16,10 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from geodata.registry import Registry
+from auth.audit import audit
 from ingest.backup import BackupKey, RestoreRefusedError, backup, restore
 from ingest.bootstrap import prepare_database
 from queries.db import make_engine
-from queries.schema import audit_log, observation
+from queries.schema import observation
 from tests.conftest import _database_url
 
 KEY = BackupKey.configured(secrets.token_hex(32))
@@ -39,9 +40,8 @@ def nul_backup(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> 
                 source_kind="entry", status="draft", version=version, source="Kota Bandung",
                 source_url="", note="", provenance="entry by kotabandung",
                 recorded_by="kotabandung", recorded_at=now, reason=reason))
-        conn.execute(sa.insert(audit_log).values(
-            at=now, username="kotabandung", action="entry.draft", target="ikp 32.73 2024",
-            detail="version 2 value 70.0 rekap\x00final", remote_addr=""))
+        audit(conn, "kotabandung", "entry.draft", "ikp 32.73 2024",
+              "version 2 value 70.0 rekap\x00final")
     path = folder / "nul.zip"
     backup(engine, path, key=KEY)
     engine.dispose()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+import auth.accounts
 import auth.web
 from app import create_app
-from auth.accounts import add_account, set_active, set_password
+from auth.accounts import FREE_FAILURES, add_account, set_active, set_password
 from geodata.registry import Registry
 from ingest.bootstrap import prepare_database
 from queries.db import make_engine
@@ -81,16 +82,21 @@ def test_sign_in_then_out(app_client: FlaskClient) -> None:
     assert app_client.get("/tabel").status_code == 302
 
 
-def test_wrong_password_message_and_lock(app_client: FlaskClient) -> None:
+def test_wrong_password_message_and_lock(app_client: FlaskClient,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every attempt at the same instant: the wait after the fifth failure is not over.
+    frozen = datetime.now(UTC)
+    monkeypatch.setattr(auth.accounts, "_now", lambda: frozen)
     token = form_token(app_client)
-    for _ in range(5):
+    for _ in range(FREE_FAILURES):
         page = app_client.post("/masuk", data={"username": "jabar", "password": "x",
                                                "csrf_token": token})
         assert "Nama pengguna atau kata sandi salah." in page.get_data(as_text=True)
     locked = app_client.post("/masuk", data={"username": "jabar", "password": PASSWORD,
                                              "csrf_token": token})
     assert locked.status_code == 401
-    assert "Terlalu banyak percobaan gagal" in locked.get_data(as_text=True)
+    assert (f"Terlalu banyak percobaan gagal. Coba lagi setelah pukul"
+            f" {frozen + timedelta(seconds=1):%H:%M:%S} UTC.") in locked.get_data(as_text=True)
 
 
 def test_csrf_is_required_for_forms_and_callbacks(app_client: FlaskClient) -> None:
