@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geodata.registry import Registry
 from auth.audit import audit
+from geodata.registry import Registry
 from ingest.backup import BackupKey, RestoreRefusedError, backup, restore
 from ingest.bootstrap import prepare_database
 from queries.db import make_engine
