@@ -58,7 +58,9 @@ log = logging.getLogger("mata_garuda.auth")
 CSRF_COOKIE = "mg_csrf"
 CSRF_HEADER = "X-CSRFToken"
 CSRF_FIELD = "csrf_token"
-SEEN_EVERY = 60  # seconds: how often a request renews the session's last-seen time
+# A request renews the session's last-seen time when it is older than this part of the
+# idle limit (not on every request, so the cookie is not re-sent with each callback).
+RENEW_PART = 30
 OPEN_PREFIXES = ("/masuk", "/sandi", "/assets/", "/_dash-component-suites/", "/health",
                  "/_favicon.ico", "/favicon.ico")
 # Dash posts its callbacks here; for an anonymous public view these only read.
@@ -242,7 +244,7 @@ def _load_user(engine: Engine, limits: SessionLimits, user_id: str) -> SessionUs
     if account is None or account.session_generation != session.get("generation"):
         session.clear()
         return None
-    if now - seen > SEEN_EVERY:
+    if now - seen > limits.idle.total_seconds() / RENEW_PART:
         session["seen"] = now
     return SessionUser(account)
 

@@ -319,3 +319,23 @@ def test_a_trusted_proxy_gives_each_client_its_own_address(tmp_path: Path,
     assert user.post("/masuk", data={"username": "jabar", "password": PASSWORD,
                                      "csrf_token": token}).status_code == 302
     assert ("jabar", "signin", "jabar", "198.51.100.7") in _actions(engine)
+
+
+def test_a_short_idle_limit_is_renewed_by_each_request(tmp_path: Path, registry: Registry,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
+                        published_dir=tmp_path / "none", session_idle_minutes=1)
+    engine = make_engine(settings.db_url)
+    prepare_database(engine, registry)
+    with engine.begin() as conn:
+        add_account(conn, registry, username="jabar", role="provinsi", region_code="32",
+                    password=PASSWORD)
+    client = create_app(settings).server.test_client()
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(auth.web, "_clock", lambda: now[0])
+    assert sign_in(client) == 302
+    for _ in range(6):  # a request every 50 s for five minutes keeps it alive
+        now[0] += 50
+        assert client.get("/tabel").status_code == 200
+    now[0] += 61
+    assert client.get("/tabel").status_code == 302
