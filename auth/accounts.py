@@ -120,15 +120,14 @@ def add_account(conn: Connection, registry: Registry, *, username: str, role: st
     return password
 
 
-def end_sessions(conn: Connection, username: str) -> int:
-    """End every session of the account (raise its session generation); return the new one."""
+def end_sessions(conn: Connection, username: str) -> None:
+    """End every session of the account (raise its session generation)."""
     generation = conn.scalar(
         update(app_user).where(app_user.c.username == username)
         .values(session_generation=app_user.c.session_generation + 1)
         .returning(app_user.c.session_generation))
     if generation is None:
         raise AccountError(f"no account {username!r}")
-    return int(generation)
 
 
 def set_password(conn: Connection, username: str, password: str | None = None, *,

@@ -3,8 +3,8 @@
 Each entry's ``chain_hash`` is the SHA-256 of the previous entry's hash and the entry's own
 fields (:func:`chain_hash`); the one-row ``audit_head`` table holds the number of entries
 and the newest hash (it is made with the first entry, so an empty database stays empty
-and a backup restores into it). Changing, inserting or removing a row breaks the chain at that row;
-removing the newest rows leaves the head pointing past the end. :func:`verify_chain` walks
+and a backup restores into it). Changing, inserting or removing a row breaks the chain at
+that row; removing the newest rows leaves the head pointing past the end. :func:`verify_chain` walks
 the log and names the first entry that does not fit (``mata-garuda audit verify``).
 
 An entry belongs to the caller's transaction, so an action and its entry are written
