@@ -38,6 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
            "MATA_GARUDA_PUBLISHED_DIR": str(published_dir)}
     env.pop("MATA_GARUDA_DATABASE_URL", None)
     env.pop("MATA_GARUDA_PUBLIC_VIEW", None)  # signed in, as the ministry deploys it
+    env.pop("MATA_GARUDA_DEMO", None)  # on: a development server with demo data
     subprocess.run([sys.executable, "-m", "cli", "user", "add", USERNAME, "--role", "admin",
                     "--password-stdin"], cwd=PROJECT_ROOT, env=env, input=PASSWORD.encode(),
                    check=True, capture_output=True)

@@ -250,7 +250,8 @@ def test_map_export_is_what_the_map_shows(site: Site, client: FlaskClient) -> No
                                     else "Ya" if row["simulated"] else "Tidak")
     # The verified entry is shown; the draft of 32.01 (50) is not.
     assert got["32.73"]["Nilai"] == "41.5" and got["32.73"]["Simulasi"] == "Tidak"
-    assert got["32.73"]["Sumber"] == "Kesbangpol Kota Bandung"
+    assert got["32.73"]["Sumber"] == "Isian terverifikasi: Kesbangpol Kota Bandung"
+    assert got["32.73"]["Jenis nilai"] == "Isian kantor terverifikasi"
     assert _number(got["32.01"]["Nilai"]) != 50.0
     assert got["32.01"]["Sumber"] == "DATA SIMULASI"
 
