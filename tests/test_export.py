@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -553,3 +554,30 @@ def test_exports_survive_any_stored_text(site: Site, client: FlaskClient) -> Non
     sign_in(client, "admin")
     sheet = read_xlsx(get(client, "/ekspor/audit.xlsx"), "Waktu (UTC)")
     assert shown in sheet.column("Rincian")
+
+
+@pytest.mark.parametrize("path", [
+    "/ekspor/peta.csv?indikator=idi&tahun=2024", "/ekspor/peta.csv?kode=32&indikator=ikp",
+    "/ekspor/tabel.csv", "/ekspor/tren.csv?kode=32&indikator=idi",
+])
+def test_without_demo_data_no_export_holds_a_simulated_value(
+        site: Site, tmp_path: Path, path: str) -> None:
+    """MATA_GARUDA_DEMO=false hides the simulated values (still stored) in every export."""
+    url = site.engine.url.render_as_string(hide_password=False)
+    tables = {}
+    for demo in (True, False):
+        settings = Settings(var_dir=tmp_path, database_url=url, boundaries_dir=tmp_path / "none",
+                            published_dir=tmp_path / "none", demo=demo)
+        app = create_app(settings)
+        client = app.server.test_client()
+        sign_in(client, "pengamat")
+        tables[demo] = read_csv(get(client, path))
+        services_of(app).engine.dispose()
+    for demo, rows in tables.items():
+        flags = [i for i, name in enumerate(rows[0]) if name.startswith("Simulasi")]
+        shown = {r[i] for r in rows[1:] for i in flags}
+        assert ("Ya" in shown) is demo and "Tidak" in shown
+        assert any("SIMULASI" in cell for row in rows[1:] for cell in row) is demo
+    with site.engine.connect() as conn:  # nothing was deleted
+        assert conn.scalar(sa.select(sa.func.count()).where(
+            observation.c.source_kind == "simulasi"))

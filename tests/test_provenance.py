@@ -6,15 +6,19 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from components.map import hideout, status_line
 from geodata.registry import Registry
 from queries.catalogue import read_catalogue
 from queries.indicators import indicator_values, time_series
+from queries.mapview import View, map_data, summary
 from queries.provenance import (
     KINDS,
     KindCounts,
     count_kinds,
     kind_label,
     label,
+    provenance_counts,
+    simulated_label,
     stored_kinds,
     with_provenance,
 )
@@ -84,3 +88,38 @@ def test_without_simulated_values_their_regions_are_missing(demo_engine: sa.Engi
     assert not official["simulated"].fill_null(False).any()
     assert official.filter(pl.col("value").is_not_null())["rank"].max() == len(published)
     assert set(national["kind"]) == {"published"}
+
+
+@pytest.mark.parametrize(("view", "demo"), [(View(resmi=True), True), (View(), False)])
+def test_official_only_and_no_demo_hide_simulated_values_everywhere(
+        demo_engine: sa.Engine, registry: Registry, view: View, demo: bool) -> None:
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        shown = map_data(conn, View(), registry, catalogue)
+        data = map_data(conn, view, registry, catalogue, demo=demo)
+        s = summary(conn, data, registry)
+    assert shown.counts.simulated > 0 and data.counts.simulated == 0
+    assert data.counts.official == shown.counts.official
+    assert data.counts.missing == 38 - shown.counts.official == data.classes.missing
+    line = status_line(data, "id")  # the sources, no DATA SIMULASI badge
+    assert not data.any_simulated and [x.children for x in line] == ["Sumber: BPS"]
+    assert not any(row[7] for row in hideout(data, "id")["d"].values())
+    assert not s.best["simulated"].any() and not s.worst["simulated"].any()
+    assert not s.series["simulated"].fill_null(False).any()
+    assert not s.series["national_simulated"].fill_null(False).any()
+
+
+def test_the_badge_says_how_much_is_simulated(demo_engine: sa.Engine,
+                                              registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        data = map_data(conn, View(indikator="ikp", tahun=2024), registry,
+                        read_catalogue(conn))
+    counts = data.counts
+    assert 0 < counts.simulated < counts.official  # IKP 2024: mostly published
+    badge = status_line(data, "en")[0].children
+    assert badge.children == f"SIMULATED DATA · {counts.simulated} of 38 regions"
+    assert provenance_counts(KindCounts(1, 1, 0), "en") == (
+        "1 official value · 1 simulated value · 0 without data")
+    assert simulated_label(KindCounts(0, 1, 0), "en") == "SIMULATED DATA · 1 of 1 region"
+    assert provenance_counts(KindCounts(11, 26, 1), "id") == (
+        "11 resmi · 26 simulasi · 1 tidak tersedia")
