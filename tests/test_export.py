@@ -23,7 +23,13 @@ from flask.testing import FlaskClient
 import ids
 from app import create_app, services_of
 from auth.accounts import add_account, audit
-from components.export import MAP_FORMATS, export_href, export_links, view_export_href
+from components.export import (
+    MAP_FORMATS,
+    export_href,
+    export_links,
+    trend_export_href,
+    view_export_href,
+)
 from export.files import FORMATS, Column, Table, filename, safe_cell, to_csv, to_xlsx
 from geodata.registry import Registry
 from ingest.entry import Target, reject, save_draft, submit, verify
@@ -131,6 +137,9 @@ def test_links_follow_the_view() -> None:
     assert view_export_href(View(indikator="ikp")) == "/ekspor/peta?indikator=ikp"
     href = view_export_href(View(kode="32.73", indikator="idi", tahun=2024, tingkat=None))
     assert href == "/ekspor/peta?kode=32.73&indikator=idi&tahun=2024"
+    official = View(kode="32", indikator="idi", tahun=2024, resmi=True)  # hides simulated
+    assert view_export_href(official) == "/ekspor/peta?kode=32&indikator=idi&tahun=2024&resmi=1"
+    assert trend_export_href(official) == "/ekspor/tren?kode=32&indikator=idi&tahun=2024&resmi=1"
     links = str(export_links(href, "id").to_plotly_json())
     assert "/ekspor/peta.csv?kode=32.73&indikator=idi&tahun=2024" in links
     assert "/ekspor/peta.xlsx?kode=32.73" in links and "Unduh tabel (XLSX)" in links
