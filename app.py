@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import dash
@@ -14,9 +15,10 @@ from flask_caching import Cache
 from flask_talisman import Talisman
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import ids
-from auth.web import csrf_token, current_account, init_auth
+from auth.web import SessionLimits, csrf_token, current_account, init_auth
 from components.shell import account_menu, shell
 from components.status import notice
 from export.http import export_blueprint
@@ -85,7 +87,12 @@ def create_app(settings: Settings) -> Dash:
     )
     server.register_blueprint(boundaries_blueprint(server.extensions[EXTENSION].boundaries))
     server.register_blueprint(export_blueprint())
-    init_auth(server, engine, public_view=settings.public_view, language=language)
+    if settings.trusted_proxies:
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+    init_auth(server, engine, public_view=settings.public_view, language=language,
+              limits=SessionLimits(idle=timedelta(minutes=settings.session_idle_minutes),
+                                   absolute=timedelta(hours=settings.session_hours)))
 
     @server.get("/health")
     def health() -> flask.Response:

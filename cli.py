@@ -300,6 +300,64 @@ def user_reset_password(username: str) -> None:
     _echo_password(username, password)
 
 
+@user.command("deactivate")
+@click.argument("username")
+def user_deactivate(username: str) -> None:
+    """Deactivate an account: it can no longer sign in and its sessions end at once."""
+    _set_active(username, False)
+
+
+@user.command("activate")
+@click.argument("username")
+def user_activate(username: str) -> None:
+    """Activate a deactivated account again."""
+    _set_active(username, True)
+
+
+def _set_active(username: str, active: bool) -> None:
+    from auth.accounts import AccountError, set_active
+
+    try:
+        with _engine(_settings()).begin() as conn:
+            set_active(conn, username, active, by="cli")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{username}: {'active' if active else 'deactivated, signed out everywhere'}")
+
+
+@user.command("unlock")
+@click.argument("username", required=False)
+@click.option("--address", default=None, help="Also (or only) forget failures from this address.")
+def user_unlock(username: str | None, address: str | None) -> None:
+    """Forget failed sign-ins of an account and/or an address, so no wait is left."""
+    from auth.accounts import AccountError, unlock
+
+    try:
+        with _engine(_settings()).begin() as conn:
+            forgotten = unlock(conn, username, address, by="cli")
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{forgotten} failed sign-in(s) forgotten")
+
+
+@main.group()
+def audit() -> None:
+    """Check the audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 and name the first entry that does not fit."""
+    from auth.audit import verify_chain
+
+    with _engine(_settings()).connect() as conn:
+        report = verify_chain(conn)
+    if not report.intact:
+        click.echo(f"audit log BROKEN: {report.problem}", err=True)
+        sys.exit(1)
+    click.echo(f"audit log intact: {report.entries} entries, newest hash {report.head}")
+
+
 @user.command("list")
 def user_list() -> None:
     """List the accounts with role, region and state."""

@@ -73,6 +73,9 @@ def key_strength_problem(key: str) -> str | None:
     return None
 
 
+WHOLE_NUMBERS = ("upload_parsers", "session_idle_minutes", "session_hours", "trusted_proxies")
+
+
 def _help(text: str) -> dict[str, str]:
     return {"help": text}
 
@@ -144,6 +147,21 @@ class Settings:
                        f" {MAX_UPLOAD_PARSERS}); as many more wait up to"
                        f" {UPLOAD_WAIT_SECONDS} s, the rest are told to try again. Default 2."),
     )
+    session_idle_minutes: int = field(
+        default=30,
+        metadata=_help("A session ends after this many minutes without a request. Default 30."),
+    )
+    session_hours: int = field(
+        default=8,
+        metadata=_help("A session ends this many hours after sign-in, however active."
+                       " Default 8."),
+    )
+    trusted_proxies: int = field(
+        default=0,
+        metadata=_help("How many reverse proxies in front of the app set X-Forwarded-For and"
+                       " X-Forwarded-Proto; the client address (audit log, sign-in"
+                       " throttling) is taken from them. Default 0: the headers are ignored."),
+    )
     demo: bool | None = field(
         default=None,
         metadata=_help("`true` shows the simulated demo values (labelled DATA SIMULASI),"
@@ -168,11 +186,11 @@ class Settings:
             raw = env.get(PREFIX + f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.name == "upload_parsers":
+            if f.name in WHOLE_NUMBERS:
                 if not (raw.isascii() and raw.isdigit()):
-                    raise SettingsError(f"{PREFIX}UPLOAD_PARSERS must be a whole number,"
+                    raise SettingsError(f"{PREFIX}{f.name.upper()} must be a whole number,"
                                         f" got {raw!r}")
-                values["upload_parsers"] = int(raw)
+                values[f.name] = int(raw)
             elif f.name == "port":
                 if not raw.isdigit() or not 0 < int(raw) < 65536:
                     raise SettingsError(f"{PREFIX}PORT must be a port number, got {raw!r}")
@@ -201,6 +219,12 @@ class Settings:
                 f"{PREFIX}UPLOAD_PARSERS must be 1 to {MAX_UPLOAD_PARSERS} (uploads checked and"
                 f" waiting may take twice as many of the server's {SERVER_THREADS} threads),"
                 f" got {self.upload_parsers}")
+        if self.session_idle_minutes < 1 or self.session_hours < 1:
+            raise SettingsError(f"{PREFIX}SESSION_IDLE_MINUTES and {PREFIX}SESSION_HOURS must be"
+                                " at least 1")
+        if self.trusted_proxies > 5:
+            raise SettingsError(f"{PREFIX}TRUSTED_PROXIES is the number of proxies in front of"
+                                f" the app (0 to 5), got {self.trusted_proxies}")
         if self.env == "production" and not self.secret_key:
             raise SettingsError(f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production;"
                                 f" generate one with {KEY_HINT}")

@@ -32,7 +32,8 @@ from typing import Final, cast
 import flask
 from werkzeug.datastructures import MultiDict
 
-from auth.accounts import Account, audit
+from auth.accounts import Account
+from auth.audit import audit
 from auth.web import require_page_account
 from export.files import (
     FORMATS,

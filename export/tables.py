@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import polars as pl
 from sqlalchemy import Connection
 
-from auth.accounts import audit_entries
+from auth.audit import audit_entries
 from auth.scope import Scope
 from export.files import Column, Table, filename
 from geodata.registry import NATIONAL_CODE, Level, Registry

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from auth.accounts import Account, audit
+from auth.accounts import Account
+from auth.audit import audit
 from auth.scope import Scope
 from geodata.registry import LEVELS, Registry, level_of
 from i18n import Message, MessageError

@@ -10,7 +10,7 @@ import dash_mantine_components as dmc
 from dash import Input, Output, callback, html
 
 import ids
-from auth.accounts import audit_entries
+from auth.audit import audit_entries
 from auth.scope import ADMIN_ROLES
 from auth.web import page_account, require_page_account
 from components.export import export_href, export_links

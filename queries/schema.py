@@ -162,6 +162,9 @@ app_user = Table(
     Column("must_change_password", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    # Raised by sign-out, password change, reset and deactivation: a session signed in
+    # under an older generation is ended (auth/sessions.py).
+    Column("session_generation", Integer, nullable=False, server_default="0"),
     CheckConstraint(
         "role IN ('admin', 'pusat', 'provinsi', 'kabkota', 'viewer')", name="role_known"),
 )
@@ -172,12 +175,12 @@ login_attempt = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("username", String(64), nullable=False, index=True),
-    Column("remote_addr", String(64), nullable=False),
+    Column("remote_addr", String(64), nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("success", Boolean, nullable=False),
 )
 
-# Append-only record of what was done, by whom, from where.
+# Append-only record of what was done, by whom, from where; hash-chained (auth/audit.py).
 audit_log = Table(
     "audit_log",
     metadata,
@@ -188,4 +191,15 @@ audit_log = Table(
     Column("target", String(200), nullable=False),
     Column("detail", Text, nullable=False),
     Column("remote_addr", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+)
+
+# The newest entry of the audit log and how many there are: one row, id 1.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("entries", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
 )

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +72,11 @@ CLI = (sys.executable, "-m", "cli")  # the checkout's command line, run in PROJE
 
 @contextmanager
 def serve(database_url: str, var_dir: Path, *, command: Sequence[str] = CLI,
-          cwd: Path = PROJECT_ROOT) -> Iterator[Server]:
-    """Run ``<command> serve --no-demo`` in ``cwd`` on ``database_url`` until the block ends."""
+          cwd: Path = PROJECT_ROOT, settings: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """Run ``<command> serve --no-demo`` in ``cwd`` on ``database_url`` until the block ends.
+
+    ``settings`` are more ``MATA_GARUDA_*`` variables for the server.
+    """
     port = free_port()
     none = var_dir / "none"  # no boundaries, no published figures: the write path only
     env = {**os.environ, "MATA_GARUDA_VAR_DIR": str(var_dir), "MATA_GARUDA_PORT": str(port),
@@ -82,6 +85,7 @@ def serve(database_url: str, var_dir: Path, *, command: Sequence[str] = CLI,
     for name in ("MATA_GARUDA_PUBLIC_VIEW", "MATA_GARUDA_REDIS_URL", "MATA_GARUDA_ENV",
                  "MATA_GARUDA_LANGUAGE", "MATA_GARUDA_DEMO"):
         env.pop(name, None)
+    env.update(settings or {})
     log_path = var_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen([*command, "serve", "--no-demo"],

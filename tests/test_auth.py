@@ -10,13 +10,16 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from auth.accounts import (
-    LOCK_WINDOW,
-    MAX_FAILURES,
+    FREE_FAILURES,
+    FREE_FAILURES_PER_ADDRESS,
+    MAX_DELAY,
     AccountError,
     add_account,
     authenticate,
+    retry_at,
     set_active,
     set_password,
+    unlock,
 )
 from auth.passwords import generate_password, hash_password, policy_problems, verify_password
 from auth.scope import Scope, ScopeError
@@ -98,27 +101,92 @@ def test_add_account_checks_everything(engine: sa.Engine, registry: Registry) ->
     assert actions == ["account.add"]
 
 
-def test_sign_in_throttles_and_locks(engine: sa.Engine, registry: Registry) -> None:
+def _signer(engine: sa.Engine, username: str):  # type: ignore[no-untyped-def]
+    def sign_in(password: str, at: datetime, address: str = "10.0.0.1",
+                user: str = username) -> str:
+        with engine.begin() as conn:
+            result = authenticate(conn, user, password, address, now=at)
+        return "ok" if result.account else result.reason
+    return sign_in
+
+
+def test_failures_slow_down_one_address_and_never_lock_the_account(
+        engine: sa.Engine, registry: Registry) -> None:
+    """Finding 3: five wrong passwords locked the account everywhere for 15 minutes."""
+    with engine.begin() as conn:
+        add_account(conn, registry, username="admin1", role="admin", password=GOOD)
+    sign_in = _signer(engine, "admin1")
+    t0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    assert sign_in(GOOD, t0) == "ok"
+    at = t0
+    for _ in range(FREE_FAILURES):
+        at += timedelta(seconds=1)
+        assert sign_in("wrong", at) == "wrong"
+    # The attacker's address now waits 1 s, then 2 s, 4 s, ... after each failure,
+    # and an attempt made while waiting is refused unchecked and does not count.
+    assert sign_in(GOOD, at + timedelta(milliseconds=500)) == "locked"
+    assert sign_in("wrong", at + timedelta(seconds=1)) == "wrong"
+    assert sign_in(GOOD, at + timedelta(seconds=2.5)) == "locked"
+    # The right password from another address is never held up.
+    assert sign_in(GOOD, at + timedelta(seconds=2), "10.0.0.2") == "ok"
+    # Nor from the same address once its short wait is over.
+    assert sign_in(GOOD, at + timedelta(seconds=3.1)) == "ok"
+
+
+def test_the_wait_grows_but_is_bounded(engine: sa.Engine, registry: Registry) -> None:
     with engine.begin() as conn:
         add_account(conn, registry, username="kotabandung", role="kabkota",
                     region_code="32.73", password=GOOD)
-    t0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
-    def sign_in(password: str, at: datetime, address: str = "10.0.0.1") -> str:
-        with engine.begin() as conn:
-            result = authenticate(conn, "kotabandung", password, address, now=at)
-        return "ok" if result.account else result.reason
-
-    assert sign_in(GOOD, t0) == "ok"
-    for i in range(MAX_FAILURES):
-        assert sign_in("wrong", t0 + timedelta(seconds=i + 1)) == "wrong"
-    # Locked now, even with the right password, and from another address.
-    assert sign_in(GOOD, t0 + timedelta(minutes=1)) == "locked"
-    assert sign_in(GOOD, t0 + timedelta(minutes=1), "10.0.0.2") == "locked"
-    assert sign_in(GOOD, t0 + LOCK_WINDOW + timedelta(seconds=5)) == "ok"
+    sign_in = _signer(engine, "kotabandung")
+    at = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    waits = []
+    for _ in range(FREE_FAILURES + 12):
+        assert sign_in("wrong", at) == "wrong"
+        with engine.connect() as conn:
+            until = retry_at(conn, "kotabandung", "10.0.0.1", at)
+        wait = until - at if until else timedelta(0)
+        if until:
+            assert sign_in(GOOD, until - timedelta(milliseconds=1)) == "locked"
+        waits.append(wait)
+        at += wait
+    assert waits[:FREE_FAILURES - 1] == [timedelta(0)] * (FREE_FAILURES - 1)
+    assert all(a < b for a, b in zip(waits[FREE_FAILURES:FREE_FAILURES + 4],
+                                     waits[FREE_FAILURES + 1:FREE_FAILURES + 5], strict=True))
+    assert max(waits) <= MAX_DELAY
     with engine.begin() as conn:
-        account = authenticate(conn, "KotaBandung ", GOOD, now=t0 + timedelta(hours=1)).account
+        account = authenticate(conn, "kotabandung", GOOD, now=at + MAX_DELAY).account
     assert account is not None and account.scope == Scope("kabkota", "32.73")
+
+
+def test_guessing_usernames_slows_only_that_address(engine: sa.Engine,
+                                                    registry: Registry) -> None:
+    with engine.begin() as conn:
+        add_account(conn, registry, username="pusat1", role="pusat", password=GOOD)
+    sign_in = _signer(engine, "pusat1")
+    at = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    for n in range(FREE_FAILURES_PER_ADDRESS):
+        at += timedelta(seconds=1)
+        assert sign_in("x", at, "10.9.9.9", user=f"made-up-{n}") == "wrong"
+    assert sign_in(GOOD, at + timedelta(milliseconds=500), "10.9.9.9") == "locked"
+    assert sign_in(GOOD, at + timedelta(milliseconds=500), "10.0.0.7") == "ok"
+
+
+def test_unlock_forgets_the_failures(engine: sa.Engine, registry: Registry) -> None:
+    with engine.begin() as conn:
+        add_account(conn, registry, username="jatim", role="provinsi", region_code="35",
+                    password=GOOD)
+    sign_in = _signer(engine, "jatim")
+    at = datetime.now(UTC)
+    for _ in range(FREE_FAILURES):
+        assert sign_in("wrong", at) == "wrong"
+    assert sign_in(GOOD, at + timedelta(seconds=0.5)) == "locked"
+    with engine.begin() as conn:
+        assert unlock(conn, "jatim", by="admin") == FREE_FAILURES
+        with pytest.raises(AccountError, match="name an account, an address or both"):
+            unlock(conn)
+        actions = conn.scalars(sa.select(audit_log.c.action)).all()
+    assert sign_in(GOOD, at + timedelta(seconds=0.5)) == "ok"
+    assert "signin.unlock" in actions and "signin.throttled" in actions
 
 
 def test_unknown_and_inactive_accounts(engine: sa.Engine, registry: Registry) -> None:
@@ -153,3 +221,15 @@ def test_user_commands(tmp_path: Path) -> None:
     assert refused.exit_code != 0 and "username 'x'" in refused.output
     again = runner.invoke(main, ["user", "reset-password", "jabar"], env=env)
     assert again.exit_code == 0 and password not in again.output
+    off = runner.invoke(main, ["user", "deactivate", "jabar"], env=env)
+    assert off.exit_code == 0 and "signed out everywhere" in off.output
+    assert "inactive" in runner.invoke(main, ["user", "list"], env=env).output
+    on = runner.invoke(main, ["user", "activate", "jabar"], env=env)
+    assert on.exit_code == 0 and "inactive" not in runner.invoke(main, ["user", "list"],
+                                                                 env=env).output
+    ghost = runner.invoke(main, ["user", "deactivate", "ghost"], env=env)
+    assert ghost.exit_code != 0 and "no account 'ghost'" in ghost.output
+    unlocked = runner.invoke(main, ["user", "unlock", "jabar"], env=env)
+    assert unlocked.exit_code == 0 and "0 failed sign-in(s) forgotten" in unlocked.output
+    verified = runner.invoke(main, ["audit", "verify"], env=env)
+    assert verified.exit_code == 0 and "audit log intact: 5 entries" in verified.output

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 import ingest.backup.restoring as restoring_module
 import ingest.backup.snapshot as snapshot_module
+from auth.audit import audit, verify_chain
 from cli import main
 from ingest.backup import (
     BackupError,
@@ -169,11 +170,13 @@ def add_edge_rows(engine: sa.Engine) -> None:
             conn.execute(sa.insert(metadata.tables["login_attempt"]), [
                 {"username": "admin", "remote_addr": "10.0.0.1", "at": at, "success": False},
                 {"username": "admin", "remote_addr": "::1", "at": at, "success": True}])
-        if "audit_log" in present:
+        detail = json.dumps({"note": WEIRD}, ensure_ascii=False)
+        if "audit_head" in present:  # chained since 0004
+            audit(conn, "admin", "user.create", "pidie", detail, "10.0.0.1")
+        elif "audit_log" in present:
             conn.execute(sa.insert(metadata.tables["audit_log"]), {
                 "at": at, "username": "admin", "action": "user.create", "target": "pidie",
-                "detail": json.dumps({"note": WEIRD}, ensure_ascii=False),
-                "remote_addr": "10.0.0.1"})
+                "detail": detail, "remote_addr": "10.0.0.1"})
 
 
 @pytest.fixture(scope="module")
@@ -272,13 +275,13 @@ def test_round_trip_is_lossless_on_both_engines_and_across(
                 provenance="after restore", recorded_by="t",
                 recorded_at=datetime.now(UTC))).inserted_primary_key[0]
             assert new_id == top + 1
-            if "audit_log" in present_tables(restored):
+            if "audit_head" in present_tables(restored):
                 log = metadata.tables["audit_log"]
                 top = conn.scalar(sa.select(sa.func.max(log.c.id)))
-                new_id = conn.execute(sa.insert(log).values(
-                    at=datetime.now(UTC), username="admin", action="restore", target="-",
-                    detail="", remote_addr="::1")).inserted_primary_key[0]
-                assert new_id == top + 1
+                audit(conn, "admin", "restore", "-", "", "::1")
+                assert conn.scalar(sa.select(sa.func.max(log.c.id))) == top + 1
+                chain = verify_chain(conn)
+                assert chain.intact and chain.entries > 1, chain.problem
     finally:
         restored.dispose()
 

@@ -22,7 +22,8 @@ from flask.testing import FlaskClient
 
 import ids
 from app import create_app, services_of
-from auth.accounts import add_account, audit
+from auth.accounts import add_account
+from auth.audit import audit
 from components.export import (
     MAP_FORMATS,
     export_href,

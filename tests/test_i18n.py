@@ -62,7 +62,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "peta.show.": ("nilai", "perubahan"),
     "peta.tt.": ("value", "category", "rank", "of", "change", "source", "missing"),
     "provenance.": KINDS,  # queries/provenance.py: label
-    "provenance.count.": ("official", "simulated", "missing"),  # components/status.py
+    "provenance.count.": ("official", "simulated", "missing"),  # provenance_counts
     # auth/web.py takes every "signin." text; its forms and the sign-in's reasons pick one.
     "signin.": ("title", "username", "password", "submit", "wrong", "locked", "csrf",
                 "change", "new", "again", "must", "mismatch", "policy"),

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+import auth.web
 from app import create_app
-from auth.accounts import add_account
+from auth.accounts import add_account, set_active, set_password
 from geodata.registry import Registry
 from ingest.bootstrap import prepare_database
 from queries.db import make_engine
@@ -156,14 +157,159 @@ def test_a_generated_password_must_be_changed_first(tmp_path: Path,
     assert client.get("/_dash-layout").status_code == 403
     page = client.get("/sandi").get_data(as_text=True)
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-    weak = client.post("/sandi", data={"password": "short", "again": "short",
-                                       "csrf_token": csrf})
+    weak = client.post("/sandi", data={"current": generated, "password": "short",
+                                       "again": "short", "csrf_token": csrf})
     assert weak.status_code == 400
     assert "Kata sandi perlu: minimal 12 karakter" in weak.get_data(as_text=True)
-    differ = client.post("/sandi", data={"password": PASSWORD, "again": PASSWORD + "x",
-                                         "csrf_token": csrf})
+    differ = client.post("/sandi", data={"current": generated, "password": PASSWORD,
+                                         "again": PASSWORD + "x", "csrf_token": csrf})
     assert "Kedua kata sandi tidak sama." in differ.get_data(as_text=True)
-    done = client.post("/sandi", data={"password": PASSWORD, "again": PASSWORD,
-                                       "csrf_token": csrf})
+    done = client.post("/sandi", data={"current": generated, "password": PASSWORD,
+                                       "again": PASSWORD, "csrf_token": csrf})
     assert done.status_code == 302 and done.headers["Location"] == "/"
     assert client.get("/").status_code == 200
+
+
+# Sessions that end (issue 10, findings 1, 8 and 12).
+
+def _copy(client: FlaskClient) -> FlaskClient:
+    """Return a second client holding a copy of ``client``'s cookies (a stolen cookie)."""
+    thief = client.application.test_client()
+    for name in ("session", "mg_csrf"):
+        cookie = client.get_cookie(name)
+        assert cookie is not None, name
+        thief.set_cookie(name, cookie.value)
+    return thief
+
+
+def _saves(client: FlaskClient) -> int:
+    """Post a Dash callback as the page does; return the status."""
+    token = client.get_cookie("mg_csrf")
+    assert token is not None
+    return client.post("/_dash-update-component", json=DASH_BODY,
+                       headers={"X-CSRFToken": token.value}).status_code
+
+
+def _db(app_client: FlaskClient, tmp_path: Path) -> sa.Engine:
+    return make_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
+
+
+def _actions(engine: sa.Engine) -> list[tuple[str, str, str, str]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            sa.select(audit_log.c.username, audit_log.c.action, audit_log.c.target,
+                      audit_log.c.remote_addr).order_by(audit_log.c.id))]
+
+
+def test_sign_out_ends_a_copied_session(app_client: FlaskClient, tmp_path: Path) -> None:
+    assert sign_in(app_client) == 302
+    thief = _copy(app_client)
+    assert _saves(thief) == 200 and thief.get("/tabel").status_code == 200
+    token = app_client.get_cookie("mg_csrf")
+    assert token is not None
+    assert app_client.post("/keluar", data={"csrf_token": token.value}).status_code == 302
+    assert thief.get("/tabel").status_code == 302
+    assert _saves(thief) == 401
+    assert ("jabar", "signout", "jabar", "127.0.0.1") in _actions(_db(app_client, tmp_path))
+
+
+def test_password_change_asks_for_the_current_one_and_ends_other_sessions(
+        app_client: FlaskClient, tmp_path: Path) -> None:
+    assert sign_in(app_client) == 302
+    thief = _copy(app_client)
+    csrf = _page_token(app_client, "/sandi")
+    new = "Rapat-Koordinasi-2027"
+    # The thief knows the cookie, not the password: /sandi refuses without it.
+    stolen = thief.post("/sandi", data={"current": "guess", "password": new, "again": new,
+                                        "csrf_token": csrf})
+    assert stolen.status_code == 400
+    assert "Kata sandi saat ini salah." in stolen.get_data(as_text=True)
+    done = app_client.post("/sandi", data={"current": PASSWORD, "password": new, "again": new,
+                                           "csrf_token": csrf})
+    assert done.status_code == 302
+    assert app_client.get("/tabel").status_code == 200  # this session goes on
+    assert thief.get("/tabel").status_code == 302 and _saves(thief) == 401
+    actions = _actions(_db(app_client, tmp_path))
+    assert ("jabar", "account.password.refused", "jabar", "127.0.0.1") in actions
+    assert ("jabar", "account.password", "jabar", "127.0.0.1") in actions
+
+
+def _page_token(client: FlaskClient, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+@pytest.mark.parametrize("action", ["reset", "deactivate"])
+def test_reset_and_deactivation_end_every_session(app_client: FlaskClient, tmp_path: Path,
+                                                  action: str) -> None:
+    assert sign_in(app_client) == 302
+    assert app_client.get("/tabel").status_code == 200
+    with _db(app_client, tmp_path).begin() as conn:
+        if action == "reset":
+            set_password(conn, "jabar", by="admin")
+        else:
+            set_active(conn, "jabar", False, by="admin")
+    assert app_client.get("/tabel").status_code == 302
+    assert _saves(app_client) == 401
+
+
+def test_idle_and_absolute_session_limits(app_client: FlaskClient,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(auth.web, "_clock", lambda: now[0])
+    assert sign_in(app_client) == 302
+    now[0] += 29 * 60
+    assert app_client.get("/tabel").status_code == 200  # renews the idle limit
+    now[0] += 29 * 60
+    assert app_client.get("/tabel").status_code == 200
+    now[0] += 31 * 60
+    assert app_client.get("/tabel").status_code == 302  # idle for 31 minutes: ended
+    assert sign_in(app_client) == 302
+    for _ in range(8 * 60 // 20 - 1):  # busy all day, a request every 20 minutes
+        now[0] += 20 * 60
+        assert app_client.get("/tabel").status_code == 200
+    now[0] += 20 * 60 + 1  # 8 hours after sign-in
+    assert app_client.get("/tabel").status_code == 302
+
+
+def test_refusals_and_csrf_failures_are_audited(app_client: FlaskClient, tmp_path: Path) -> None:
+    assert sign_in(app_client) == 302
+    assert app_client.post("/_dash-update-component", json=DASH_BODY,
+                           headers={"X-CSRFToken": "forged"}).status_code == 403
+    assert app_client.get("/ekspor/audit.csv").status_code == 403  # admin only
+    actions = [(a, t) for _u, a, t, _r in _actions(_db(app_client, tmp_path))]
+    assert ("csrf.failed", "/_dash-update-component") in actions
+    assert ("request.refused", "/ekspor/audit.csv") in actions
+
+
+def test_a_trusted_proxy_gives_each_client_its_own_address(tmp_path: Path,
+                                                           registry: Registry) -> None:
+    """Finding 3: behind a proxy every user shared one address, so 20 failures locked all."""
+    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
+                        published_dir=tmp_path / "none", trusted_proxies=1)
+    engine = make_engine(settings.db_url)
+    prepare_database(engine, registry)
+    with engine.begin() as conn:
+        add_account(conn, registry, username="jabar", role="provinsi", region_code="32",
+                    password=PASSWORD)
+    app = create_app(settings).server
+
+    def client(address: str) -> FlaskClient:
+        made = app.test_client()
+        made.environ_base.update(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=address)
+        return made
+
+    attacker = client("203.0.113.5")
+    token = form_token(attacker)
+    for n in range(25):
+        attacker.post("/masuk", data={"username": f"made-up-{n}", "password": "x",
+                                      "csrf_token": token})
+    assert attacker.post("/masuk", data={"username": "jabar", "password": PASSWORD,
+                                         "csrf_token": token}).status_code == 401
+    user = client("198.51.100.7")
+    token = form_token(user)
+    assert user.post("/masuk", data={"username": "jabar", "password": PASSWORD,
+                                     "csrf_token": token}).status_code == 302
+    assert ("jabar", "signin", "jabar", "198.51.100.7") in _actions(engine)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from auth.accounts import Account, audit
+from auth.accounts import Account
+from auth.audit import audit
 from geodata.registry import Registry
 from i18n import Message
 from ingest.entry import ConflictError, EntryError, Target, save_draft
