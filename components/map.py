@@ -237,8 +237,11 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         ], className="rank-lists"))
     periods = s.series["period"].to_list()
     region = [] if s.code == NATIONAL_CODE else list(zip(periods, s.series["value"], strict=True))
-    chart = sparkline(region, list(zip(periods, s.series["national"], strict=True)),
-                      region_name=s.name, decimals=dec, lang=lang,
+    series = s.series
+    fake = (set(series.filter(pl.col("simulated"))["period"]),
+            set(series.filter(pl.col("national_simulated"))["period"]))
+    chart = sparkline(region, list(zip(periods, series["national"], strict=True)),
+                      region_name=s.name, decimals=dec, lang=lang, simulated=fake,
                       alt=t("peta.trend.alt", lang, name=s.name, indicator=ind.short_name))
     if chart is not None:  # the year shown, resolved: the link keeps its target
         href = trend_export_href(replace(data.view, tahun=data.period))
