@@ -217,7 +217,7 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         sign = "▲ +" if s.change > 0 else "▼ −" if s.change < 0 else ""
         cards.append(kpi(t("peta.kpi.change", lang),
                          sign + format_number(abs(s.change), dec, lang),
-                         tone=change_tone(s.change, ind.direction)))
+                         tone=change_tone(s.change, ind.direction), simulated=s.simulated))
     children: list[Any] = [
         html.Div(ind.name(lang), className="panel-title"),
         html.Div(unit, className="panel-unit"),
