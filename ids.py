@@ -34,6 +34,7 @@ MAP_METHOD = "peta-kelas-select"
 MAP_CLASSES = "peta-n-select"
 MAP_PALETTE = "peta-palet-select"
 MAP_LEVEL = "peta-tingkat-control"
+MAP_OFFICIAL = "peta-resmi-switch"  # "Hanya data resmi": hides simulated values
 MAP_LAYER = "peta-layer-store"
 
 ENTRY_INDICATOR = "isian-indikator-select"

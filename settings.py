@@ -162,6 +162,12 @@ class Settings:
                        " X-Forwarded-Proto; the client address (audit log, sign-in"
                        " throttling) is taken from them. Default 0: the headers are ignored."),
     )
+    demo: bool | None = field(
+        default=None,
+        metadata=_help("`true` shows the simulated demo values (labelled DATA SIMULASI),"
+                       " `false` hides them everywhere without deleting them. Default: `true`"
+                       " in development (`make run`), `false` in production."),
+    )
     host: str = field(default="127.0.0.1", metadata=_help("Address the server listens on."))
     port: int = field(default=8050, metadata=_help("Port the server listens on."))
 
@@ -189,10 +195,11 @@ class Settings:
                 if not raw.isdigit() or not 0 < int(raw) < 65536:
                     raise SettingsError(f"{PREFIX}PORT must be a port number, got {raw!r}")
                 values["port"] = int(raw)
-            elif f.name == "public_view":
+            elif f.name in ("public_view", "demo"):
                 if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise SettingsError(f"{PREFIX}PUBLIC_VIEW must be true or false, got {raw!r}")
-                values["public_view"] = raw.lower() in ("true", "1", "yes")
+                    raise SettingsError(f"{PREFIX}{f.name.upper()} must be true or false,"
+                                        f" got {raw!r}")
+                values[f.name] = raw.lower() in ("true", "1", "yes")
             elif f.name in ("var_dir", "boundaries_dir", "published_dir"):
                 values[f.name] = Path(raw).expanduser()
             else:
@@ -231,6 +238,11 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}BACKUP_KEY must carry {KEY_BYTES} random bytes and {problem};"
                 f" generate one with {KEY_HINT}")
+
+    @property
+    def show_simulated(self) -> bool:
+        """Whether simulated values exist for the app: ``demo``, else not in production."""
+        return self.demo if self.demo is not None else self.env != "production"
 
     @property
     def db_url(self) -> str:

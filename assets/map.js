@@ -2,9 +2,13 @@
 //
 // The geometry arrives once per layer (by URL, cached by the browser). A recolour only
 // changes the layer's `hideout`:
-//   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex]}
+//   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex,
+//                   simulated (1 or 0)]}
 //   colors: fill colour per class; missing: fill for regions without a value
-//   cats, srcs: category labels and source labels the rows point to
+//   cats, srcs: category labels and provenance labels (publisher, kind) the rows point to
+// A simulated value is drawn in its class colour with white diagonal stripes (on a canvas,
+// where patterns cannot be used, at reduced opacity), so it stands apart from real values
+// at a glance and in print.
 //   unit, dec, lang, labels: what the tooltip needs; sel: the selected region;
 //   seq: increases with every colouring; rev: names it (read by the benchmarks).
 (function () {
@@ -23,6 +27,38 @@
       ' patternTransform="rotate(45)"><rect width="8" height="8" fill="#e9ecef"/>' +
       '<line x1="0" y1="0" x2="0" y2="8" stroke="#868e96" stroke-width="3"/></pattern></defs>';
     document.body.appendChild(svg);
+  }
+
+  // The striped fill of a simulated value of class colour `color`: one pattern per colour.
+  function simulatedFill(color) {
+    const id = "mg-sim-" + String(color).replace(/[^0-9a-zA-Z]/g, "");
+    if (!document.getElementById(id)) {
+      ensureHatch();
+      const defs = document.getElementById(HATCH_ID).parentNode;
+      const ns = "http://www.w3.org/2000/svg";
+      const pattern = document.createElementNS(ns, "pattern");
+      pattern.setAttribute("id", id);
+      pattern.setAttribute("width", "7");
+      pattern.setAttribute("height", "7");
+      pattern.setAttribute("patternUnits", "userSpaceOnUse");
+      pattern.setAttribute("patternTransform", "rotate(45)");
+      const rect = document.createElementNS(ns, "rect");
+      rect.setAttribute("width", "7");
+      rect.setAttribute("height", "7");
+      rect.setAttribute("fill", color);
+      const line = document.createElementNS(ns, "line");
+      line.setAttribute("x1", "0");
+      line.setAttribute("y1", "0");
+      line.setAttribute("x2", "0");
+      line.setAttribute("y2", "7");
+      line.setAttribute("stroke", "#ffffff");
+      line.setAttribute("stroke-width", "2.5");
+      line.setAttribute("stroke-opacity", "0.85");
+      pattern.appendChild(rect);
+      pattern.appendChild(line);
+      defs.appendChild(pattern);
+    }
+    return "url(#" + id + ")";
   }
 
   function formatNumber(value, dec, lang) {
@@ -50,14 +86,19 @@
     lines.push(L.value + ": <b>" + formatNumber(row[1], h.dec, h.lang) + "</b> " +
                escapeHtml(h.unit));
     if (row[2] !== null) lines.push(L.category + ": " + escapeHtml(h.cats[row[2]]));
-    if (row[3] !== null) lines.push(L.rank + ": " + row[3] + " " + L.of + " " + row[4]);
+    const simulated = row[7] === 1;
+    const mark = simulated ? ' <span class="tt-simulated">(' + escapeHtml(L.simulated) +
+      ")</span>" : "";
+    if (row[3] !== null) {
+      lines.push(L.rank + ": " + row[3] + " " + L.of + " " + row[4] + mark);
+    }
     if (row[5] !== null) {
       const sign = row[5] > 0 ? "▲ +" : row[5] < 0 ? "▼ −" : "";
       lines.push(L.change + ": " + sign + formatNumber(Math.abs(row[5]), h.dec, h.lang));
     }
-    const source = h.srcs[row[6]];
-    lines.push(L.source + ": " + (row[6] === 0 ?
-      '<span class="tt-simulated">' + escapeHtml(source) + "</span>" : escapeHtml(source)));
+    const source = escapeHtml(h.srcs[row[6]]);
+    lines.push(L.source + ": " + (simulated ?
+      '<span class="tt-simulated">' + source + "</span>" : source));
     return lines.join("<br>");
   }
 
@@ -84,12 +125,16 @@
       const code = feature.properties.code;
       const row = h.d ? h.d[code] : undefined;
       const cls = row ? row[0] : null;
-      const fill = cls === null || cls === undefined ? h.missing : h.colors[cls];
+      const missing = cls === null || cls === undefined;
+      const simulated = !missing && row[7] === 1;
+      const svg = String(h.missing).indexOf("url(") === 0;  // else drawn on a canvas
+      let fill = missing ? h.missing : h.colors[cls];
+      if (simulated && svg) fill = simulatedFill(fill);
       const selected = h.sel === code;
       return {
         className: "region-" + code.replace(/\./g, "-"),
         fillColor: fill || "#ffffff",
-        fillOpacity: 0.9,
+        fillOpacity: simulated && !svg ? 0.45 : 0.9,
         color: selected ? "#212529" : "#ffffff",
         weight: selected ? 3 : h.weight || 0.8,
         opacity: 1,

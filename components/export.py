@@ -37,10 +37,12 @@ def view_export_href(view: View) -> str:
 def trend_export_href(view: View) -> str:
     """Return the base address of the trend export of a view's region (the side panel's).
 
-    Only what the trend depends on: the region, the indicator and the year (its target).
+    Only what the trend depends on: the region, the indicator, the year (its target) and
+    whether simulated values are hidden.
     """
     return export_href("tren", {"kode": None if view.kode == NATIONAL_CODE else view.kode,
-                                "indikator": view.indikator, "tahun": view.tahun})
+                                "indikator": view.indikator, "tahun": view.tahun,
+                                "resmi": 1 if view.resmi else None})
 
 
 def export_links(base_href: str, lang: str, formats: Sequence[str] = FORMATS,

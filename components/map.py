@@ -20,6 +20,7 @@ from i18n import format_number, t
 from presentation.palettes import MISSING_COLOR, palette_colors
 from queries.classify import format_bounds
 from queries.mapview import Layer, MapData, Message, Summary
+from queries.provenance import provenance_counts, simulated_label
 
 HATCH = "url(#mg-hatch)"
 CANVAS_FROM = 2000  # features; above this the layer is drawn on a canvas
@@ -58,27 +59,28 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
     ranks = frame["rank"].to_list()
     siblings = frame["siblings"].to_list()
     simulated = frame["simulated"].to_list()
-    source_names = frame["source"].to_list()
-    sources = ["simulasi"] + data.sources
+    provenance = frame["provenance"].to_list()
+    labels_of = sorted({p for p in provenance if p is not None})
     dec = data.indicator.decimals
     for i, code in enumerate(codes):
         cls = data.classes.index[i]
         value = None if values[i] is None else round(values[i], dec)
         change = None if changes[i] is None else round(changes[i], dec)
-        source = 0 if simulated[i] or source_names[i] not in sources else (
-            sources.index(source_names[i]))
-        rows[code] = [cls, value, cats[i], ranks[i], siblings[i], change, source]
+        source = None if provenance[i] is None else labels_of.index(provenance[i])
+        rows[code] = [cls, value, cats[i], ranks[i], siblings[i], change, source,
+                      1 if simulated[i] else 0]
         if shown[i] is None:
             rows[code][0] = None
     labels = {key: t(f"peta.tt.{key}", lang) for key in
               ("value", "category", "rank", "of", "change", "source", "missing")}
+    labels["simulated"] = t("provenance.simulated.short", lang)
     if data.shown == "change_since":
         labels["change"] = t("peta.tt.change_since", lang, base=data.base)
     canvas = uses_canvas(data.layer)
     content = {
         "d": rows, "colors": palette, "missing": MISSING_COLOR if canvas else HATCH,
         "cats": [c.label(lang) for c in data.indicator.categories],
-        "srcs": [t("simulated", lang), *data.sources], "unit": data.indicator.unit(lang),
+        "srcs": labels_of, "unit": data.indicator.unit(lang),
         "dec": dec, "lang": lang, "labels": labels, "sel": data.layer.selected,
         "weight": 0.3 if data.layer.level == "kecamatan" else 0.8,
     }
@@ -107,7 +109,11 @@ def choropleth(layer: Layer, colouring: dict[str, Any]) -> dl.Map:
 
 
 def legend(data: MapData, lang: str) -> html.Div:
-    """Return the legend: class bounds with counts, and the missing swatch with its count."""
+    """Return the legend: class bounds with counts, and the missing swatch with its count.
+
+    Below them, simulated regions (drawn striped) with their count, and the counts of
+    official, simulated and missing values.
+    """
     palette = palette_colors(data)
     labels = format_bounds(data.classes, data.indicator.decimals, lang)
     items = [
@@ -121,6 +127,13 @@ def legend(data: MapData, lang: str) -> html.Div:
                           html.Span(t("missing", lang), className="legend-label"),
                           html.Span(str(data.classes.missing), className="legend-count")],
                          className="legend-missing"))
+    counts = data.counts
+    if counts.simulated:
+        items.append(html.Li([html.Span(className="swatch swatch-simulated"),
+                              html.Span(t("peta.legend.simulated", lang),
+                                        className="legend-label"),
+                              html.Span(str(counts.simulated), className="legend-count")],
+                             className="legend-simulated"))
     if data.shown == "change_since":
         title = t("peta.legend.change", lang, base=data.base, period=data.period)
     else:
@@ -130,6 +143,7 @@ def legend(data: MapData, lang: str) -> html.Div:
         html.Div(f"{t('peta.method.' + data.method, lang)} · {data.indicator.unit(lang)}",
                  className="legend-subtitle"),
         html.Ul(items),
+        html.Div(provenance_counts(counts, lang), className="legend-provenance"),
     ], id=ids.MAP_LEGEND_BOX, className="peta-legend")
 
 
@@ -137,7 +151,7 @@ def status_line(data: MapData, lang: str) -> list[Any]:
     """Return the DATA SIMULASI badge and the sources of the real values shown."""
     items: list[Any] = []
     if data.any_simulated:
-        items.append(simulated_badge(lang))
+        items.append(simulated_badge(simulated_label(data.counts, lang), lang))
     if data.sources:
         items.append(dmc.Text(f"{t('col.source', lang)}: {', '.join(data.sources)}", size="sm",
                               className="peta-sources"))
@@ -166,8 +180,12 @@ def breadcrumb(chain: list[Region], lang: str) -> html.Nav:
 
 
 def _ranked(frame: pl.DataFrame, title: str, dec: int, lang: str) -> html.Div:
+    """Return a ranked list; a simulated value is marked (and its row styled) as such."""
     rows = [html.Li([html.Span(r["name"], className="rank-name"),
-                     html.Span(format_number(r["value"], dec, lang), className="rank-value")])
+                     html.Span(t("provenance.simulated.short", lang), className="rank-simulated")
+                     if r["simulated"] else None,
+                     html.Span(format_number(r["value"], dec, lang), className="rank-value")],
+                    className="rank-row-simulated" if r["simulated"] else None)
             for r in frame.iter_rows(named=True)]
     return html.Div([html.Div(title, className="panel-subtitle"), html.Ol(rows)],
                     className="rank-list")
@@ -184,12 +202,12 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
     """Return the side panel: KPI cards, category counts, top and bottom five, trend."""
     ind, dec = data.indicator, data.indicator.decimals
     unit = ind.unit(lang)
-    value_detail = t("simulated", lang) if s.simulated else (s.category or s.source)
+    value_detail = " · ".join(x for x in (s.category, s.provenance) if x)
     cards = [kpi(f"{s.name} · {data.period or ''}", format_number(s.value, dec, lang),
-                 value_detail)]
+                 value_detail or None, simulated=s.simulated)]
     if s.code != NATIONAL_CODE:
         cards.append(kpi(t("peta.kpi.national", lang), format_number(s.national, dec, lang),
-                         t("simulated", lang) if s.national_simulated else None))
+                         s.national_provenance, simulated=s.national_simulated))
     if s.target is not None:
         low, high = s.target
         target = format_number(low, dec, lang) if low == high else (
@@ -199,7 +217,7 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         sign = "▲ +" if s.change > 0 else "▼ −" if s.change < 0 else ""
         cards.append(kpi(t("peta.kpi.change", lang),
                          sign + format_number(abs(s.change), dec, lang),
-                         tone=change_tone(s.change, ind.direction)))
+                         tone=change_tone(s.change, ind.direction), simulated=s.simulated))
     children: list[Any] = [
         html.Div(ind.name(lang), className="panel-title"),
         html.Div(unit, className="panel-unit"),
@@ -219,8 +237,11 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         ], className="rank-lists"))
     periods = s.series["period"].to_list()
     region = [] if s.code == NATIONAL_CODE else list(zip(periods, s.series["value"], strict=True))
-    chart = sparkline(region, list(zip(periods, s.series["national"], strict=True)),
-                      region_name=s.name, decimals=dec, lang=lang,
+    series = s.series
+    fake = (set(series.filter(pl.col("simulated"))["period"]),
+            set(series.filter(pl.col("national_simulated"))["period"]))
+    chart = sparkline(region, list(zip(periods, series["national"], strict=True)),
+                      region_name=s.name, decimals=dec, lang=lang, simulated=fake,
                       alt=t("peta.trend.alt", lang, name=s.name, indicator=ind.short_name))
     if chart is not None:  # the year shown, resolved: the link keeps its target
         href = trend_export_href(replace(data.view, tahun=data.period))

@@ -7,7 +7,7 @@ costs ~0.7 s of main-thread time on a slow PC, right when the map should appear)
 from __future__ import annotations
 
 import html as html_text
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from urllib.parse import quote
 
 from dash import html
@@ -31,8 +31,12 @@ def _scale(values: list[float]) -> tuple[float, float]:
 
 
 def svg(region: Series, national: Series, *, region_name: str, decimals: int,
-        lang: str) -> str:
-    """Return the SVG text of the chart; missing years leave gaps, never zeros."""
+        lang: str, simulated: tuple[Collection[int], Collection[int]] = ((), ())) -> str:
+    """Return the SVG text of the chart; missing years leave gaps, never zeros.
+
+    ``simulated`` holds the periods of the region's and of the national series whose
+    values are simulated: their points are hollow, as in the trend export.
+    """
     periods = sorted({p for p, _ in region} | {p for p, _ in national})
     values = [v for _, v in [*region, *national] if v is not None]
     if not periods or not values:
@@ -59,14 +63,18 @@ def svg(region: Series, national: Series, *, region_name: str, decimals: int,
         if (len(periods) - 1 - i) % step == 0:
             parts.append(f'<text x="{x(period):.1f}" y="{HEIGHT - BOTTOM + 14}" '
                          f'text-anchor="middle" fill="#495057">{period}</text>')
-    for series, color, dash in ((national, NATIONAL_COLOR, ' stroke-dasharray="4 3"'),
-                                (region, REGION_COLOR, "")):
+    for series, color, dash, fake in (
+            (national, NATIONAL_COLOR, ' stroke-dasharray="4 3"', simulated[1]),
+            (region, REGION_COLOR, "", simulated[0])):
         for run in _runs(series):
             points = " ".join(f"{x(p):.1f},{y(v):.1f}" for p, v in run)
             if len(run) > 1:
                 parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" '
                              f'stroke-width="2.5"{dash}/>')
-            parts.extend(f'<circle cx="{x(p):.1f}" cy="{y(v):.1f}" r="3" fill="{color}"/>'
+            parts.extend(f'<circle cx="{x(p):.1f}" cy="{y(v):.1f}" r="3" fill="#ffffff" '
+                         f'stroke="{color}" stroke-width="1.5" class="simulated"/>'
+                         if p in fake else
+                         f'<circle cx="{x(p):.1f}" cy="{y(v):.1f}" r="3" fill="{color}"/>'
                          for p, v in run)
     legend_y = HEIGHT - 8
     names = [(region_name, REGION_COLOR)] if region else []
@@ -95,9 +103,14 @@ def _runs(series: Series) -> list[list[tuple[int, float]]]:
 
 
 def sparkline(region: Series, national: Series, *, region_name: str, decimals: int,
-              lang: str, alt: str) -> html.Img | None:
-    """Return the chart as an image (alt text describes it), or None without data."""
-    text = svg(region, national, region_name=region_name, decimals=decimals, lang=lang)
+              lang: str, alt: str,
+              simulated: tuple[Collection[int], Collection[int]] = ((), ())) -> html.Img | None:
+    """Return the chart as an image (alt text describes it), or None without data.
+
+    Simulated points (``simulated``: see :func:`svg`) are hollow.
+    """
+    text = svg(region, national, region_name=region_name, decimals=decimals, lang=lang,
+               simulated=simulated)
     if not text:
         return None
     return html.Img(src="data:image/svg+xml;charset=utf-8," + quote(text), alt=alt,

@@ -9,16 +9,20 @@ import dash_ag_grid as dag
 from i18n import t
 
 
-def region_rows(records: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """Add the display source (publisher link, or DATA SIMULASI) to query records."""
+def region_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the display source (publisher link, or the value's kind) to query records.
+
+    The text is the value's provenance label; a simulated value's is bold.
+    """
     rows = []
     for r in records:
+        label = r.get("provenance") or ""
         if r.get("simulated"):
-            source = f"**{t('simulated', lang)}**"
-        elif r.get("source_url"):
-            source = f"[{r['source']} ↗]({r['source_url']})"
+            source = f"**{label}**"
+        elif r.get("kind") == "published" and r.get("source_url"):
+            source = f"[{label} ↗]({r['source_url']})"
         else:
-            source = r.get("source") or ""
+            source = label
         rows.append({**r, "source_display": source})
     return rows
 
@@ -50,7 +54,7 @@ def region_table(
     ]
     return dag.AgGrid(
         id=grid_id,
-        rowData=region_rows(records, lang),
+        rowData=region_rows(records),
         columnDefs=columns,
         defaultColDef={"sortable": True, "resizable": True, "filter": False},
         dashGridOptions={"domLayout": "autoHeight", "animateRows": False,

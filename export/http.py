@@ -169,14 +169,16 @@ def _unknown(_rest: str) -> flask.Response:
 def _map_table(fmt: str) -> flask.Response:
     svc, view = services(), _view(flask.request.args)
     with svc.engine.connect() as conn:
-        table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language())
+        table = map_export(conn, view, svc.registry, svc.catalogue, _now(), language(),
+                           demo=svc.settings.show_simulated)
     return _send(table, fmt)
 
 
 def _map_image(fmt: ImageFormat) -> flask.Response:
     svc, view, lang = services(), _view(flask.request.args), language()
     with svc.engine.connect() as conn:
-        data = map_data(conn, view, svc.registry, svc.catalogue, lang)
+        data = map_data(conn, view, svc.registry, svc.catalogue, lang,
+                        demo=svc.settings.show_simulated)
     regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
     body = map_image(data, regions, svc.registry, _now(), fmt, lang)
     name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
@@ -186,22 +188,25 @@ def _map_image(fmt: ImageFormat) -> flask.Response:
 def _trend_table(fmt: str) -> flask.Response:
     svc, view, lang = services(), _view(flask.request.args), language()
     with svc.engine.connect() as conn:
-        found = trend(conn, view, svc.registry, svc.catalogue, lang)
+        found = trend(conn, view, svc.registry, svc.catalogue, lang,
+                      demo=svc.settings.show_simulated)
     return _send(trend_table(found, _now(), lang), fmt)
 
 
 def _trend_image(fmt: ImageFormat) -> flask.Response:
     svc, view, lang = services(), _view(flask.request.args), language()
     with svc.engine.connect() as conn:
-        found = trend(conn, view, svc.registry, svc.catalogue, lang)
+        found = trend(conn, view, svc.registry, svc.catalogue, lang,
+                      demo=svc.settings.show_simulated)
     return _send_image(trend_image(found, _now(), fmt, lang), fmt, trend_name(found))
 
 
 def _province_table(fmt: str) -> flask.Response:
-    ind = _indicator(flask.request.args, "tabel")
+    svc, ind = services(), _indicator(flask.request.args, "tabel")
     period = _period(flask.request.args, ind)
-    with services().engine.connect() as conn:
-        table = province_export(conn, ind, period, _now(), language())
+    with svc.engine.connect() as conn:
+        table = province_export(conn, ind, period, _now(), language(),
+                                demo=svc.settings.show_simulated)
     return _send(table, fmt)
 
 

@@ -2,10 +2,12 @@
 
 The image shows what the map shows: the same simplified boundaries
 (:meth:`geodata.serve.BoundaryStore.simplified`), each region in the colour of its class
-(:func:`presentation.palettes.palette_colors`), regions without a value hatched on light
-grey as on the web map (never a colour of the scale), and around it the title, the
-indicator's full name and unit, the legend with the class bounds and counts, the sources,
-the DATA SIMULASI label when any value is simulated, and the export time.
+(:func:`presentation.palettes.palette_colors`), simulated values in their class colour
+with white diagonal stripes, regions without a value hatched on light grey as on the web
+map (never a colour of the scale), and around it the title, the indicator's full name and
+unit, the legend with the class bounds and counts, the simulated and the counts of
+official, simulated and missing values, the sources, the DATA SIMULASI label saying how
+many regions are simulated, and the export time.
 
 Only matplotlib's object API is used (:class:`~matplotlib.figure.Figure`, no pyplot),
 so requests in different threads never share a figure. In an SVG the texts stay text
@@ -41,6 +43,7 @@ from i18n import t
 from presentation.palettes import palette_colors
 from queries.classify import format_bounds
 from queries.mapview import MapData
+from queries.provenance import provenance_counts, simulated_label
 
 # Process-wide and constant, set once when the app is built, before any request: texts
 # stay text in SVG and become TrueType (editable) in PDF. Nothing else draws with
@@ -54,6 +57,9 @@ GID_PREFIX: Final = "wilayah-"  # SVG id of a region's group: wilayah-32.73
 HATCH: Final = "///"
 HATCH_FACE: Final = "#e9ecef"  # the web map's hatch (assets/map.js)
 HATCH_LINE: Final = "#868e96"
+SIMULATED_HATCH: Final = "///"  # white stripes over the class colour (assets/map.js)
+SIMULATED_LINE: Final = "#ffffff"
+SIMULATED_SWATCH: Final = "#6c8ebf"  # the legend's striped swatch (assets/style.css)
 EDGE: Final = "#ffffff"
 SEA: Final = "#eef3f7"  # the web map's background: a near-white class stays visible
 SELECTED_EDGE: Final = "#212529"
@@ -105,12 +111,27 @@ def _region_path(geom: shapely.Geometry) -> Path:
     return Path(np.concatenate(vertices), np.concatenate(codes))
 
 
-def _fills(data: MapData, codes: Sequence[str]) -> list[str | None]:
-    """Return each region's fill (None: no value), by code, as the map colours it."""
+Fill = tuple[str | None, bool]  # a region's colour (None: no value), whether simulated
+
+
+def _fills(data: MapData, codes: Sequence[str]) -> list[Fill]:
+    """Return each region's fill, by code, as the map colours it."""
     palette = palette_colors(data)
-    by_code = {code: None if cls is None else palette[cls]
-               for code, cls in zip(data.frame["code"], data.classes.index, strict=True)}
-    return [by_code.get(code) for code in codes]
+    frame = data.frame
+    by_code = {code: (None, False) if cls is None else (palette[cls], bool(simulated))
+               for code, cls, simulated in zip(frame["code"], data.classes.index,
+                                               frame["simulated"], strict=True)}
+    return [by_code.get(code, (None, False)) for code in codes]
+
+
+def _patch_style(fill: Fill) -> dict[str, object]:
+    """Return the face of a region or swatch: colour, striped if simulated, or hatched."""
+    color, simulated = fill
+    if color is None:
+        return {"facecolor": HATCH_FACE, "hatch": HATCH, "hatchcolor": HATCH_LINE}
+    if simulated:
+        return {"facecolor": color, "hatch": SIMULATED_HATCH, "hatchcolor": SIMULATED_LINE}
+    return {"facecolor": color}
 
 
 def _padded(regions: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
@@ -151,23 +172,27 @@ def _layout(aspect: float, entries: int) -> tuple[_Box, _Box, int]:
             _Box(_MARGIN, low, legend_w, below_h), _LEGEND_COLUMNS_BELOW)
 
 
-def _swatch(fig: Figure, at: Transform, x: float, y: float, fill: str | None) -> None:
-    if fill is None:
-        fig.add_artist(Rectangle((x, y), 0.34, 0.18, transform=at, facecolor=HATCH_FACE,
-                                 hatch=HATCH, hatchcolor=HATCH_LINE, edgecolor=HATCH_LINE,
-                                 linewidth=0.5))
-    else:
-        fig.add_artist(Rectangle((x, y), 0.34, 0.18, transform=at, facecolor=fill,
-                                 edgecolor="#adb5bd", linewidth=0.5))
+def _swatch(fig: Figure, at: Transform, x: float, y: float, fill: Fill) -> None:
+    edge = HATCH_LINE if fill[0] is None else "#adb5bd"
+    fig.add_artist(Rectangle((x, y), 0.34, 0.18, transform=at, edgecolor=edge, linewidth=0.5,
+                             **_patch_style(fill)))  # type: ignore[arg-type]
 
 
 def _legend(fig: Figure, data: MapData, box: _Box, columns: int, lang: str) -> None:
-    """Draw the legend as the web map's: class bounds, counts, then the hatched missing."""
+    """Draw the legend as the web map's.
+
+    Class bounds and counts, the hatched missing, the striped simulated, and the counts
+    of official, simulated and missing values.
+    """
     at = fig.dpi_scale_trans
     labels = format_bounds(data.classes, data.indicator.decimals, lang)
-    fills: list[str | None] = list(palette_colors(data))
+    fills: list[Fill] = [(color, False) for color in palette_colors(data)]
     rows = list(zip(fills, labels, data.classes.counts, strict=True))
-    rows.append((None, t("missing", lang), data.classes.missing))
+    rows.append(((None, False), t("missing", lang), data.classes.missing))
+    counts = data.counts
+    if counts.simulated:
+        rows.append(((SIMULATED_SWATCH, True), t("peta.legend.simulated", lang),
+                     counts.simulated))
     if data.shown == "change_since":
         heading = t("peta.legend.change", lang, base=data.base or "–", period=data.period)
     else:
@@ -188,10 +213,13 @@ def _legend(fig: Figure, data: MapData, box: _Box, columns: int, lang: str) -> N
                  gid="legend-label")
         fig.text(x + col_w - 0.2, y + 0.09, str(count), transform=at,
                  fontsize=9, color=MUTED, va="center", ha="right", gid="legend-count")
+    fig.text(box.x, top - 0.45 - (per_column + 1) * _ROW + 0.09,
+             provenance_counts(counts, lang), transform=at, fontsize=8.5, color=MUTED,
+             va="center", gid="legend-provenance")
 
 
 def _draw_regions(fig: Figure, box: _Box, regions: gpd.GeoDataFrame,
-                  fills: list[str | None], selected: str | None, per_region: bool) -> None:
+                  fills: list[Fill], selected: str | None, per_region: bool) -> None:
     """Draw the regions in a borderless axes fitted to ``box``, equal-area looking."""
     width, height = PAGE
     ax = fig.add_axes((box.x / width, box.y / height, box.w / width, box.h / height))
@@ -209,22 +237,16 @@ def _draw_regions(fig: Figure, box: _Box, regions: gpd.GeoDataFrame,
     linewidth = 0.15 if len(paths) > 1000 else 0.4
     if per_region:  # SVG: one group per region, named by its code
         for code, path, fill in zip(codes, paths, fills, strict=True):
-            patch = (PathPatch(path, facecolor=fill, edgecolor=EDGE, linewidth=linewidth)
-                     if fill is not None else
-                     PathPatch(path, facecolor=HATCH_FACE, hatch=HATCH, hatchcolor=HATCH_LINE,
-                               edgecolor=EDGE, linewidth=linewidth))
+            patch = PathPatch(path, edgecolor=EDGE, linewidth=linewidth, **_patch_style(fill))
             patch.set_gid(GID_PREFIX + code)
             ax.add_patch(patch)
-    else:  # PNG, PDF: one collection per colour, much faster for thousands of regions
+    else:  # PNG, PDF: one collection per fill, much faster for thousands of regions
         for fill in dict.fromkeys(fills):
             group = [p for p, f in zip(paths, fills, strict=True) if f == fill]
-            if fill is None:
-                ax.add_collection(PathCollection(group, facecolors=HATCH_FACE, hatch=HATCH,
-                                                 hatchcolor=HATCH_LINE, edgecolors=EDGE,
-                                                 linewidths=linewidth), autolim=False)
-            else:
-                ax.add_collection(PathCollection(group, facecolors=fill, edgecolors=EDGE,
-                                                 linewidths=linewidth), autolim=False)
+            style = {k + ("s" if k == "facecolor" else ""): v
+                     for k, v in _patch_style(fill).items()}
+            ax.add_collection(PathCollection(group, edgecolors=EDGE, linewidths=linewidth,
+                                             **style), autolim=False)  # type: ignore[arg-type]
     if selected is not None and selected in codes:
         outline = PathPatch(paths[codes.index(selected)], facecolor="none",
                             edgecolor=SELECTED_EDGE, linewidth=1.6)
@@ -276,13 +298,15 @@ def map_image(data: MapData, regions: gpd.GeoDataFrame, registry: Registry, now:
     min_x, min_y, max_x, max_y = _padded(regions)
     aspect = ((max_x - min_x) * math.cos(math.radians((min_y + max_y) / 2))
               / max(max_y - min_y, 1e-9))
-    map_box, legend_box, columns = _layout(aspect, len(data.classes.counts) + 1)
+    entries = len(data.classes.counts) + 2 + (1 if data.any_simulated else 0)  # + counts
+    map_box, legend_box, columns = _layout(aspect, entries)
     _draw_regions(fig, map_box, regions, fills, data.layer.selected, per_region=fmt == "svg")
     _legend(fig, data, legend_box, columns, lang)
     title = title_text(data, registry, lang)
     subtitle = t("export.image.subtitle", lang, name=data.indicator.name(lang),
                  unit=data.indicator.unit(lang), level=t(f"peta.level.{data.layer.level}", lang))
-    draw_frame(fig, title, subtitle, simulated=data.any_simulated, sources=data.sources,
+    badge = simulated_label(data.counts, lang) if data.any_simulated else None
+    draw_frame(fig, title, subtitle, simulated=badge, sources=data.sources,
                notes=[t(key, lang, **fields) for key, fields in data.messages], now=now,
                lang=lang)
     return save(fig, fmt, title)
@@ -301,7 +325,7 @@ def body_box() -> _Box:
     return _Box(_MARGIN, _FOOTER + 0.1, width - 2 * _MARGIN, height - _HEADER - _FOOTER - _MARGIN)
 
 
-def draw_frame(fig: Figure, title: str, subtitle: str, *, simulated: bool,
+def draw_frame(fig: Figure, title: str, subtitle: str, *, simulated: str | None,
                sources: Sequence[str], notes: Sequence[str], now: datetime, lang: str) -> None:
     """Draw what frames every exported image: title, subtitle, DATA SIMULASI, sources, footer.
 
@@ -313,8 +337,9 @@ def draw_frame(fig: Figure, title: str, subtitle: str, *, simulated: bool,
         The texts of the header band (ids ``title`` and ``subtitle`` in an SVG), shrunk to
         fit beside the DATA SIMULASI box.
     simulated
-        Whether any value shown is simulated: draws the red DATA SIMULASI box (id
-        ``simulated``) and its note under the sources.
+        When any value shown is simulated, the text of the red DATA SIMULASI box (id
+        ``simulated``), e.g. ``DATA SIMULASI · 26 dari 38 wilayah``; its note goes under
+        the sources. None: nothing shown is simulated.
     sources
         The publishers of the real values shown.
     notes
@@ -329,7 +354,7 @@ def draw_frame(fig: Figure, title: str, subtitle: str, *, simulated: bool,
     right = width - _MARGIN
     title_width = width - 2 * _MARGIN
     if simulated:
-        label = fig.text(right, height - _MARGIN - 0.12, t("simulated", lang), transform=at,
+        label = fig.text(right, height - _MARGIN - 0.12, simulated, transform=at,
                          fontsize=15, fontweight="bold", color=SIMULATED_RED, ha="right",
                          va="top", gid="simulated",
                          bbox={"boxstyle": "round,pad=0.35", "facecolor": "#fff5f5",
@@ -348,7 +373,7 @@ def draw_frame(fig: Figure, title: str, subtitle: str, *, simulated: bool,
         lines.append(f"{t('simulated', lang)}: {t('simulated.note', lang)}")
     lines += notes
     for i, line in enumerate(lines[:3]):
-        warning = i == 1 and simulated
+        warning = i == 1 and simulated is not None
         text = fig.text(_MARGIN, _FOOTER - 0.08 - i * 0.19, line, transform=at, fontsize=8.5,
                         color=SIMULATED_RED if warning else MUTED, va="top",
                         gid="source" if i == 0 else "note")

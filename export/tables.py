@@ -24,6 +24,7 @@ from queries.catalogue import Indicator
 from queries.entry import completeness, entry_table
 from queries.indicators import indicator_values, latest_period
 from queries.mapview import MapData, View, map_data
+from queries.provenance import kind_label
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
@@ -63,8 +64,8 @@ def _region_table(frame: pl.DataFrame, ind: Indicator, period: int | None, lang:
         simulated_text=pl.when(pl.col("value").is_null()).then(None)
         .when(simulated).then(pl.lit(t("export.yes", lang)))
         .otherwise(pl.lit(t("export.no", lang))),
-        source_text=pl.when(simulated).then(pl.lit(t("simulated", lang)))
-        .otherwise(pl.col("source")),
+        kind_text=kind_label("kind", lang),
+        source_text=pl.col("provenance"),
     )
     previous = frame["previous_period"].drop_nulls()
     change = (t("export.col.change_from", lang, period=previous[0]) if previous.len()
@@ -82,6 +83,7 @@ def _region_table(frame: pl.DataFrame, ind: Indicator, period: int | None, lang:
         Column("siblings", t("export.col.siblings", lang)),
         Column("change", change, ind.decimals),
         *extra,
+        Column("kind_text", t("export.col.kind", lang)),
         Column("simulated_text", t("export.col.simulated", lang)),
         Column("source_text", t("col.source", lang)),
         Column("source_url", t("export.col.source_url", lang)),
@@ -103,14 +105,15 @@ def _region_table(frame: pl.DataFrame, ind: Indicator, period: int | None, lang:
 
 
 def map_export(conn: Connection, view: View, registry: Registry,
-               catalogue: Mapping[str, Indicator], now: datetime, lang: str = "id") -> Table:
+               catalogue: Mapping[str, Indicator], now: datetime, lang: str = "id", *,
+               demo: bool = True) -> Table:
     """Return the regions the map shows for ``view``, as the map computes them.
 
     Only what the map shows: published figures, verified entries and (labelled)
-    simulated values; drafts never. With ``tampil=perubahan`` the change since the base
-    year is a column too.
+    simulated values, these only with ``demo`` and without ``view.resmi``; drafts never.
+    With ``tampil=perubahan`` the change since the base year is a column too.
     """
-    data: MapData = map_data(conn, view, registry, catalogue, lang)
+    data: MapData = map_data(conn, view, registry, catalogue, lang, demo=demo)
     ind, layer = data.indicator, data.layer
     frame = data.frame.with_columns(level=pl.lit(layer.level))
     extra: tuple[Column, ...] = ()
@@ -129,17 +132,20 @@ def map_export(conn: Connection, view: View, registry: Registry,
 
 
 def province_export(conn: Connection, ind: Indicator, period: int | None, now: datetime,
-                    lang: str = "id") -> Table:
+                    lang: str = "id", *, demo: bool = True) -> Table:
     """Return the national figure and every province for ``period`` (default: the latest).
 
-    The table of ``/tabel``, with the national value as its first row.
+    The table of ``/tabel``, with the national value as its first row; simulated values
+    only with ``demo``.
     """
-    period = period if period is not None else latest_period(conn, ind, "provinsi")
+    period = period if period is not None else latest_period(conn, ind, "provinsi",
+                                                             simulated=demo)
     if period is None:
-        empty = indicator_values(conn, ind, "provinsi", ind.periods[-1], lang=lang).clear()
+        empty = indicator_values(conn, ind, "provinsi", ind.periods[-1], lang=lang,
+                                 simulated=demo).clear()
         frames = [empty.with_columns(level=pl.lit("provinsi"))]
     else:
-        frames = [indicator_values(conn, ind, level, period, lang=lang)
+        frames = [indicator_values(conn, ind, level, period, lang=lang, simulated=demo)
                   .with_columns(level=pl.lit(level)) for level in ("nasional", "provinsi")]
     frame = pl.concat(frames, how="vertical_relaxed")
     return _region_table(

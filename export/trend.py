@@ -124,9 +124,12 @@ class Trend:
 
 
 def trend(conn: Connection, view: View, registry: Registry,
-          catalogue: Mapping[str, Indicator], lang: str = "id") -> Trend:
-    """Compute the trend of ``view``'s region with the map page's own queries."""
-    data = map_data(conn, view, registry, catalogue, lang)
+          catalogue: Mapping[str, Indicator], lang: str = "id", *, demo: bool = True) -> Trend:
+    """Compute the trend of ``view``'s region with the map page's own queries.
+
+    ``demo`` and ``view.resmi`` decide whether simulated values are read (:func:`map_data`).
+    """
+    data = map_data(conn, view, registry, catalogue, lang, demo=demo)
     return Trend(data, summary(conn, data, registry, lang), targets(conn, data.indicator.id))
 
 
@@ -162,9 +165,7 @@ def trend_table(tr: Trend, now: datetime, lang: str = "id") -> Table:
 
     frame = tr.frame().with_columns(
         simulated_text=flag("value", "simulated"),
-        source_text=pl.when(pl.col("value").is_null()).then(None)
-        .when(pl.col("simulated").fill_null(False)).then(pl.lit(t("simulated", lang)))
-        .otherwise(pl.col("source")),
+        source_text=pl.when(pl.col("value").is_not_null()).then(pl.col("provenance")),
         national_simulated_text=flag("national", "national_simulated"),
     )
     name = tr.summary.name
@@ -374,7 +375,8 @@ def trend_image(tr: Trend, now: datetime, fmt: ImageFormat, lang: str = "id") ->
                  direction=t(f"direction.{ind.direction}", lang))
     notes = [t("export.trend.break_note", lang, period=p, note=en if lang == "en" else id_)
              for p, id_, en in tr.breaks()]
-    draw_frame(fig, title, subtitle, simulated=tr.any_simulated(), sources=tr.sources(),
+    badge = t("simulated", lang) if tr.any_simulated() else None
+    draw_frame(fig, title, subtitle, simulated=badge, sources=tr.sources(),
                notes=notes, now=now, lang=lang)
     return save(fig, fmt, title)
 

@@ -58,7 +58,8 @@ PALETTES = (*sorted(SEQUENTIAL), *sorted(DIVERGING))
 
 def controls(view: View, lang: str) -> html.Div:
     """Return the control bar for ``view`` (choices from the in-memory catalogue)."""
-    catalogue = services().catalogue
+    svc = services()
+    catalogue = svc.catalogue
     ind = catalogue[view.indikator]
     periods = list(ind.periods)
     year = view.tahun if view.tahun in periods else periods[-1]
@@ -91,7 +92,17 @@ def controls(view: View, lang: str) -> html.Div:
         dmc.Select(id=ids.MAP_PALETTE, label=t("peta.palette", lang), w=104, value=view.palet,
                    data=list(PALETTES), clearable=True,
                    placeholder="auto", comboboxProps={"zIndex": 1000}),
+        official_switch(view, svc.settings.show_simulated, lang),
     ], className="peta-controls")
+
+
+def official_switch(view: View, simulated: bool, lang: str) -> dmc.Tooltip | dmc.Switch:
+    """Return the "Hanya data resmi" switch; without demo data it is on and fixed."""
+    switch = dmc.Switch(id=ids.MAP_OFFICIAL, label=t("peta.official", lang),
+                        checked=view.resmi or not simulated, disabled=not simulated,
+                        className="peta-official")
+    return switch if simulated else dmc.Tooltip(switch, label=t("peta.official.off", lang),
+                                                 multiline=True, w=260)
 
 
 def _marks(periods: list[int]) -> dict[int, str]:
@@ -155,13 +166,14 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
     Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
     Input(ids.MAP_PALETTE, "value"), Input(ids.MAP_LEVEL, "value"),
-    Input(ids.MAP_GEOJSON, "clickData"), Input({"type": ids.MAP_CRUMB, "kode": ALL}, "n_clicks"),
+    Input(ids.MAP_OFFICIAL, "checked"), Input(ids.MAP_GEOJSON, "clickData"),
+    Input({"type": ids.MAP_CRUMB, "kode": ALL}, "n_clicks"),
     Input({"type": ids.MAP_HIT, "kode": ALL}, "n_clicks"),
     State(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
     prevent_initial_call=True,
 )
 def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
-                 palet: str | None, tingkat: str, click: dict[str, Any] | None,
+                 palet: str | None, tingkat: str, resmi: bool, click: dict[str, Any] | None,
                  crumbs: list[int | None], hits: list[int | None],
                  state: dict[str, Any], shown: dict[str, Any]) -> Any:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
@@ -182,7 +194,10 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                 kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
                 n=params.integer(f"{ids.MAP_CLASSES}.value", n, MIN_CLASSES, MAX_CLASSES),
                 palet=params.optional_choice(f"{ids.MAP_PALETTE}.value", palet, PALETTES),
-                tingkat=_tingkat(kode, tingkat))
+                tingkat=_tingkat(kode, tingkat),
+                # Without demo data the switch is fixed on; the URL need not say so.
+                resmi=params.boolean(f"{ids.MAP_OFFICIAL}.checked", resmi)
+                and services().settings.show_simulated)
     if view == (_shown(shown).get("view") or before):
         return no_update, no_update  # e.g. the slider put on the year shown
     level = layer_of(view, services().registry).level
@@ -219,7 +234,8 @@ def _shown(value: object) -> dict[str, Any]:
 def _compute(view: View, lang: str) -> tuple[Any, ...]:
     svc = services()
     with svc.engine.connect() as conn:
-        data = map_data(conn, view, svc.registry, svc.catalogue, lang)
+        data = map_data(conn, view, svc.registry, svc.catalogue, lang,
+                        demo=svc.settings.show_simulated)
         return data, summary(conn, data, svc.registry, lang), hideout(data, lang)
 
 

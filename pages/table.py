@@ -15,6 +15,7 @@ from i18n import format_number, t
 from queries.catalogue import Indicator, read_catalogue
 from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import indicator_values, latest_period
+from queries.provenance import count_kinds, provenance_counts, simulated_label
 from services import language, services
 
 dash.register_page(
@@ -43,13 +44,16 @@ def layout(**_query: str) -> html.Div:
 )
 def fill(lang: str) -> tuple[object, object]:
     """Query the latest period and build the summary and the table."""
-    with services().engine.connect() as conn:
+    svc = services()
+    simulated = svc.settings.show_simulated
+    with svc.engine.connect() as conn:
         ind = read_catalogue(conn)[DEFAULT_INDICATORS["tabel"]]
-        period = latest_period(conn, ind, "provinsi")
+        period = latest_period(conn, ind, "provinsi", simulated=simulated)
         if period is None:
             return notice(t("nodata.title", lang), t("nodata.body", lang)), None
-        frame = indicator_values(conn, ind, "provinsi", period, lang=lang)
-        national = indicator_values(conn, ind, "nasional", period, lang=lang)
+        frame = indicator_values(conn, ind, "provinsi", period, lang=lang, simulated=simulated)
+        national = indicator_values(conn, ind, "nasional", period, lang=lang,
+                                    simulated=simulated)
     return summary(ind, period, frame, national, lang), region_table(
         ids.TABLE_TABLE + "-grid", frame.to_dicts(), lang=lang, decimals=ind.decimals,
         unit=ind.unit(lang))
@@ -58,21 +62,20 @@ def fill(lang: str) -> tuple[object, object]:
 def summary(ind: Indicator, period: int, frame: pl.DataFrame, national: pl.DataFrame,
             lang: str) -> html.Div:
     """Build the KPI row: national value, counts by source, the simulated badge."""
-    simulated = int(frame["simulated"].fill_null(False).sum())
-    missing = int(frame["value"].null_count())
-    published = frame.height - simulated - missing
+    counts = count_kinds(frame)
     nat = national.row(0, named=True)
-    nat_detail = t("simulated", lang) if nat["simulated"] else (nat["source"] or None)
     items = [
         kpi(t("tabel.national", lang, name=ind.short_name, period=period),
-            format_number(nat["value"], ind.decimals, lang), nat_detail),
-        kpi(t("tabel.published", lang), f"{published} / {frame.height}",
-            t("tabel.counts", lang, simulated=simulated, missing=missing)),
+            format_number(nat["value"], ind.decimals, lang), nat["provenance"],
+            simulated=bool(nat["simulated"])),
+        kpi(t("tabel.published", lang), f"{counts.official} / {counts.total}",
+            provenance_counts(counts, lang)),
     ]
     breaks = [b for b in ind.breaks if b.period == period]
     row = [html.Div(items, className="kpi-row")]
-    if simulated or nat["simulated"]:
-        row.insert(0, html.Div(simulated_badge(lang), className="page-header"))
+    if counts.simulated or nat["simulated"]:
+        row.insert(0, html.Div(simulated_badge(simulated_label(counts, lang), lang),
+                               className="page-header"))
     if breaks:
         note = breaks[-1].note_en if lang == "en" else breaks[-1].note_id
         row.append(dmc.Alert(note, title=t("break.note", lang), color="blue", variant="light",

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Select, func, select
 
 from geodata.registry import NATIONAL_CODE, Level
 from queries.catalogue import Category, Indicator, category_index
+from queries.provenance import stored_kinds, with_provenance
 from queries.schema import observation, region, target
 
 # Published figures first, then verified entries of the offices, then simulated values.
@@ -53,16 +54,18 @@ def _regions(conn: Connection, level: Level, parent: str | None) -> pl.DataFrame
 
 
 def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
-                  code: str | None = None, level: Level | None = None,
+                  simulated: bool, code: str | None = None, level: Level | None = None,
                   parent: str | None = None) -> pl.LazyFrame:
     """Return the winning (source, version) value per region and period.
 
-    Limited to one region (``code``) or to one level, optionally inside ``parent``.
+    Limited to one region (``code``) or to one level, optionally inside ``parent``;
+    simulated values only if ``simulated`` (:func:`queries.provenance.stored_kinds`).
     """
     o = observation.c
     query = select(o.region_code, o.period, o.value, o.source_kind, o.version, o.source,
                    o.source_url, o.status).where(o.indicator_id == indicator_id,
-                                                 o.period.in_(periods))
+                                                 o.period.in_(periods),
+                                                 o.source_kind.in_(stored_kinds(simulated)))
     if code is not None:
         query = query.where(o.region_code == code)
     if level is not None:
@@ -110,15 +113,20 @@ def indicator_values(
     period: int,
     parent: str | None = None,
     lang: str = "id",
+    *,
+    simulated: bool = True,
 ) -> pl.DataFrame:
     """Values of one indicator for every region of ``level`` (optionally within ``parent``).
+
+    Without ``simulated``, simulated values are not read: their regions are missing.
 
     Returns
     -------
     polars.DataFrame
         One row per region, sorted by code: ``code, name, parent_code, value, source_kind,
-        simulated, source, source_url, category, category_index, rank, siblings,
-        previous_period, previous_value, change``. ``rank`` is among siblings (same
+        source, source_url, kind, simulated, provenance, category, category_index, rank,
+        siblings, previous_period, previous_value, change`` (``kind`` and ``provenance``:
+        :func:`queries.provenance.with_provenance`). ``rank`` is among siblings (same
         parent), 1 = best given the indicator's direction; regions without a value have
         null value, category and rank. ``change`` is null unless both values come from the
         same kind of source (published or simulated).
@@ -128,7 +136,7 @@ def indicator_values(
     regions = _regions(conn, level, parent)
     prev = previous_period(ind, period)
     periods = [period] if prev is None else [period, prev]
-    obs = _observations(conn, ind.id, periods, level=level, parent=parent)
+    obs = _observations(conn, ind.id, periods, simulated=simulated, level=level, parent=parent)
     return _assemble(regions, obs, ind, period, prev, lang)
 
 
@@ -152,8 +160,8 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
         regions.lazy()
         .join(current, left_on="code", right_on="region_code", how="left", validate="1:1")
         .join(before, left_on="code", right_on="region_code", how="left", validate="1:1")
+        .pipe(with_provenance, lang)
         .with_columns(
-            simulated=pl.col("source_kind") == "simulasi",
             previous_period=pl.lit(prev, dtype=pl.Int64),
             # A change between a published and a simulated value would mean nothing.
             change=pl.when(pl.col("source_kind") == pl.col("_previous_kind"))
@@ -167,31 +175,41 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
     return result.collect()
 
 
-def time_series(conn: Connection, ind: Indicator, code: str) -> pl.DataFrame:
-    """Return one region's values over all periods: ``period, value, source_kind, simulated``."""
-    obs = _observations(conn, ind.id, list(ind.periods), code=code)
+def time_series(conn: Connection, ind: Indicator, code: str, lang: str = "id", *,
+                simulated: bool = True) -> pl.DataFrame:
+    """Return one region's values over all periods.
+
+    Columns ``period, value, source_kind, source, source_url, kind, simulated,
+    provenance``; without ``simulated``, no simulated value.
+    """
+    obs = _observations(conn, ind.id, list(ind.periods), simulated=simulated, code=code)
     return (
         obs.select("period", "value", "source_kind", "source", "source_url")
-        .with_columns(simulated=pl.col("source_kind") == "simulasi")
+        .pipe(with_provenance, lang)
         .sort("period")
         .collect()
     )
 
 
 def ranking(conn: Connection, ind: Indicator, parent: str, level: Level, period: int,
-            lang: str = "id") -> pl.DataFrame:
+            lang: str = "id", *, simulated: bool = True) -> pl.DataFrame:
     """Return the children of ``parent`` at ``level`` ordered best first, missing last."""
-    values = indicator_values(conn, ind, level, period, parent, lang)
+    values = indicator_values(conn, ind, level, period, parent, lang, simulated=simulated)
     return values.sort(["rank", "code"], nulls_last=True)
 
 
-def latest_period(conn: Connection, ind: Indicator, level: Level) -> int | None:
-    """Return the newest period with at least one value at ``level``, or None."""
+def latest_period(conn: Connection, ind: Indicator, level: Level, *,
+                  simulated: bool = True) -> int | None:
+    """Return the newest period with at least one value at ``level``, or None.
+
+    Without ``simulated``, simulated values do not count.
+    """
     for period in sorted(ind.periods, reverse=True):
         o = observation.c
         hit = conn.execute(
             select(o.id).join(region, region.c.code == o.region_code)
-            .where(o.indicator_id == ind.id, o.period == period, region.c.level == level)
+            .where(o.indicator_id == ind.id, o.period == period, region.c.level == level,
+                   o.source_kind.in_(stored_kinds(simulated)))
             .limit(1)
         ).first()
         if hit is not None:

@@ -30,6 +30,7 @@ from queries.indicators import (
     targets,
     time_series,
 )
+from queries.provenance import KindCounts, count_kinds
 
 SHOW = ("nilai", "perubahan")
 NATIONAL_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
@@ -49,6 +50,7 @@ class View:
     n: int = 5
     palet: str | None = None
     tingkat: Level | None = None
+    resmi: bool = False  # official data only: simulated values are hidden
 
     def method(self, ind: Indicator) -> str:
         """Return the classification: as asked, else official categories when there are any."""
@@ -156,7 +158,7 @@ def parse_view(kode: str | None, query: Mapping[str, str], registry: Registry,
     tingkat = query.get("tingkat")
     if tingkat in NATIONAL_LEVELS:
         view = replace(view, tingkat=tingkat)
-    view = replace(view, palet=query.get("palet") or None)
+    view = replace(view, palet=query.get("palet") or None, resmi=query.get("resmi") == "1")
     return view, messages
 
 
@@ -190,7 +192,8 @@ def view_of(name: str, state: object, registry: Registry,
         kelas=params.optional_choice(f"{name}.kelas", got.get("kelas"), METHODS),
         n=params.integer(f"{name}.n", got.get("n"), MIN_CLASSES, MAX_CLASSES), palet=palet,
         tingkat=params.optional_choice(f"{name}.tingkat", got.get("tingkat"),
-                                       NATIONAL_LEVELS))  # type: ignore[arg-type]
+                                       NATIONAL_LEVELS),  # type: ignore[arg-type]
+        resmi=params.boolean(f"{name}.resmi", got.get("resmi", False)))
 
 
 def url_messages(name: str, value: object) -> list[Message]:
@@ -223,7 +226,7 @@ def view_url(view: View) -> str:
     optional: dict[str, object | None] = {
         "tahun": view.tahun, "tampil": None if view.tampil == "nilai" else view.tampil,
         "dari": view.dari, "kelas": view.kelas, "n": view.n if view.kelas else None,
-        "palet": view.palet, "tingkat": view.tingkat,
+        "palet": view.palet, "tingkat": view.tingkat, "resmi": 1 if view.resmi else None,
     }
     query.update({k: v for k, v in optional.items() if v is not None})
     return f"{path}?{urlencode(query)}"
@@ -270,11 +273,17 @@ class MapData:
     classes: Classes
     method: str
     messages: tuple[Message, ...]
+    simulated: bool  # whether simulated values were read (demo data on, not ``resmi``)
+
+    @property
+    def counts(self) -> KindCounts:
+        """Return how many regions show a real, a simulated or no value."""
+        return count_kinds(self.frame, self.shown)
 
     @property
     def any_simulated(self) -> bool:
         """Return whether any shown value is simulated."""
-        return bool(self.frame["simulated"].fill_null(False).any())
+        return self.counts.simulated > 0
 
     @property
     def sources(self) -> list[str]:
@@ -283,11 +292,11 @@ class MapData:
         return sorted(s for s in real["source"].unique().to_list() if s)
 
 
-def resolve_period(conn: Connection, view: View, ind: Indicator,
-                   layer: Layer) -> tuple[int | None, list[Message]]:
+def resolve_period(conn: Connection, view: View, ind: Indicator, layer: Layer, *,
+                   simulated: bool = True) -> tuple[int | None, list[Message]]:
     """Return the period to show and a message when the asked one had no data."""
     level = layer.level if layer.level in ind.levels() else ind.lowest_level
-    latest = latest_period(conn, ind, level)
+    latest = latest_period(conn, ind, level, simulated=simulated)
     if view.tahun is None:
         return latest, []
     if view.tahun in ind.periods:
@@ -297,11 +306,17 @@ def resolve_period(conn: Connection, view: View, ind: Indicator,
 
 
 def map_data(conn: Connection, view: View, registry: Registry,
-             catalogue: Mapping[str, Indicator], lang: str = "id") -> MapData:
-    """Compute the frame, the shown column and its classes for ``view``."""
+             catalogue: Mapping[str, Indicator], lang: str = "id", *,
+             demo: bool = True) -> MapData:
+    """Compute the frame, the shown column and its classes for ``view``.
+
+    Simulated values are read only with ``demo`` (``MATA_GARUDA_DEMO``) and without
+    ``view.resmi``; otherwise their regions are missing.
+    """
     ind = catalogue[view.indikator]
     layer = layer_of(view, registry)
-    period, messages = resolve_period(conn, view, ind, layer)
+    simulated = demo and not view.resmi
+    period, messages = resolve_period(conn, view, ind, layer, simulated=simulated)
     defined = LEVELS.index(layer.level) <= LEVELS.index(ind.lowest_level)
     if not defined:
         messages.append(("peta.error.tingkat", {"indikator": ind.short_name,
@@ -309,13 +324,14 @@ def map_data(conn: Connection, view: View, registry: Registry,
     if period is None or not defined:
         frame = empty_values(conn, ind, layer.level, layer.parent, lang)
     else:
-        frame = indicator_values(conn, ind, layer.level, period, layer.parent, lang)
+        frame = indicator_values(conn, ind, layer.level, period, layer.parent, lang,
+                                 simulated=simulated)
     base = None
     shown = "value"
     if view.tampil == "perubahan" and period is not None and defined:
         base = view.dari if view.dari in ind.periods and (view.dari or 0) < period else (
             previous_period(ind, period))
-        frame = _with_change_since(conn, ind, layer, frame, base, lang)
+        frame = _with_change_since(conn, ind, layer, frame, base, lang, simulated)
         shown = "change_since"
         classes = diverging_classes(frame[shown].to_list(), view.n)
         method = "perubahan"
@@ -327,14 +343,15 @@ def map_data(conn: Connection, view: View, registry: Registry,
         classes = classify(frame[shown].to_list(), method, view.n, categories=ind.categories,
                            lang=lang)
     return MapData(view, layer, ind, period, base, frame, shown, classes, method,
-                   tuple(messages))
+                   tuple(messages), simulated)
 
 
 def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl.DataFrame,
-                       base: int | None, lang: str) -> pl.DataFrame:
+                       base: int | None, lang: str, simulated: bool) -> pl.DataFrame:
     if base is None:
         return frame.with_columns(change_since=pl.lit(None, dtype=pl.Float64))
-    before = indicator_values(conn, ind, layer.level, base, layer.parent, lang).select(
+    before = indicator_values(conn, ind, layer.level, base, layer.parent, lang,
+                              simulated=simulated).select(
         "code", pl.col("value").alias("base_value"), pl.col("source_kind").alias("_base_kind"))
     return (
         frame.join(before, on="code", how="left", validate="1:1")
@@ -352,25 +369,28 @@ class Summary:
     name: str
     value: float | None
     simulated: bool
-    source: str | None
+    provenance: str | None  # queries.provenance.label of the value
     category: str | None
     change: float | None
     national: float | None
     national_simulated: bool
+    national_provenance: str | None
     target: tuple[float, float] | None
     category_counts: list[tuple[str, int]]
     best: pl.DataFrame
     worst: pl.DataFrame
-    series: pl.DataFrame  # period, value, simulated, source, national, national_simulated,
-    #                       national_source
+    series: pl.DataFrame  # period, value, simulated, source, provenance, national,
+    #                       national_simulated, national_source, national_provenance
 
 
-def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str) -> dict[str, object]:
+def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str,
+         simulated: bool) -> dict[str, object]:
     level = LEVELS[code.count(".") + 1] if code != NATIONAL_CODE else "nasional"
     if level not in ind.levels():
         return {}
     parent = None if code == NATIONAL_CODE else code.rsplit(".", 1)[0] if "." in code else None
-    frame = indicator_values(conn, ind, level, period, parent, lang).filter(pl.col("code") == code)
+    frame = indicator_values(conn, ind, level, period, parent, lang,
+                             simulated=simulated).filter(pl.col("code") == code)
     return frame.row(0, named=True) if frame.height else {}
 
 
@@ -378,8 +398,9 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
     """Build the side panel's figures for the region in focus of ``data``."""
     ind, view, period = data.indicator, data.view, data.period
     code = view.kode
-    own = _row(conn, ind, code, period, lang) if period is not None else {}
-    national = _row(conn, ind, NATIONAL_CODE, period, lang) if period is not None else {}
+    own = _row(conn, ind, code, period, lang, data.simulated) if period is not None else {}
+    national = (_row(conn, ind, NATIONAL_CODE, period, lang, data.simulated)
+                if period is not None else {})
     target_rows = targets(conn, ind.id).filter(pl.col("period") == period) if period else None
     target = (None if target_rows is None or target_rows.is_empty()
               else (target_rows["target_low"][0], target_rows["target_high"][0]))
@@ -393,18 +414,21 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         ["value", "code"], descending=[best_first, False])
     best = ranked.head(5)
     worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
-    series = time_series(conn, ind, code).select("period", "value", "simulated", "source")
-    nat_series = time_series(conn, ind, NATIONAL_CODE).select(
+    series = time_series(conn, ind, code, lang, simulated=data.simulated).select(
+        "period", "value", "simulated", "source", "provenance")
+    nat_series = time_series(conn, ind, NATIONAL_CODE, lang, simulated=data.simulated).select(
         "period", pl.col("value").alias("national"),
         pl.col("simulated").alias("national_simulated"),
-        pl.col("source").alias("national_source"))
+        pl.col("source").alias("national_source"),
+        pl.col("provenance").alias("national_provenance"))
     joined = series.join(nat_series, on="period", how="full", coalesce=True).sort("period")
     return Summary(
         code=code, name=registry.name(code),
         value=own.get("value"), simulated=bool(own.get("simulated")),  # type: ignore[arg-type]
-        source=own.get("source"), category=own.get("category"),  # type: ignore[arg-type]
+        provenance=own.get("provenance"), category=own.get("category"),  # type: ignore[arg-type]
         change=own.get("change"),  # type: ignore[arg-type]
         national=national.get("value"),  # type: ignore[arg-type]
         national_simulated=bool(national.get("simulated")),
+        national_provenance=national.get("provenance"),  # type: ignore[arg-type]
         target=target, category_counts=counts, best=best, worst=worst, series=joined,
     )

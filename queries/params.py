@@ -93,6 +93,13 @@ def text(name: str, value: object, limit: int = MAX_TEXT) -> str:
     return value
 
 
+def boolean(name: str, value: object) -> bool:
+    """Return a JSON boolean."""
+    if not isinstance(value, bool):
+        raise ParameterError(name, value, "true, false")
+    return value
+
+
 def mapping(name: str, value: object) -> Mapping[str, Any]:
     """Return a JSON object."""
     if not isinstance(value, dict):

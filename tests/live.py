@@ -83,7 +83,7 @@ def serve(database_url: str, var_dir: Path, *, command: Sequence[str] = CLI,
            "MATA_GARUDA_DATABASE_URL": database_url, "MATA_GARUDA_BOUNDARIES_DIR": str(none),
            "MATA_GARUDA_PUBLISHED_DIR": str(none), "MATA_GARUDA_HOST": "127.0.0.1"}
     for name in ("MATA_GARUDA_PUBLIC_VIEW", "MATA_GARUDA_REDIS_URL", "MATA_GARUDA_ENV",
-                 "MATA_GARUDA_LANGUAGE"):
+                 "MATA_GARUDA_LANGUAGE", "MATA_GARUDA_DEMO"):
         env.pop(name, None)
     env.update(settings or {})
     log_path = var_dir / "server.log"

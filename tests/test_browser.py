@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import subprocess
@@ -38,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, published_dir: Path,
            "MATA_GARUDA_PUBLISHED_DIR": str(published_dir)}
     env.pop("MATA_GARUDA_DATABASE_URL", None)
     env.pop("MATA_GARUDA_PUBLIC_VIEW", None)  # signed in, as the ministry deploys it
+    env.pop("MATA_GARUDA_DEMO", None)  # on: a development server with demo data
     subprocess.run([sys.executable, "-m", "cli", "user", "add", USERNAME, "--role", "admin",
                     "--password-stdin"], cwd=PROJECT_ROOT, env=env, input=PASSWORD.encode(),
                    check=True, capture_output=True)
@@ -171,15 +174,19 @@ def regions_drawn(page, n: int) -> None:  # type: ignore[no-untyped-def]
         " && window.mataGaruda.map.current && window.mataGaruda.map.current.rev")
 
 
+# The legend's classes and missing line; the simulated line counts some of them again.
+LEGEND_COUNTS = ".peta-legend li:not(.legend-simulated) .legend-count"
+
+
 def legend_total(page, n: int) -> None:  # type: ignore[no-untyped-def]
     """Wait until the legend (drawn by the page's second callback) counts ``n`` regions."""
     page.wait_for_function(
-        "n => Array.from(document.querySelectorAll('.peta-legend .legend-count'))"
+        f"n => Array.from(document.querySelectorAll('{LEGEND_COUNTS}'))"
         ".reduce((s, e) => s + Number(e.textContent), 0) === n", arg=n)
 
 
 def legend_counts(page) -> list[int]:  # type: ignore[no-untyped-def]
-    return [int(c) for c in page.locator(".peta-legend .legend-count").all_inner_texts()]
+    return [int(c) for c in page.locator(LEGEND_COUNTS).all_inner_texts()]
 
 
 def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: ignore[no-untyped-def]
@@ -209,6 +216,66 @@ def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: i
     regions_drawn(page, 27)
     page.locator(".peta-breadcrumb").get_by_role("button", name="Indonesia").click()
     regions_drawn(page, 38)
+
+
+def test_official_data_only_hides_simulated_values(page, server: str,  # type: ignore[no-untyped-def]
+                                                    published_dir: Path) -> None:
+    """National IDI 2024: published, simulated and missing regions are counted and told
+    apart; "Hanya data resmi" hides every simulated value, on the page and in its CSV."""
+    published = idi_2024(published_dir)
+    real = len(published)
+    page.goto(server + "/?indikator=idi&tahun=2024")
+    regions_drawn(page, 38)
+    legend_total(page, 38)
+    counts = page.locator(".legend-provenance").inner_text()
+    found = re.fullmatch(rf"{real} resmi · (\d+) simulasi · (\d+) tidak tersedia", counts)
+    assert found, counts
+    simulated, missing = int(found[1]), int(found[2])
+    assert simulated > 0 and real + simulated + missing == 38
+    assert page.locator(".simulated-badge").inner_text().lower() == (
+        f"data simulasi · {simulated} dari 38 wilayah")
+    assert page.locator(".legend-simulated .legend-count").inner_text() == str(simulated)
+    rows = page.evaluate("() => Object.values(window.mataGaruda.map.current.d)")
+    assert sum(r[7] for r in rows) == simulated
+    striped = [f for f in page.evaluate(REGION_FILLS).values() if f.startswith("url(#mg-sim-")]
+    assert len(striped) == simulated  # drawn apart from the real values, no hover needed
+    assert page.locator(".rank-simulated").count() > 0  # top/bottom five mark them
+
+    page.get_by_role("switch", name="Hanya data resmi").click()
+    page.wait_for_url("**resmi=1**")
+    page.locator(".legend-provenance",
+                 has_text=f"{real} resmi · 0 simulasi · {38 - real} tidak tersedia").wait_for()
+    legend_total(page, 38)
+    page.wait_for_function(
+        "() => Object.values(window.mataGaruda.map.current.d).every(r => r[7] === 0)")
+    assert legend_counts(page)[-1] == 38 - real
+    assert page.locator(".simulated-badge, .legend-simulated, .rank-simulated, "
+                        ".kpi-simulated").count() == 0
+    assert "SIMULASI" not in page.locator("body").inner_text().upper().replace(
+        "0 SIMULASI", "")
+    fills = page.evaluate(REGION_FILLS)
+    assert sum(f == "url(#mg-hatch)" for f in fills.values()) == 38 - real
+    href = page.locator(f"#{ids.MAP_EXPORT} a", has_text="CSV").get_attribute("href")
+    assert "resmi=1" in href
+    response = page.request.get(server + href)
+    assert response.status == 200
+    body = read_csv_body(response.body())
+    header = body[0]
+    table = [dict(zip(header, row, strict=True)) for row in body[1:]]
+    assert len(table) == 38
+    assert {r["Wilayah"]: float(r["Nilai"]) for r in table if r["Nilai"]} == published
+    assert {r["Jenis nilai"] for r in table} == {"Angka terbitan resmi", ""}
+    assert {r["Simulasi"] for r in table} == {"Tidak", ""}
+    assert not any("SIMULASI" in cell.upper() for row in body[1:] for cell in row)
+
+    page.get_by_role("switch", name="Hanya data resmi").click()
+    page.locator(".legend-provenance", has_text=f"{simulated} simulasi").wait_for()
+    assert "resmi=1" not in page.url
+
+
+def read_csv_body(body: bytes) -> list[list[str]]:
+    """Return the rows of an exported CSV, its header first."""
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_missing_regions_are_hatched(page, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -23,7 +24,13 @@ import ids
 from app import create_app, services_of
 from auth.accounts import add_account
 from auth.audit import audit
-from components.export import MAP_FORMATS, export_href, export_links, view_export_href
+from components.export import (
+    MAP_FORMATS,
+    export_href,
+    export_links,
+    trend_export_href,
+    view_export_href,
+)
 from export.files import FORMATS, Column, Table, filename, safe_cell, to_csv, to_xlsx
 from geodata.registry import Registry
 from ingest.entry import Target, reject, save_draft, submit, verify
@@ -131,6 +138,9 @@ def test_links_follow_the_view() -> None:
     assert view_export_href(View(indikator="ikp")) == "/ekspor/peta?indikator=ikp"
     href = view_export_href(View(kode="32.73", indikator="idi", tahun=2024, tingkat=None))
     assert href == "/ekspor/peta?kode=32.73&indikator=idi&tahun=2024"
+    official = View(kode="32", indikator="idi", tahun=2024, resmi=True)  # hides simulated
+    assert view_export_href(official) == "/ekspor/peta?kode=32&indikator=idi&tahun=2024&resmi=1"
+    assert trend_export_href(official) == "/ekspor/tren?kode=32&indikator=idi&tahun=2024&resmi=1"
     links = str(export_links(href, "id").to_plotly_json())
     assert "/ekspor/peta.csv?kode=32.73&indikator=idi&tahun=2024" in links
     assert "/ekspor/peta.xlsx?kode=32.73" in links and "Unduh tabel (XLSX)" in links
@@ -251,7 +261,8 @@ def test_map_export_is_what_the_map_shows(site: Site, client: FlaskClient) -> No
                                     else "Ya" if row["simulated"] else "Tidak")
     # The verified entry is shown; the draft of 32.01 (50) is not.
     assert got["32.73"]["Nilai"] == "41.5" and got["32.73"]["Simulasi"] == "Tidak"
-    assert got["32.73"]["Sumber"] == "Kesbangpol Kota Bandung"
+    assert got["32.73"]["Sumber"] == "Isian terverifikasi: Kesbangpol Kota Bandung"
+    assert got["32.73"]["Jenis nilai"] == "Isian kantor terverifikasi"
     assert _number(got["32.01"]["Nilai"]) != 50.0
     assert got["32.01"]["Sumber"] == "DATA SIMULASI"
 
@@ -553,3 +564,30 @@ def test_exports_survive_any_stored_text(site: Site, client: FlaskClient) -> Non
     sign_in(client, "admin")
     sheet = read_xlsx(get(client, "/ekspor/audit.xlsx"), "Waktu (UTC)")
     assert shown in sheet.column("Rincian")
+
+
+@pytest.mark.parametrize("path", [
+    "/ekspor/peta.csv?indikator=idi&tahun=2024", "/ekspor/peta.csv?kode=32&indikator=ikp",
+    "/ekspor/tabel.csv", "/ekspor/tren.csv?kode=32&indikator=idi",
+])
+def test_without_demo_data_no_export_holds_a_simulated_value(
+        site: Site, tmp_path: Path, path: str) -> None:
+    """MATA_GARUDA_DEMO=false hides the simulated values (still stored) in every export."""
+    url = site.engine.url.render_as_string(hide_password=False)
+    tables = {}
+    for demo in (True, False):
+        settings = Settings(var_dir=tmp_path, database_url=url, boundaries_dir=tmp_path / "none",
+                            published_dir=tmp_path / "none", demo=demo)
+        app = create_app(settings)
+        client = app.server.test_client()
+        sign_in(client, "pengamat")
+        tables[demo] = read_csv(get(client, path))
+        services_of(app).engine.dispose()
+    for demo, rows in tables.items():
+        flags = [i for i, name in enumerate(rows[0]) if name.startswith("Simulasi")]
+        shown = {r[i] for r in rows[1:] for i in flags}
+        assert ("Ya" in shown) is demo and "Tidak" in shown
+        assert any("SIMULASI" in cell for row in rows[1:] for cell in row) is demo
+    with site.engine.connect() as conn:  # nothing was deleted
+        assert conn.scalar(sa.select(sa.func.count()).where(
+            observation.c.source_kind == "simulasi"))

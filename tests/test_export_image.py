@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+import polars as pl
 import pytest
 import shapely
 import sqlalchemy as sa
@@ -96,26 +97,36 @@ class Drawing:
     ids: set[str]
 
 
+def _style(element: ET.Element) -> dict[str, str]:
+    return {k.strip(): v.strip() for k, v in (part.split(":", 1) for part in
+            element.get("style", "").split(";") if ":" in part)}
+
+
 def read_svg(body: bytes) -> Drawing:
+    """Read each region's fill: a colour, or ``<background>/<stripes>`` for a pattern."""
     root = ET.fromstring(body)
+    patterns = {p.get("id"): f"{next(p.iter(f'{SVG}rect')).get('fill')}/"
+                             f"{_style(next(p.iter(f'{SVG}path')))['stroke']}"
+                for p in root.iter(f"{SVG}pattern")}
     fills: dict[str, str] = {}
     regions = [g for g in root.iter(f"{SVG}g") if g.get("id", "").startswith(GID_PREFIX)]
     for group in regions:
         gid = group.get("id", "")
         paths = list(group.iter(f"{SVG}path"))
         assert len(paths) == 1, gid
-        style = dict(part.split(":", 1) for part in paths[0].get("style", "").split(";")
-                     if ":" in part)
-        fills[gid.removeprefix(GID_PREFIX)] = {k.strip(): v.strip()
-                                               for k, v in style.items()}["fill"]
+        fill = _style(paths[0])["fill"]
+        fills[gid.removeprefix(GID_PREFIX)] = patterns.get(fill[5:-1], fill)  # url(#id)
     texts = ["".join(text.itertext()) for text in root.iter(f"{SVG}text")]
     return Drawing(fills, texts, {g.get("id", "") for g in root.iter(f"{SVG}g")})
 
 
 def _expected_fills(data: MapData) -> dict[str, str | None]:
+    """Return each region's class colour, with white stripes when simulated (None: none)."""
     palette = palette_colors(data)
-    return {code: None if cls is None else palette[cls].lower()
-            for code, cls in zip(data.frame["code"], data.classes.index, strict=True)}
+    frame = data.frame
+    return {code: None if cls is None else palette[cls].lower() + ("/#ffffff" if sim else "")
+            for code, cls, sim in zip(frame["code"], data.classes.index, frame["simulated"],
+                                      strict=True)}
 
 
 VIEWS = [  # (kode, query, regions without a value in the demo data): the nation, a
@@ -140,7 +151,10 @@ def test_svg_regions_have_the_map_colours(site: Site, client: FlaskClient, kode:
     assert len(hatched) == data.classes.missing == missing
     coloured = {c: f for c, f in drawing.fills.items() if c not in hatched}
     assert coloured == {c: f for c, f in expected.items() if f is not None}
-    assert all(drawing.fills[c].startswith("url(#") for c in hatched)  # never a scale colour
+    assert {drawing.fills[c] for c in hatched} <= {"#e9ecef/#868e96"}  # never a scale colour
+    striped = {c for c, f in coloured.items() if f.endswith("/#ffffff")}
+    assert striped == set(data.frame.filter(pl.col("simulated") & pl.col(data.shown)
+                                            .is_not_null())["code"])
 
 
 def test_svg_texts_indonesian(site: Site, client: FlaskClient) -> None:
@@ -161,7 +175,12 @@ def test_svg_texts_indonesian(site: Site, client: FlaskClient) -> None:
         assert label in texts and str(count) in texts
     assert "Data tidak tersedia" in texts and str(data.classes.missing) in texts
     assert "Kategori resmi · indeks 0-100" in texts
-    assert data.any_simulated and "DATA SIMULASI" in texts
+    simulated = data.frame.filter(pl.col("kind") == "simulated").height
+    official = data.frame.filter(pl.col("kind") == "published").height
+    assert simulated and f"DATA SIMULASI · {simulated} dari 38 wilayah" in texts
+    assert "Data simulasi (arsir diagonal)" in texts and str(simulated) in texts
+    assert (f"{official} resmi · {simulated} simulasi · {data.classes.missing} tidak tersedia"
+            in texts)
     assert "Sumber: BPS, DATA SIMULASI" in texts
     assert any(re.fullmatch(r"Mata Garuda · diekspor \d{4}-\d\d-\d\d \d\d:\d\d UTC", s)
                for s in texts)
@@ -175,7 +194,10 @@ def test_svg_texts_english_and_change(site: Site, client: FlaskClient) -> None:
                                  "&dari=2019")).texts
     assert "Change in IDI 2019–2024 · Indonesia" in texts
     assert "Change 2019–2024" in texts and "Change (diverging) · index 0-100" in texts
-    assert "SIMULATED DATA" in texts and "No data" in texts
+    assert "No data" in texts
+    assert any(re.fullmatch(r"SIMULATED DATA · \d+ of 38 regions", s) for s in texts)
+    assert any(re.fullmatch(r"\d+ official values? · \d+ simulated values? · \d+ without data",
+                            s) for s in texts)
     assert any(s.startswith("Source: ") for s in texts)
     assert any(s.startswith("Mata Garuda · exported ") for s in texts)
     assert not {"DATA SIMULASI", "Data tidak tersedia"} & set(texts)

@@ -33,6 +33,7 @@ def test_the_issue_example_url(registry: Registry) -> None:
     View(), View(kode="32"), View(kode="32.73.01", indikator="konflik", tahun=2019),
     View(indikator="ikp", tampil="perubahan", dari=2019, kelas="kuantil", n=7, palet="Reds"),
     View(tingkat="kecamatan", indikator="turnout_pilpres", kelas="interval", n=3),
+    View(resmi=True), View(kode="32", indikator="ikp", resmi=True),
 ])
 def test_urls_round_trip(view: View, registry: Registry) -> None:
     assert parse(view_url(view), registry) == (view, [])
@@ -88,12 +89,18 @@ def test_national_idi_map(demo_engine: sa.Engine, registry: Registry) -> None:
     colouring = hideout(data, "id")
     row = colouring["d"]["32"]
     assert row[1] == 82.8 and colouring["cats"][row[2]] == "Baik"
-    assert colouring["srcs"][row[6]] == "BPS"
+    assert colouring["srcs"][row[6]] == "BPS" and row[7] == 0
+    simulated = [code for code, r in colouring["d"].items() if r[7]]
+    assert colouring["srcs"][colouring["d"][simulated[0]][6]] == "DATA SIMULASI"
     missing = [code for code, r in colouring["d"].items() if r[0] is None]
     assert len(missing) == data.classes.missing
-    items = legend(data, "id").children[2].children
-    assert [i.children[2].children for i in items] == [
-        *map(str, data.classes.counts), str(data.classes.missing)]
+    published = set(data.frame.filter(pl.col("kind") == "published")["code"])
+    assert published and len(published) + len(simulated) + len(missing) == 38
+    box = legend(data, "id").children
+    assert [i.children[2].children for i in box[2].children] == [
+        *map(str, data.classes.counts), str(data.classes.missing), str(len(simulated))]
+    assert box[3].children == (f"{len(published)} resmi · {len(simulated)} simulasi"
+                               f" · {len(missing)} tidak tersedia")
 
 
 def test_higher_is_worse_uses_a_red_palette_darker_for_higher(demo_engine: sa.Engine,

@@ -33,7 +33,21 @@ def test_environment_values(tmp_path: Path) -> None:
         9000, "en", "postgresql+psycopg://u@h/db", tmp_path)
 
 
+@pytest.mark.parametrize(("env", "shown"), [
+    ({}, True),  # development, as `make run` starts it
+    ({"MATA_GARUDA_ENV": "production"}, False),
+    ({"MATA_GARUDA_ENV": "production", "MATA_GARUDA_DEMO": "true"}, True),
+    ({"MATA_GARUDA_DEMO": "false"}, False),
+    ({"MATA_GARUDA_DEMO": "0"}, False),
+])
+def test_simulated_values_are_shown_in_development_only_unless_set(env: dict[str, str],
+                                                                   shown: bool) -> None:
+    key = {"MATA_GARUDA_SECRET_KEY": secrets.token_hex(32)}
+    assert Settings.from_env({**key, **env}).show_simulated is shown
+
+
 @pytest.mark.parametrize(("env", "message"), [
+    ({"MATA_GARUDA_DEMO": "maybe"}, "MATA_GARUDA_DEMO must be true or false, got 'maybe'"),
     ({"MATA_GARUDA_PORT": "80x"}, "MATA_GARUDA_PORT must be a port number"),
     ({"MATA_GARUDA_LANGUAGE": "fr"}, "MATA_GARUDA_LANGUAGE must be id or en"),
     ({"MATA_GARUDA_ENV": "production"}, "MATA_GARUDA_SECRET_KEY is required"),

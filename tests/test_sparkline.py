@@ -30,3 +30,13 @@ def test_image_has_alt_text_and_escapes_names() -> None:
                     decimals=1, lang="en", alt="trend of A")
     assert img is not None and img.alt == "trend of A"
     assert "A &amp; &lt;B&gt;" in unquote(img.src)
+
+
+def test_simulated_points_are_hollow() -> None:
+    region = [(2019, 70.0), (2020, 71.0), (2021, 74.0)]
+    national = [(2019, 72.0), (2020, 73.0), (2021, 73.5)]
+    text = svg(region, national, region_name="Aceh", decimals=2, lang="id",
+               simulated=({2020, 2021}, {2021}))
+    hollow = re.findall(r'<circle [^>]*fill="#ffffff"[^>]*stroke="(#\w+)"', text)
+    assert sorted(hollow) == sorted(["#364fc7", "#364fc7", "#868e96"])
+    assert text.count("<circle") == 6
