@@ -26,6 +26,7 @@ logged 403. Exports of non-public tables are written to the audit log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final, cast
 
@@ -87,10 +88,10 @@ def _indicator(args: MultiDict[str, str], table: str) -> Indicator:
                             services().catalogue)
 
 
-def _period(args: MultiDict[str, str], ind: Indicator) -> int | None:
-    """Return the ``tahun`` asked for, None when absent; refuse one the indicator lacks."""
+def _period(args: MultiDict[str, str], periods: Sequence[int]) -> int | None:
+    """Return the ``tahun`` asked for, None when absent; refuse one not in ``periods``."""
     text = args.get("tahun")
-    return params.period("tahun", text, ind) if text else None
+    return params.period("tahun", text, periods) if text else None
 
 
 def _view(args: MultiDict[str, str]) -> View:
@@ -103,7 +104,7 @@ def _view(args: MultiDict[str, str]) -> View:
     if messages:
         name = _VIEW_PARAMETERS[messages[0][0]]
         raise params.ParameterError(name, args.get(name), expected.get(name, ""))
-    _period(args, svc.catalogue[view.indikator])
+    _period(args, svc.catalogue[view.indikator].shown_periods)
     return view
 
 
@@ -198,7 +199,7 @@ def _trend_image(fmt: ImageFormat) -> flask.Response:
 
 def _province_table(fmt: str) -> flask.Response:
     ind = _indicator(flask.request.args, "tabel")
-    period = _period(flask.request.args, ind)
+    period = _period(flask.request.args, ind.shown_periods)
     with services().engine.connect() as conn:
         table = province_export(conn, ind, period, _now(), language())
     return _send(table, fmt)
@@ -207,7 +208,7 @@ def _province_table(fmt: str) -> flask.Response:
 def _entry_table(fmt: str) -> flask.Response:
     account, svc, args = _account("isian"), services(), flask.request.args
     ind = _indicator(args, "isian")
-    period = _period(args, ind) or ind.periods[-1]
+    period = _period(args, ind.periods) or ind.periods[-1]
     kode = params.region("kode", args["kode"], svc.registry) if args.get("kode") else None
     with svc.engine.connect() as conn:
         table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
@@ -218,7 +219,7 @@ def _entry_table(fmt: str) -> flask.Response:
 def _completeness_table(fmt: str) -> flask.Response:
     account, svc = _account("kelengkapan"), services()
     ind = _indicator(flask.request.args, "kelengkapan")
-    period = _period(flask.request.args, ind) or ind.periods[-1]
+    period = _period(flask.request.args, ind.periods) or ind.periods[-1]
     level = cast("Level | None", params.optional_choice(
         "tingkat", flask.request.args.get("tingkat"), OFFICE_LEVELS))
     with svc.engine.connect() as conn:

@@ -23,7 +23,7 @@ from i18n import t
 from queries.catalogue import Indicator
 from queries.entry import completeness, entry_table
 from queries.indicators import indicator_values, latest_period
-from queries.mapview import MapData, View, map_data
+from queries.mapview import MapData, View, map_data, region_values
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
@@ -107,12 +107,16 @@ def map_export(conn: Connection, view: View, registry: Registry,
     """Return the regions the map shows for ``view``, as the map computes them.
 
     Only what the map shows: published figures, verified entries and (labelled)
-    simulated values; drafts never. With ``tampil=perubahan`` the change since the base
-    year is a column too.
+    simulated values; drafts never. The region in focus (the nation, a province, a
+    kab/kota), whose figure the side panel shows, is the first row. With
+    ``tampil=perubahan`` the change since the base year is a column too.
     """
     data: MapData = map_data(conn, view, registry, catalogue, lang)
     ind, layer = data.indicator, data.layer
     frame = data.frame.with_columns(level=pl.lit(layer.level))
+    if layer.selected is None and data.period is not None:
+        own = region_values(conn, ind, view.kode, data.period, lang)
+        frame = pl.concat([own, frame], how="diagonal_relaxed") if own.height else frame
     extra: tuple[Column, ...] = ()
     if data.shown == "change_since":
         extra = (Column("change_since", t("peta.tt.change_since", lang, base=data.base or "–"),

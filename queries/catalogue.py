@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,10 +146,20 @@ class Indicator:
     notes_en: str = ""
     categories: tuple[Category, ...] = field(default_factory=tuple)
     breaks: tuple[MethodBreak, ...] = field(default_factory=tuple)
+    observed: tuple[int, ...] = ()  # the years with a stored value (see with_observed)
 
     def __post_init__(self) -> None:
         """Refuse categories that overlap or leave gaps, whether read from file or database."""
         check_categories(self.categories, f"indicator {self.id!r}")
+
+    @property
+    def shown_periods(self) -> tuple[int, ...]:
+        """Return the periods a view offers: the catalogue's cadence and every observed year.
+
+        ``periods`` (the cadence) are the periods expected and open for entry; a year
+        outside them is shown as soon as it has a value (published history, say).
+        """
+        return tuple(sorted({*self.periods, *self.observed}))
 
     def name(self, lang: str) -> str:
         """Return the full name in ``lang``."""
@@ -199,6 +209,13 @@ class Indicator:
     def levels(self) -> tuple[Level, ...]:
         """Return the levels the indicator exists at, national down to its lowest level."""
         return LEVELS[: LEVELS.index(self.lowest_level) + 1]
+
+
+def with_observed(catalogue: Mapping[str, Indicator],
+                  observed: Mapping[str, Sequence[int]]) -> dict[str, Indicator]:
+    """Return the catalogue with each indicator's observed years (``{id: years}``)."""
+    return {k: replace(ind, observed=tuple(sorted(observed.get(k, ()))))
+            for k, ind in catalogue.items()}
 
 
 def _check(entry: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:

@@ -33,7 +33,7 @@ class QueryError(ValueError):
 
 def previous_period(ind: Indicator, period: int) -> int | None:
     """Return the indicator's period before ``period`` (the previous election for turnout)."""
-    earlier = [p for p in ind.periods if p < period]
+    earlier = [p for p in ind.shown_periods if p < period]
     return max(earlier) if earlier else None
 
 
@@ -169,7 +169,7 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
 
 def time_series(conn: Connection, ind: Indicator, code: str) -> pl.DataFrame:
     """Return one region's values over all periods: ``period, value, source_kind, simulated``."""
-    obs = _observations(conn, ind.id, list(ind.periods), code=code)
+    obs = _observations(conn, ind.id, list(ind.shown_periods), code=code)
     return (
         obs.select("period", "value", "source_kind", "source", "source_url")
         .with_columns(simulated=pl.col("source_kind") == "simulasi")
@@ -187,16 +187,23 @@ def ranking(conn: Connection, ind: Indicator, parent: str, level: Level, period:
 
 def latest_period(conn: Connection, ind: Indicator, level: Level) -> int | None:
     """Return the newest period with at least one value at ``level``, or None."""
-    for period in sorted(ind.periods, reverse=True):
-        o = observation.c
-        hit = conn.execute(
-            select(o.id).join(region, region.c.code == o.region_code)
-            .where(o.indicator_id == ind.id, o.period == period, region.c.level == level)
-            .limit(1)
-        ).first()
-        if hit is not None:
-            return period
-    return None
+    o = observation.c
+    found = conn.scalar(select(func.max(o.period)).join(region, region.c.code == o.region_code)
+                        .where(o.indicator_id == ind.id, region.c.level == level))
+    return None if found is None else int(found)
+
+
+def observed_periods(conn: Connection) -> dict[str, tuple[int, ...]]:
+    """Return the years with at least one stored value, per indicator id.
+
+    Every kind counts (published, entered, simulated): whatever a view can show makes
+    its year reachable (:attr:`queries.catalogue.Indicator.shown_periods`).
+    """
+    o = observation.c
+    found: dict[str, list[int]] = {}
+    for ind_id, period in conn.execute(select(o.indicator_id, o.period).distinct()):
+        found.setdefault(ind_id, []).append(int(period))
+    return {k: tuple(sorted(v)) for k, v in found.items()}
 
 
 def targets(conn: Connection, indicator_id: str, code: str = NATIONAL_CODE) -> pl.DataFrame:

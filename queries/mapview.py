@@ -290,7 +290,7 @@ def resolve_period(conn: Connection, view: View, ind: Indicator,
     latest = latest_period(conn, ind, level)
     if view.tahun is None:
         return latest, []
-    if view.tahun in ind.periods:
+    if view.tahun in ind.shown_periods:
         return view.tahun, []
     return latest, [("peta.error.tahun_kosong", {"tahun": view.tahun, "indikator": ind.short_name,
                                                  "terbaru": latest})]
@@ -313,7 +313,7 @@ def map_data(conn: Connection, view: View, registry: Registry,
     base = None
     shown = "value"
     if view.tampil == "perubahan" and period is not None and defined:
-        base = view.dari if view.dari in ind.periods and (view.dari or 0) < period else (
+        base = view.dari if view.dari in ind.shown_periods and (view.dari or 0) < period else (
             previous_period(ind, period))
         frame = _with_change_since(conn, ind, layer, frame, base, lang)
         shown = "change_since"
@@ -365,12 +365,22 @@ class Summary:
     #                       national_source
 
 
-def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str) -> dict[str, object]:
+def region_values(conn: Connection, ind: Indicator, code: str, period: int,
+                  lang: str = "id") -> pl.DataFrame:
+    """Return the row of :func:`indicator_values` of one region, with its ``level``.
+
+    No row when the indicator is not defined at the region's level.
+    """
     level = LEVELS[code.count(".") + 1] if code != NATIONAL_CODE else "nasional"
     if level not in ind.levels():
-        return {}
+        return pl.DataFrame()
     parent = None if code == NATIONAL_CODE else code.rsplit(".", 1)[0] if "." in code else None
     frame = indicator_values(conn, ind, level, period, parent, lang).filter(pl.col("code") == code)
+    return frame.with_columns(level=pl.lit(level))
+
+
+def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str) -> dict[str, object]:
+    frame = region_values(conn, ind, code, period, lang)
     return frame.row(0, named=True) if frame.height else {}
 
 
