@@ -77,7 +77,7 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
     canvas = uses_canvas(data.layer)
     content = {
         "d": rows, "colors": palette, "missing": MISSING_COLOR if canvas else HATCH,
-        "cats": [c.label(lang) for c in data.indicator.categories],
+        "cats": [c.label(lang) for c in data.categories],
         "srcs": [t("simulated", lang), *data.sources], "unit": data.indicator.unit(lang),
         "dec": dec, "lang": lang, "labels": labels, "sel": data.layer.selected,
         "weight": 0.3 if data.layer.level == "kecamatan" else 0.8,

@@ -160,7 +160,7 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
             .then(pl.col("value") - pl.col("previous_value")),
         )
         .drop("_previous_kind")
-        .pipe(_with_category, ind.categories, lang)
+        .pipe(_with_category, ind.categories_for(period), lang)
         .pipe(_with_rank, ind)
         .sort("code")
     )

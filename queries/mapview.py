@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
 from i18n import Message as Text
 from queries import params
-from queries.catalogue import Indicator
+from queries.catalogue import Category, Indicator
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
 from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import (
@@ -267,6 +267,7 @@ class MapData:
     base: int | None
     frame: pl.DataFrame
     shown: str  # column of `frame` that is classified: value or change_since
+    categories: tuple[Category, ...]  # the official categories of the period's edition
     classes: Classes
     method: str
     messages: tuple[Message, ...]
@@ -312,6 +313,7 @@ def map_data(conn: Connection, view: View, registry: Registry,
         frame = indicator_values(conn, ind, layer.level, period, layer.parent, lang)
     base = None
     shown = "value"
+    categories = ind.categories_for(period)
     if view.tampil == "perubahan" and period is not None and defined:
         base = view.dari if view.dari in ind.shown_periods and (view.dari or 0) < period else (
             previous_period(ind, period))
@@ -321,12 +323,12 @@ def map_data(conn: Connection, view: View, registry: Registry,
         method = "perubahan"
     else:
         method = view.method(ind)
-        if method == "kategori" and not ind.categories:
+        if method == "kategori" and not categories:
             messages.append(("peta.error.kategori", {"indikator": ind.short_name}))
             method = "kuantil"
-        classes = classify(frame[shown].to_list(), method, view.n, categories=ind.categories,
+        classes = classify(frame[shown].to_list(), method, view.n, categories=categories,
                            lang=lang)
-    return MapData(view, layer, ind, period, base, frame, shown, classes, method,
+    return MapData(view, layer, ind, period, base, frame, shown, categories, classes, method,
                    tuple(messages))
 
 
@@ -395,8 +397,8 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
               else (target_rows["target_low"][0], target_rows["target_high"][0]))
     frame = data.frame
     counts: list[tuple[str, int]] = []
-    if ind.categories and data.layer.selected is None:
-        for pos, cat in enumerate(ind.categories):
+    if data.layer.selected is None:
+        for pos, cat in enumerate(data.categories):
             counts.append((cat.label(lang), int((frame["category_index"] == pos).sum())))
     best_first = ind.direction != "higher_worse"
     ranked = frame.filter(pl.col("value").is_not_null()).sort(
