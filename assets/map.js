@@ -2,9 +2,10 @@
 //
 // The geometry arrives once per layer (by URL, cached by the browser). A recolour only
 // changes the layer's `hideout`:
-//   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex]}
+//   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex,
+//            reasonIndex]} (reasonIndex in the change view only: why there is no change)
 //   colors: fill colour per class; missing: fill for regions without a value
-//   cats, srcs: category labels and source labels the rows point to
+//   cats, srcs, reasons: category, source and no-change labels the rows point to
 //   unit, dec, lang, labels: what the tooltip needs; sel: the selected region;
 //   seq: increases with every colouring; rev: names it (read by the benchmarks).
 (function () {
@@ -54,6 +55,9 @@
     if (row[5] !== null) {
       const sign = row[5] > 0 ? "▲ +" : row[5] < 0 ? "▼ −" : "";
       lines.push(L.change + ": " + sign + formatNumber(Math.abs(row[5]), h.dec, h.lang));
+    } else if (row[7] !== null && row[7] !== undefined) {
+      lines.push(L.change + ': <span class="tt-missing">' + escapeHtml(h.reasons[row[7]]) +
+                 "</span>");
     }
     const source = h.srcs[row[6]];
     lines.push(L.source + ": " + (row[6] === 0 ?

@@ -43,7 +43,6 @@ from export.files import (
     PREFIX,
     ImageFormat,
     Table,
-    filename,
     to_csv,
     to_xlsx,
 )
@@ -53,6 +52,7 @@ from export.tables import (
     completeness_export,
     entry_export,
     map_export,
+    map_name,
     province_export,
 )
 from export.trend import trend, trend_image, trend_name, trend_table
@@ -179,8 +179,7 @@ def _map_image(fmt: ImageFormat) -> flask.Response:
         data = map_data(conn, view, svc.registry, svc.catalogue, lang)
     regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
     body = map_image(data, regions, svc.registry, _now(), fmt, lang)
-    name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
-    return _send_image(body, fmt, name)
+    return _send_image(body, fmt, map_name(data))
 
 
 def _trend_table(fmt: str) -> flask.Response:

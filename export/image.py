@@ -167,7 +167,7 @@ def _legend(fig: Figure, data: MapData, box: _Box, columns: int, lang: str) -> N
     labels = format_bounds(data.classes, data.indicator.decimals, lang)
     fills: list[str | None] = list(palette_colors(data))
     rows = list(zip(fills, labels, data.classes.counts, strict=True))
-    rows.append((None, t("missing", lang), data.classes.missing))
+    rows += [(None, label, count) for label, count in data.missing_lines(lang)]
     if data.shown == "change_since":
         heading = t("peta.legend.change", lang, base=data.base or "–", period=data.period)
     else:
@@ -276,14 +276,15 @@ def map_image(data: MapData, regions: gpd.GeoDataFrame, registry: Registry, now:
     min_x, min_y, max_x, max_y = _padded(regions)
     aspect = ((max_x - min_x) * math.cos(math.radians((min_y + max_y) / 2))
               / max(max_y - min_y, 1e-9))
-    map_box, legend_box, columns = _layout(aspect, len(data.classes.counts) + 1)
+    map_box, legend_box, columns = _layout(aspect, len(data.classes.counts)
+                                           + len(data.missing_lines(lang)))
     _draw_regions(fig, map_box, regions, fills, data.layer.selected, per_region=fmt == "svg")
     _legend(fig, data, legend_box, columns, lang)
     title = title_text(data, registry, lang)
     subtitle = t("export.image.subtitle", lang, name=data.indicator.name(lang),
                  unit=data.indicator.unit(lang), level=t(f"peta.level.{data.layer.level}", lang))
     draw_frame(fig, title, subtitle, simulated=data.any_simulated, sources=data.sources,
-               notes=[t(key, lang, **fields) for key, fields in data.messages], now=now,
+               notes=data.notes(lang), now=now,
                lang=lang)
     return save(fig, fmt, title)
 

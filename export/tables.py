@@ -23,7 +23,7 @@ from i18n import t
 from queries.catalogue import Indicator
 from queries.entry import completeness, entry_table
 from queries.indicators import indicator_values, latest_period
-from queries.mapview import MapData, View, map_data, region_values
+from queries.mapview import CHANGE_REASONS, MapData, View, map_data, region_values
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
@@ -102,6 +102,16 @@ def _region_table(frame: pl.DataFrame, ind: Indicator, period: int | None, lang:
                  warning=warning)
 
 
+def map_name(data: MapData) -> str:
+    """Return the file name stem of a map export, naming its view.
+
+    ``mata-garuda_idi_2024_provinsi`` for values, ``..._perubahan-2019`` for the change
+    since 2019.
+    """
+    view = f"perubahan-{data.base or ''}" if data.shown == "change_since" else None
+    return filename(data.indicator.id, data.period, data.layer.level, data.layer.parent, view)
+
+
 def map_export(conn: Connection, view: View, registry: Registry,
                catalogue: Mapping[str, Indicator], now: datetime, lang: str = "id") -> Table:
     """Return the regions the map shows for ``view``, as the map computes them.
@@ -115,18 +125,22 @@ def map_export(conn: Connection, view: View, registry: Registry,
     ind, layer = data.indicator, data.layer
     frame = data.frame.with_columns(level=pl.lit(layer.level))
     if layer.selected is None and data.period is not None:
-        own = region_values(conn, ind, view.kode, data.period, lang)
+        own = region_values(conn, data, view.kode, lang)
         frame = pl.concat([own, frame], how="diagonal_relaxed") if own.height else frame
     extra: tuple[Column, ...] = ()
+    notes = tuple(data.notes(lang))
     if data.shown == "change_since":
+        reasons = {r: data.reason_text(r, lang) for r in CHANGE_REASONS}
+        frame = frame.with_columns(change_reason_text=pl.col("change_reason").replace_strict(
+            reasons, default=None, return_dtype=pl.String))
         extra = (Column("change_since", t("peta.tt.change_since", lang, base=data.base or "–"),
-                        ind.decimals),)
+                        ind.decimals),
+                 Column("change_reason_text", t("export.col.no_change", lang)))
     parent = layer.parent or NATIONAL_CODE
     area = f"{registry.name(parent)} · {t(f'peta.level.{layer.level}', lang)}"
-    notes = tuple(t(key, lang, **fields) for key, fields in data.messages)
     return _region_table(
         frame, ind, data.period, lang, extra=extra, notes=notes, now=now, area=area,
-        name=filename(ind.id, data.period, layer.level, layer.parent),
+        name=map_name(data),
         title=t("export.title.peta", lang, indicator=ind.short_name,
                 period=data.period or "", area=registry.name(view.kode)),
     )

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
 from i18n import Message as Text
 from queries import params
-from queries.catalogue import Category, Indicator
+from queries.catalogue import Category, Indicator, MethodBreak
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
 from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import (
@@ -32,6 +32,10 @@ from queries.indicators import (
 )
 
 SHOW = ("nilai", "perubahan")
+# Why a region has no change since the base year, in the order they are decided: no
+# value in the period shown, none in the base year, a method break between the two,
+# values of different kinds (published, entry, simulated).
+CHANGE_REASONS = ("nilai", "dasar", "metode", "jenis")
 NATIONAL_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
 Message = tuple[str, dict[str, object]]  # translation key and its fields
 
@@ -283,6 +287,50 @@ class MapData:
         real = self.frame.filter(pl.col("value").is_not_null() & ~pl.col("simulated"))
         return sorted(s for s in real["source"].unique().to_list() if s)
 
+    @property
+    def method_break(self) -> MethodBreak | None:
+        """Return the method break between the base year and the period of a change view."""
+        if self.shown != "change_since" or self.period is None:
+            return None
+        return break_between(self.indicator, self.base, self.period)
+
+    def reason_text(self, reason: str, lang: str) -> str:
+        """Return why a region has no change, e.g. ``Tidak ada nilai 2019 (tahun dasar)``."""
+        crossed = self.method_break
+        return Text(f"peta.reason.{reason}", period=self.period, base=self.base,
+                    break_period=crossed.period if crossed else "").text(lang)
+
+    def missing_lines(self, lang: str) -> list[tuple[str, int]]:
+        """Return the legend's lines for the regions drawn without a colour, with counts.
+
+        In the change view one line per reason there is no change (that occurs), else
+        one "data tidak tersedia" line.
+        """
+        if self.shown != "change_since":
+            return [(Text("missing").text(lang), self.classes.missing)]
+        found = self.frame["change_reason"].to_list()
+        return [(self.reason_text(r, lang), found.count(r)) for r in CHANGE_REASONS
+                if r in found]
+
+    def break_note(self, lang: str) -> str | None:
+        """Return the warning of a change view across a method break (None: no break)."""
+        crossed = self.method_break
+        return None if crossed is None else Text(
+            "peta.legend.break", period=crossed.period,
+            note=crossed.note_en if lang == "en" else crossed.note_id).text(lang)
+
+    def notes(self, lang: str) -> list[str]:
+        """Return the notes under a map: its messages, and a method break it crosses."""
+        notes = [Text(key, **fields).text(lang) for key, fields in self.messages]
+        warning = self.break_note(lang)
+        return notes if warning is None else [*notes, warning]
+
+
+def break_between(ind: Indicator, base: int | None, period: int) -> MethodBreak | None:
+    """Return the newest method break after ``base`` up to ``period`` (None: comparable)."""
+    crossed = [b for b in ind.breaks if base is not None and base < b.period <= period]
+    return crossed[-1] if crossed else None
+
 
 def resolve_period(conn: Connection, view: View, ind: Indicator,
                    layer: Layer) -> tuple[int | None, list[Message]]:
@@ -317,7 +365,7 @@ def map_data(conn: Connection, view: View, registry: Registry,
     if view.tampil == "perubahan" and period is not None and defined:
         base = view.dari if view.dari in ind.shown_periods and (view.dari or 0) < period else (
             previous_period(ind, period))
-        frame = _with_change_since(conn, ind, layer, frame, base, lang)
+        frame = _with_change_since(conn, ind, layer, frame, base, period, lang)
         shown = "change_since"
         classes = diverging_classes(frame[shown].to_list(), view.n)
         method = "perubahan"
@@ -333,14 +381,23 @@ def map_data(conn: Connection, view: View, registry: Registry,
 
 
 def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl.DataFrame,
-                       base: int | None, lang: str) -> pl.DataFrame:
+                       base: int | None, period: int, lang: str) -> pl.DataFrame:
+    """Add ``base_value``, ``change_since`` and, where there is no change, ``change_reason``."""
     if base is None:
-        return frame.with_columns(change_since=pl.lit(None, dtype=pl.Float64))
-    before = indicator_values(conn, ind, layer.level, base, layer.parent, lang).select(
-        "code", pl.col("value").alias("base_value"), pl.col("source_kind").alias("_base_kind"))
+        before = frame.select("code", base_value=pl.lit(None, dtype=pl.Float64),
+                              _base_kind=pl.lit(None, dtype=pl.String))
+    else:
+        before = indicator_values(conn, ind, layer.level, base, layer.parent, lang).select(
+            "code", pl.col("value").alias("base_value"),
+            pl.col("source_kind").alias("_base_kind"))
+    reason = (pl.when(pl.col("value").is_null()).then(pl.lit("nilai"))
+              .when(pl.col("base_value").is_null()).then(pl.lit("dasar"))
+              .when(pl.lit(break_between(ind, base, period) is not None)).then(pl.lit("metode"))
+              .when(pl.col("source_kind") != pl.col("_base_kind")).then(pl.lit("jenis")))
     return (
         frame.join(before, on="code", how="left", validate="1:1")
-        .with_columns(change_since=pl.when(pl.col("source_kind") == pl.col("_base_kind"))
+        .with_columns(change_reason=reason)
+        .with_columns(change_since=pl.when(pl.col("change_reason").is_null())
                       .then(pl.col("value") - pl.col("base_value")))
         .drop("_base_kind")
     )
@@ -356,33 +413,40 @@ class Summary:
     simulated: bool
     source: str | None
     category: str | None
-    change: float | None
+    change: float | None  # since change_base: the period before, or the change view's base
+    change_base: int | None
+    change_reason: str | None  # one of CHANGE_REASONS in the change view, when no change
     national: float | None
     national_simulated: bool
     target: tuple[float, float] | None
     category_counts: list[tuple[str, int]]
-    best: pl.DataFrame
+    best: pl.DataFrame  # ranked by the column the map shows: value, or change_since
     worst: pl.DataFrame
     series: pl.DataFrame  # period, value, simulated, source, national, national_simulated,
     #                       national_source
 
 
-def region_values(conn: Connection, ind: Indicator, code: str, period: int,
-                  lang: str = "id") -> pl.DataFrame:
-    """Return the row of :func:`indicator_values` of one region, with its ``level``.
+def region_values(conn: Connection, data: MapData, code: str, lang: str = "id") -> pl.DataFrame:
+    """Return one region's row as the map of ``data`` computes it, with its ``level``.
 
-    No row when the indicator is not defined at the region's level.
+    The columns of :func:`~queries.indicators.indicator_values`, and in the change view
+    those of the change since the base year. No row when the indicator is not defined
+    at the region's level or there is no period.
     """
+    ind, period = data.indicator, data.period
     level = LEVELS[code.count(".") + 1] if code != NATIONAL_CODE else "nasional"
-    if level not in ind.levels():
+    if level not in ind.levels() or period is None:
         return pl.DataFrame()
     parent = None if code == NATIONAL_CODE else code.rsplit(".", 1)[0] if "." in code else None
     frame = indicator_values(conn, ind, level, period, parent, lang).filter(pl.col("code") == code)
+    if data.shown == "change_since":
+        frame = _with_change_since(conn, ind, Layer(level, parent), frame, data.base, period,
+                                   lang)
     return frame.with_columns(level=pl.lit(level))
 
 
-def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str) -> dict[str, object]:
-    frame = region_values(conn, ind, code, period, lang)
+def _row(conn: Connection, data: MapData, code: str, lang: str) -> dict[str, object]:
+    frame = region_values(conn, data, code, lang)
     return frame.row(0, named=True) if frame.height else {}
 
 
@@ -390,8 +454,8 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
     """Build the side panel's figures for the region in focus of ``data``."""
     ind, view, period = data.indicator, data.view, data.period
     code = view.kode
-    own = _row(conn, ind, code, period, lang) if period is not None else {}
-    national = _row(conn, ind, NATIONAL_CODE, period, lang) if period is not None else {}
+    own = _row(conn, data, code, lang)
+    national = _row(conn, data, NATIONAL_CODE, lang)
     target_rows = targets(conn, ind.id).filter(pl.col("period") == period) if period else None
     target = (None if target_rows is None or target_rows.is_empty()
               else (target_rows["target_low"][0], target_rows["target_high"][0]))
@@ -401,8 +465,8 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         for pos, cat in enumerate(data.categories):
             counts.append((cat.label(lang), int((frame["category_index"] == pos).sum())))
     best_first = ind.direction != "higher_worse"
-    ranked = frame.filter(pl.col("value").is_not_null()).sort(
-        ["value", "code"], descending=[best_first, False])
+    ranked = frame.filter(pl.col(data.shown).is_not_null()).sort(
+        [data.shown, "code"], descending=[best_first, False])
     best = ranked.head(5)
     worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
     series = time_series(conn, ind, code).select("period", "value", "simulated", "source")
@@ -411,11 +475,14 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         pl.col("simulated").alias("national_simulated"),
         pl.col("source").alias("national_source"))
     joined = series.join(nat_series, on="period", how="full", coalesce=True).sort("period")
+    since = data.shown == "change_since"  # the change view: the change since its base year
     return Summary(
         code=code, name=registry.name(code),
         value=own.get("value"), simulated=bool(own.get("simulated")),  # type: ignore[arg-type]
         source=own.get("source"), category=own.get("category"),  # type: ignore[arg-type]
-        change=own.get("change"),  # type: ignore[arg-type]
+        change=own.get("change_since" if since else "change"),  # type: ignore[arg-type]
+        change_base=data.base if since else own.get("previous_period"),  # type: ignore[arg-type]
+        change_reason=own.get("change_reason"),  # type: ignore[arg-type]
         national=national.get("value"),  # type: ignore[arg-type]
         national_simulated=bool(national.get("simulated")),
         target=target, category_counts=counts, best=best, worst=worst, series=joined,

@@ -289,6 +289,29 @@ def test_map_export_views_and_language(site: Site, client: FlaskClient) -> None:
     assert "SIMULATED DATA" in {r[-2] for r in english[1:]}
 
 
+def test_change_view_exports_name_the_view_and_say_why(site: Site,
+                                                      client: FlaskClient) -> None:
+    sign_in(client, "pengamat")
+    query = "indikator=idi&tahun=2024&tampil=perubahan&dari=2019"
+    response = client.get(f"/ekspor/peta.csv?{query}")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="mata-garuda_idi_2024_provinsi_perubahan-2019.csv"')
+    rows = read_csv(response.get_data())
+    header, lines = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert header[-5:-3] == ["Perubahan sejak 2019", "Alasan perubahan tidak dihitung"]
+    crossed = [r for r in lines if r["Alasan perubahan tidak dihitung"]
+               == "Metode berubah pada 2021: tidak sebanding"]
+    assert len(crossed) >= 30 and all(r["Perubahan sejak 2019"] == "" for r in lines)
+    sheet = read_xlsx(get(client, f"/ekspor/peta.xlsx?{query}"), "Indikator")
+    assert any(line.startswith("⚠ Metode berubah pada 2021") for line in sheet.lines)
+
+    since_2022 = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2024"
+                                      "&tampil=perubahan&dari=2022"))
+    reasons = {r[-4] for r in since_2022[1:]}
+    assert "Jenis nilai berbeda (resmi, isian, simulasi)" in reasons
+    assert any(r[-5] != "" for r in since_2022[1:])  # published minus published
+
+
 def test_province_table_export(site: Site, client: FlaskClient) -> None:
     sign_in(client, "kotabandung")
     response = client.get("/ekspor/tabel.xlsx")

@@ -41,6 +41,7 @@ from ingest.entry import ACTIONS, STATUSES
 from ingest.upload import STATUSES as UPLOAD_STATUSES
 from queries.catalogue import DIRECTIONS
 from queries.classify import METHODS
+from queries.mapview import CHANGE_REASONS
 from settings import PROJECT_ROOT
 
 # Calls whose first argument is a key, with the prefix the callee puts before it
@@ -60,6 +61,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "peta.method.": (*METHODS, "perubahan"),
     "peta.show.": ("nilai", "perubahan"),
     "peta.tt.": ("value", "category", "rank", "of", "change", "source", "missing"),
+    "peta.reason.": CHANGE_REASONS,
     # auth/web.py takes every "signin." text; its forms and the sign-in's reasons pick one.
     "signin.": ("title", "username", "password", "submit", "wrong", "locked", "csrf",
                 "change", "new", "again", "must", "mismatch", "policy"),
