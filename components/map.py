@@ -174,14 +174,17 @@ def breadcrumb(chain: list[Region], lang: str) -> html.Nav:
     return html.Nav(items, className="peta-breadcrumb", **{"aria-label": t("peta.crumbs", lang)})
 
 
-def _signed(change: float, dec: int, lang: str) -> str:
-    sign = "▲ +" if change > 0 else "▼ −" if change < 0 else ""
+def _signed(change: float, dec: int, lang: str, arrow: bool = True) -> str:
+    """Format a change with its sign, e.g. ``▲ +4,87`` (``+4,87`` without the arrow)."""
+    sign = "+" if change > 0 else "−" if change < 0 else ""
+    if arrow and sign:
+        sign = ("▲ " if change > 0 else "▼ ") + sign
     return sign + format_number(abs(change), dec, lang)
 
 
 def _ranked(frame: pl.DataFrame, column: str, title: str, dec: int, lang: str) -> html.Div:
     """List regions with their ``column``: a value, or a change (signed)."""
-    shown = (lambda v: _signed(v, dec, lang)) if column == "change_since" else (
+    shown = (lambda v: _signed(v, dec, lang, arrow=False)) if column == "change_since" else (
         lambda v: format_number(v, dec, lang))
     rows = [html.Li([html.Span(r["name"], className="rank-name"),
                      html.Span(shown(r[column]), className="rank-value")])
