@@ -3,7 +3,7 @@
 // The geometry arrives once per layer (by URL, cached by the browser). A recolour only
 // changes the layer's `hideout`:
 //   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex,
-//            reasonIndex]} (reasonIndex in the change view only: why there is no change)
+//            reasonIndex]} (reasonIndex: why there is no change, null where there is one)
 //   colors: fill colour per class; missing: fill for regions without a value
 //   cats, srcs, reasons: category, source and no-change labels the rows point to
 //   unit, dec, lang, labels: what the tooltip needs; sel: the selected region;

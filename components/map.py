@@ -19,7 +19,8 @@ from geodata.registry import NATIONAL_CODE, Region
 from i18n import format_number, t
 from presentation.palettes import MISSING_COLOR, palette_colors
 from queries.classify import format_bounds
-from queries.mapview import CHANGE_REASONS, Layer, MapData, Message, Summary
+from queries.indicators import CHANGE_REASONS
+from queries.mapview import Layer, MapData, Message, Summary
 
 HATCH = "url(#mg-hatch)"
 CANVAS_FROM = 2000  # features; above this the layer is drawn on a canvas
@@ -74,8 +75,8 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
               ("value", "category", "rank", "of", "change", "source", "missing")}
     if data.shown == "change_since":
         labels["change"] = t("peta.tt.change_since", lang, base=data.base)
-        for code, reason in zip(codes, frame["change_reason"].to_list(), strict=True):
-            rows[code].append(None if reason is None else CHANGE_REASONS.index(reason))
+    for code, reason in zip(codes, frame[data.reason_column].to_list(), strict=True):
+        rows[code].append(None if reason is None else CHANGE_REASONS.index(reason))
     canvas = uses_canvas(data.layer)
     content = {
         "d": rows, "colors": palette, "missing": MISSING_COLOR if canvas else HATCH,
@@ -220,7 +221,7 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
     if s.change is not None:
         cards.append(kpi(change_label, _signed(s.change, dec, lang),
                          tone=change_tone(s.change, ind.direction)))
-    elif s.change_reason is not None:  # the change view says why there is none
+    elif s.change_reason is not None:  # say why there is none
         cards.append(kpi(change_label, "–", data.reason_text(s.change_reason, lang)))
     children: list[Any] = [
         html.Div(ind.name(lang), className="panel-title"),

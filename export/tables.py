@@ -22,8 +22,8 @@ from geodata.registry import NATIONAL_CODE, Level, Registry
 from i18n import t
 from queries.catalogue import Indicator
 from queries.entry import completeness, entry_table
-from queries.indicators import indicator_values, latest_period
-from queries.mapview import CHANGE_REASONS, MapData, View, map_data, region_values
+from queries.indicators import CHANGE_REASONS, indicator_values, latest_period
+from queries.mapview import MapData, View, map_data, region_values
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
@@ -131,7 +131,7 @@ def map_export(conn: Connection, view: View, registry: Registry,
     notes = tuple(data.notes(lang))
     if data.shown == "change_since":
         reasons = {r: data.reason_text(r, lang) for r in CHANGE_REASONS}
-        frame = frame.with_columns(change_reason_text=pl.col("change_reason").replace_strict(
+        frame = frame.with_columns(change_reason_text=pl.col(data.reason_column).replace_strict(
             reasons, default=None, return_dtype=pl.String))
         extra = (Column("change_since", t("peta.tt.change_since", lang, base=data.base or "–"),
                         ind.decimals),

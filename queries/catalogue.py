@@ -220,6 +220,11 @@ class Indicator:
         """
         return tuple(sorted({*self.periods, *self.observed}))
 
+    def break_between(self, base: int | None, period: int) -> MethodBreak | None:
+        """Return the newest method break after ``base`` up to ``period`` (None: comparable)."""
+        crossed = [b for b in self.breaks if base is not None and base < b.period <= period]
+        return crossed[-1] if crossed else None
+
     def name(self, lang: str) -> str:
         """Return the full name in ``lang``."""
         return self.name_en if lang == "en" else self.name_id

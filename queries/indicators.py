@@ -20,6 +20,10 @@ from queries.schema import observation, region, target
 
 # Published figures first, then verified entries of the offices, then simulated values.
 SOURCE_PRIORITY = {"published": 0, "entry": 1, "simulasi": 2}
+# Why a region has no change since a base year, in the order they are decided: no value
+# in the period shown, none in the base year, a method break between the two, values of
+# different kinds (published, entry, simulated).
+CHANGE_REASONS = ("nilai", "dasar", "metode", "jenis")
 
 _OBS_SCHEMA = {
     "region_code": pl.String, "period": pl.Int64, "value": pl.Float64,
@@ -83,6 +87,26 @@ def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
     )
 
 
+def change_rule(base_value: str, base_kind: str, crossed: bool) -> tuple[pl.Expr, pl.Expr]:
+    """Return the change of ``value`` since a base year and why there is none.
+
+    The one rule of a change, for the change to the previous period and the change view:
+    ``value - base_value`` only between values of one kind (published, entry, simulated)
+    and not across a method break (``crossed``); else null, and the reason is one of
+    :data:`CHANGE_REASONS`.
+
+    Returns
+    -------
+    tuple of polars.Expr
+        The change and the reason (null where there is a change).
+    """
+    reason = (pl.when(pl.col("value").is_null()).then(pl.lit("nilai"))
+              .when(pl.col(base_value).is_null()).then(pl.lit("dasar"))
+              .when(pl.lit(crossed)).then(pl.lit("metode"))
+              .when(pl.col("source_kind") != pl.col(base_kind)).then(pl.lit("jenis")))
+    return pl.when(reason.is_null()).then(pl.col("value") - pl.col(base_value)), reason
+
+
 def _with_category(frame: pl.LazyFrame, categories: Sequence[Category],
                    lang: str) -> pl.LazyFrame:
     """Add each value's official category: ``category_index`` and its ``category`` label."""
@@ -118,10 +142,10 @@ def indicator_values(
     polars.DataFrame
         One row per region, sorted by code: ``code, name, parent_code, value, source_kind,
         simulated, source, source_url, category, category_index, rank, siblings,
-        previous_period, previous_value, change``. ``rank`` is among siblings (same
-        parent), 1 = best given the indicator's direction; regions without a value have
-        null value, category and rank. ``change`` is null unless both values come from the
-        same kind of source (published or simulated).
+        previous_period, previous_value, change, change_reason``. ``rank`` is among
+        siblings (same parent), 1 = best given the indicator's direction; regions without
+        a value have null value, category and rank. ``change`` follows :func:`change_rule`;
+        where it is null, ``change_reason`` says why.
     """
     if level not in ind.levels():
         raise QueryError(f"{ind.id} is not defined at level {level} (lowest: {ind.lowest_level})")
@@ -145,6 +169,8 @@ def empty_values(conn: Connection, ind: Indicator, level: Level, parent: str | N
 def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: int,
               prev: int | None, lang: str) -> pl.DataFrame:
     current = obs.filter(pl.col("period") == period).drop("period")
+    change, reason = change_rule("previous_value", "_previous_kind",
+                                 ind.break_between(prev, period) is not None)
     before = (obs.filter(pl.col("period") == prev) if prev is not None else obs.clear()).select(
         pl.col("region_code"), pl.col("value").alias("previous_value"),
         pl.col("source_kind").alias("_previous_kind"))
@@ -154,10 +180,7 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
         .join(before, left_on="code", right_on="region_code", how="left", validate="1:1")
         .with_columns(
             simulated=pl.col("source_kind") == "simulasi",
-            previous_period=pl.lit(prev, dtype=pl.Int64),
-            # A change between a published and a simulated value would mean nothing.
-            change=pl.when(pl.col("source_kind") == pl.col("_previous_kind"))
-            .then(pl.col("value") - pl.col("previous_value")),
+            previous_period=pl.lit(prev, dtype=pl.Int64), change=change, change_reason=reason,
         )
         .drop("_previous_kind")
         .pipe(_with_category, ind.categories_for(period), lang)

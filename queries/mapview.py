@@ -23,6 +23,8 @@ from queries.catalogue import Category, Indicator, MethodBreak
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
 from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import (
+    CHANGE_REASONS,
+    change_rule,
     empty_values,
     indicator_values,
     latest_period,
@@ -32,10 +34,6 @@ from queries.indicators import (
 )
 
 SHOW = ("nilai", "perubahan")
-# Why a region has no change since the base year, in the order they are decided: no
-# value in the period shown, none in the base year, a method break between the two,
-# values of different kinds (published, entry, simulated).
-CHANGE_REASONS = ("nilai", "dasar", "metode", "jenis")
 NATIONAL_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
 Message = tuple[str, dict[str, object]]  # translation key and its fields
 
@@ -292,12 +290,23 @@ class MapData:
         """Return the method break between the base year and the period of a change view."""
         if self.shown != "change_since" or self.period is None:
             return None
-        return break_between(self.indicator, self.base, self.period)
+        return self.indicator.break_between(self.base, self.period)
+
+    @property
+    def reason_column(self) -> str:
+        """Return the column saying why the change shown is missing (:func:`change_rule`)."""
+        return "change_since_reason" if self.shown == "change_since" else "change_reason"
 
     def reason_text(self, reason: str, lang: str) -> str:
-        """Return why a region has no change, e.g. ``Tidak ada nilai 2019 (tahun dasar)``."""
-        crossed = self.method_break
-        return Text(f"peta.reason.{reason}", period=self.period, base=self.base,
+        """Return why a region has no change, e.g. ``Tidak ada nilai 2019 (tahun dasar)``.
+
+        Since the change view's base year, else since the previous period.
+        """
+        ind, period = self.indicator, self.period
+        base = self.base if self.shown == "change_since" or period is None else (
+            previous_period(ind, period))
+        crossed = None if period is None else ind.break_between(base, period)
+        return Text(f"peta.reason.{reason}", period=period, base=base,
                     break_period=crossed.period if crossed else "").text(lang)
 
     def missing_lines(self, lang: str) -> list[tuple[str, int]]:
@@ -308,7 +317,7 @@ class MapData:
         """
         if self.shown != "change_since":
             return [(Text("missing").text(lang), self.classes.missing)]
-        found = self.frame["change_reason"].to_list()
+        found = self.frame["change_since_reason"].to_list()
         return [(self.reason_text(r, lang), found.count(r)) for r in CHANGE_REASONS
                 if r in found]
 
@@ -324,12 +333,6 @@ class MapData:
         notes = [Text(key, **fields).text(lang) for key, fields in self.messages]
         warning = self.break_note(lang)
         return notes if warning is None else [*notes, warning]
-
-
-def break_between(ind: Indicator, base: int | None, period: int) -> MethodBreak | None:
-    """Return the newest method break after ``base`` up to ``period`` (None: comparable)."""
-    crossed = [b for b in ind.breaks if base is not None and base < b.period <= period]
-    return crossed[-1] if crossed else None
 
 
 def resolve_period(conn: Connection, view: View, ind: Indicator,
@@ -382,7 +385,7 @@ def map_data(conn: Connection, view: View, registry: Registry,
 
 def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl.DataFrame,
                        base: int | None, period: int, lang: str) -> pl.DataFrame:
-    """Add ``base_value``, ``change_since`` and, where there is no change, ``change_reason``."""
+    """Add ``base_value``, ``change_since`` and ``change_since_reason`` (:func:`change_rule`)."""
     if base is None:
         before = frame.select("code", base_value=pl.lit(None, dtype=pl.Float64),
                               _base_kind=pl.lit(None, dtype=pl.String))
@@ -390,17 +393,10 @@ def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl
         before = indicator_values(conn, ind, layer.level, base, layer.parent, lang).select(
             "code", pl.col("value").alias("base_value"),
             pl.col("source_kind").alias("_base_kind"))
-    reason = (pl.when(pl.col("value").is_null()).then(pl.lit("nilai"))
-              .when(pl.col("base_value").is_null()).then(pl.lit("dasar"))
-              .when(pl.lit(break_between(ind, base, period) is not None)).then(pl.lit("metode"))
-              .when(pl.col("source_kind") != pl.col("_base_kind")).then(pl.lit("jenis")))
-    return (
-        frame.join(before, on="code", how="left", validate="1:1")
-        .with_columns(change_reason=reason)
-        .with_columns(change_since=pl.when(pl.col("change_reason").is_null())
-                      .then(pl.col("value") - pl.col("base_value")))
-        .drop("_base_kind")
-    )
+    change, reason = change_rule("base_value", "_base_kind",
+                                 ind.break_between(base, period) is not None)
+    return (frame.join(before, on="code", how="left", validate="1:1")
+            .with_columns(change_since=change, change_since_reason=reason).drop("_base_kind"))
 
 
 @dataclass(frozen=True)
@@ -415,7 +411,7 @@ class Summary:
     category: str | None
     change: float | None  # since change_base: the period before, or the change view's base
     change_base: int | None
-    change_reason: str | None  # one of CHANGE_REASONS in the change view, when no change
+    change_reason: str | None  # one of CHANGE_REASONS, when there is no change
     national: float | None
     national_simulated: bool
     target: tuple[float, float] | None
@@ -482,7 +478,7 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         source=own.get("source"), category=own.get("category"),  # type: ignore[arg-type]
         change=own.get("change_since" if since else "change"),  # type: ignore[arg-type]
         change_base=data.base if since else own.get("previous_period"),  # type: ignore[arg-type]
-        change_reason=own.get("change_reason"),  # type: ignore[arg-type]
+        change_reason=own.get(data.reason_column),  # type: ignore[arg-type]
         national=national.get("value"),  # type: ignore[arg-type]
         national_simulated=bool(national.get("simulated")),
         target=target, category_counts=counts, best=best, worst=worst, series=joined,

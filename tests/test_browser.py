@@ -14,7 +14,7 @@ import pytest
 
 import ids
 from geodata.registry import Registry
-from queries.mapview import CHANGE_REASONS
+from queries.indicators import CHANGE_REASONS
 from settings import PROJECT_ROOT
 from tests.conftest import unavailable
 from tests.live import free_port, wait_until_up

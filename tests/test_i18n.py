@@ -41,7 +41,7 @@ from ingest.entry import ACTIONS, STATUSES
 from ingest.upload import STATUSES as UPLOAD_STATUSES
 from queries.catalogue import DIRECTIONS
 from queries.classify import METHODS
-from queries.mapview import CHANGE_REASONS
+from queries.indicators import CHANGE_REASONS
 from settings import PROJECT_ROOT
 
 # Calls whose first argument is a key, with the prefix the callee puts before it

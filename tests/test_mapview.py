@@ -14,9 +14,8 @@ import sqlalchemy as sa
 from components.map import hideout, legend, panel
 from geodata.registry import Registry
 from queries.catalogue import load_catalogue_file, read_catalogue
-from queries.indicators import indicator_values
+from queries.indicators import CHANGE_REASONS, indicator_values
 from queries.mapview import (
-    CHANGE_REASONS,
     View,
     layer_of,
     map_data,
@@ -156,7 +155,7 @@ def test_change_since_an_earlier_period_says_why_a_region_has_none(
             else ("jenis", None) if r["source_kind"] != r["source_kind_b"]
             else (None, pytest.approx(r["value"] - r["value_b"])))
     frame = data.frame
-    assert dict(zip(frame["code"], zip(frame["change_reason"], frame["change_since"],
+    assert dict(zip(frame["code"], zip(frame["change_since_reason"], frame["change_since"],
                                        strict=True), strict=True)) == expected
     reasons = Counter(reason for reason, _ in expected.values() if reason)
     assert reasons["jenis"] >= 5 and len(expected) - reasons.total() >= 5  # both, in the demo
@@ -191,7 +190,7 @@ def test_a_change_across_a_method_break_is_not_computed_and_says_so(
         panel_data = summary(conn, data, registry)
     assert data.method_break is not None and data.method_break.period == 2021
     both = data.frame.filter(pl.col("value").is_not_null() & pl.col("base_value").is_not_null())
-    assert both.height >= 30 and set(both["change_reason"]) == {"metode"}
+    assert both.height >= 30 and set(both["change_since_reason"]) == {"metode"}
     assert data.frame["change_since"].null_count() == data.frame.height
     box = legend(data, "id")
     assert _classes(box.children[2].children)["Metode berubah pada 2021: tidak sebanding"] == (
@@ -202,6 +201,25 @@ def test_a_change_across_a_method_break_is_not_computed_and_says_so(
     assert (panel_data.change, panel_data.change_reason) == (None, "metode")
     assert "Metode berubah pada 2021: tidak sebanding" in str(panel(panel_data, data, "id"))
     assert panel_data.best.is_empty()
+
+
+def test_the_change_to_the_previous_year_is_not_computed_across_a_method_break(
+        demo_engine: sa.Engine, registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        data = map_data(conn, View(indikator="idi", tahun=2021), registry, catalogue)
+        panel_data = summary(conn, data, registry)
+        later = map_data(conn, View(indikator="idi", tahun=2022), registry, catalogue).frame
+    both = data.frame.filter(pl.col("value").is_not_null()
+                             & pl.col("previous_value").is_not_null())
+    assert both.height >= 30 and set(both["change_reason"]) == {"metode"}
+    assert both["change"].null_count() == both.height
+    colouring = hideout(data, "id")  # the tooltip says why
+    assert {colouring["reasons"][colouring["d"][code][7]] for code in both["code"]} == {
+        "Metode berubah pada 2021: tidak sebanding"}
+    assert (panel_data.change, panel_data.change_reason) == (None, "metode")
+    assert "Metode berubah pada 2021: tidak sebanding" in str(panel(panel_data, data, "id"))
+    assert later["change"].drop_nulls().len() >= 5  # 2021 to 2022: one method
 
 
 def test_kecamatan_of_a_kabkota_and_selection(demo_engine: sa.Engine,
