@@ -216,7 +216,7 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         target = format_number(low, dec, lang) if low == high else (
             f"{format_number(low, dec, lang)}–{format_number(high, dec, lang)}")
         cards.append(kpi(t("peta.kpi.target", lang), target))
-    change_label = (t("peta.tt.change_since", lang, base=s.change_base)
+    change_label = (t("peta.tt.change_since", lang, base=data.base)
                     if data.shown == "change_since" else t("peta.kpi.change", lang))
     if s.change is not None:
         cards.append(kpi(change_label, _signed(s.change, dec, lang),

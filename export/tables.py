@@ -119,7 +119,8 @@ def map_export(conn: Connection, view: View, registry: Registry,
     Only what the map shows: published figures, verified entries and (labelled)
     simulated values; drafts never. The region in focus (the nation, a province, a
     kab/kota), whose figure the side panel shows, is the first row. With
-    ``tampil=perubahan`` the change since the base year is a column too.
+    ``tampil=perubahan`` the change since the base year is a column too; a last column
+    says why a change is missing.
     """
     data: MapData = map_data(conn, view, registry, catalogue, lang)
     ind, layer = data.indicator, data.layer
@@ -127,15 +128,14 @@ def map_export(conn: Connection, view: View, registry: Registry,
     if layer.selected is None and data.period is not None:
         own = region_values(conn, data, view.kode, lang)
         frame = pl.concat([own, frame], how="diagonal_relaxed") if own.height else frame
-    extra: tuple[Column, ...] = ()
+    reasons = {r: data.reason_text(r, lang) for r in CHANGE_REASONS}
+    frame = frame.with_columns(change_reason_text=pl.col(data.reason_column).replace_strict(
+        reasons, default=None, return_dtype=pl.String))
+    since = () if data.shown != "change_since" else (
+        Column("change_since", t("peta.tt.change_since", lang, base=data.base or "–"),
+               ind.decimals),)
+    extra = (*since, Column("change_reason_text", t("export.col.no_change", lang)))
     notes = tuple(data.notes(lang))
-    if data.shown == "change_since":
-        reasons = {r: data.reason_text(r, lang) for r in CHANGE_REASONS}
-        frame = frame.with_columns(change_reason_text=pl.col(data.reason_column).replace_strict(
-            reasons, default=None, return_dtype=pl.String))
-        extra = (Column("change_since", t("peta.tt.change_since", lang, base=data.base or "–"),
-                        ind.decimals),
-                 Column("change_reason_text", t("export.col.no_change", lang)))
     parent = layer.parent or NATIONAL_CODE
     area = f"{registry.name(parent)} · {t(f'peta.level.{layer.level}', lang)}"
     return _region_table(

@@ -409,8 +409,7 @@ class Summary:
     simulated: bool
     source: str | None
     category: str | None
-    change: float | None  # since change_base: the period before, or the change view's base
-    change_base: int | None
+    change: float | None  # since the period before, or the change view's base year
     change_reason: str | None  # one of CHANGE_REASONS, when there is no change
     national: float | None
     national_simulated: bool
@@ -477,7 +476,6 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         value=own.get("value"), simulated=bool(own.get("simulated")),  # type: ignore[arg-type]
         source=own.get("source"), category=own.get("category"),  # type: ignore[arg-type]
         change=own.get("change_since" if since else "change"),  # type: ignore[arg-type]
-        change_base=data.base if since else own.get("previous_period"),  # type: ignore[arg-type]
         change_reason=own.get(data.reason_column),  # type: ignore[arg-type]
         national=national.get("value"),  # type: ignore[arg-type]
         national_simulated=bool(national.get("simulated")),

@@ -310,6 +310,11 @@ def test_change_view_exports_name_the_view_and_say_why(site: Site,
     reasons = {r[-4] for r in since_2022[1:]}
     assert "Jenis nilai berbeda (resmi, isian, simulasi)" in reasons
     assert any(r[-5] != "" for r in since_2022[1:])  # published minus published
+    # The change to the previous year says why it is missing too (2020 to 2021: a break).
+    values_2021 = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2021"))
+    assert values_2021[0][-5:-3] == ["Perubahan dari 2020", "Alasan perubahan tidak dihitung"]
+    crossed = [r for r in values_2021[1:] if r[-4] == "Metode berubah pada 2021: tidak sebanding"]
+    assert len(crossed) >= 30 and {r[-5] for r in crossed} == {""}
 
 
 def test_province_table_export(site: Site, client: FlaskClient) -> None:

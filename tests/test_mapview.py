@@ -174,7 +174,6 @@ def test_change_since_an_earlier_period_says_why_a_region_has_none(
 
     # KPI and rankings show changes since the base year, not values or one-year changes.
     assert panel_data.change == pytest.approx(national[0] - national[1])
-    assert panel_data.change_base == 2022
     best = panel_data.best["change_since"].to_list()
     assert len(best) == 5 and best == sorted(best, reverse=True)
     assert best[0] == max(data.frame["change_since"].drop_nulls())
