@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> Dash:
         settings=settings,
         engine=engine,
         registry=registry,
-        catalogue=_catalogue(engine),
+        indicators=_catalogue(engine),
         boundaries=BoundaryStore(settings.boundaries_dir, registry),
         cache=Cache(server, config=_cache_config(settings)),
     )

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from geodata.registry import Registry
 from geodata.serve import BoundaryStore
 from i18n import COOKIE, pick_language
-from queries.catalogue import Indicator
-from queries.indicators import data_version
+from queries.catalogue import Indicator, with_observed
+from queries.indicators import data_version, observed_periods
 from settings import Settings
 
 EXTENSION = "mata_garuda"
@@ -32,9 +32,21 @@ class Services:
     settings: Settings
     engine: Engine
     registry: Registry
-    catalogue: dict[str, Indicator]
+    indicators: dict[str, Indicator]  # the catalogue as stored, without observed years
     boundaries: BoundaryStore
     cache: Cache
+
+    @property
+    def catalogue(self) -> dict[str, Indicator]:
+        """Return the catalogue with the years that have values, as of the newest write.
+
+        Cached per data version, so an import makes its years reachable at once.
+        """
+        def compute() -> dict[str, Indicator]:
+            with self.engine.connect() as conn:
+                return with_observed(self.indicators, observed_periods(conn))
+
+        return self.cached("catalogue", compute)
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """Return the cached value for ``key`` plus the data version, computing it once.

@@ -3,9 +3,11 @@
 // The geometry arrives once per layer (by URL, cached by the browser). A recolour only
 // changes the layer's `hideout`:
 //   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex,
-//                   simulated (1 or 0)]}
+//                   simulated (1 or 0), reasonIndex]}
+//            (reasonIndex: why there is no change, null where there is one)
 //   colors: fill colour per class; missing: fill for regions without a value
-//   cats, srcs: category labels and provenance labels (publisher, kind) the rows point to
+//   cats, srcs, reasons: category, provenance (publisher, kind) and no-change labels the
+//   rows point to
 // A simulated value is drawn in its class colour with white diagonal stripes (on a canvas,
 // where patterns cannot be used, at reduced opacity), so it stands apart from real values
 // at a glance and in print.
@@ -95,6 +97,9 @@
     if (row[5] !== null) {
       const sign = row[5] > 0 ? "▲ +" : row[5] < 0 ? "▼ −" : "";
       lines.push(L.change + ": " + sign + formatNumber(Math.abs(row[5]), h.dec, h.lang));
+    } else if (row[8] !== null && row[8] !== undefined) {
+      lines.push(L.change + ': <span class="tt-missing">' + escapeHtml(h.reasons[row[8]]) +
+                 "</span>");
     }
     const source = escapeHtml(h.srcs[row[6]]);
     lines.push(L.source + ": " + (simulated ?

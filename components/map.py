@@ -19,6 +19,7 @@ from geodata.registry import NATIONAL_CODE, Region
 from i18n import format_number, t
 from presentation.palettes import MISSING_COLOR, palette_colors
 from queries.classify import format_bounds
+from queries.indicators import CHANGE_REASONS
 from queries.mapview import Layer, MapData, Message, Summary
 from queries.provenance import provenance_counts, simulated_label
 
@@ -76,10 +77,13 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
     labels["simulated"] = t("provenance.simulated.short", lang)
     if data.shown == "change_since":
         labels["change"] = t("peta.tt.change_since", lang, base=data.base)
+    for code, reason in zip(codes, frame[data.reason_column].to_list(), strict=True):
+        rows[code].append(None if reason is None else CHANGE_REASONS.index(reason))
     canvas = uses_canvas(data.layer)
     content = {
         "d": rows, "colors": palette, "missing": MISSING_COLOR if canvas else HATCH,
-        "cats": [c.label(lang) for c in data.indicator.categories],
+        "cats": [c.label(lang) for c in data.categories],
+        "reasons": [data.reason_text(r, lang) for r in CHANGE_REASONS],
         "srcs": labels_of, "unit": data.indicator.unit(lang),
         "dec": dec, "lang": lang, "labels": labels, "sel": data.layer.selected,
         "weight": 0.3 if data.layer.level == "kecamatan" else 0.8,
@@ -123,10 +127,13 @@ def legend(data: MapData, lang: str) -> html.Div:
         for color, label, count in zip(palette, labels, data.classes.counts, strict=True)
     ]
     missing_class = "swatch swatch-missing" + (" swatch-grey" if uses_canvas(data.layer) else "")
-    items.append(html.Li([html.Span(className=missing_class),
-                          html.Span(t("missing", lang), className="legend-label"),
-                          html.Span(str(data.classes.missing), className="legend-count")],
-                         className="legend-missing"))
+    if data.shown == "change_since":
+        items.append(html.Li(t("peta.legend.no_change", lang), className="legend-heading"))
+    items += [html.Li([html.Span(className=missing_class),
+                       html.Span(label, className="legend-label"),
+                       html.Span(str(count), className="legend-count")],
+                      className="legend-missing")
+              for label, count in data.missing_lines(lang)]
     counts = data.counts
     if counts.simulated:
         items.append(html.Li([html.Span(className="swatch swatch-simulated"),
@@ -138,12 +145,15 @@ def legend(data: MapData, lang: str) -> html.Div:
         title = t("peta.legend.change", lang, base=data.base, period=data.period)
     else:
         title = f"{data.indicator.short_name} {data.period or ''}".strip()
+    note = data.break_note(lang)
+    warning = None if note is None else html.Div(note, className="legend-warning")
     return html.Div([
         html.Div(title, className="legend-title"),
         html.Div(f"{t('peta.method.' + data.method, lang)} · {data.indicator.unit(lang)}",
                  className="legend-subtitle"),
         html.Ul(items),
         html.Div(provenance_counts(counts, lang), className="legend-provenance"),
+        warning,
     ], id=ids.MAP_LEGEND_BOX, className="peta-legend")
 
 
@@ -179,12 +189,25 @@ def breadcrumb(chain: list[Region], lang: str) -> html.Nav:
     return html.Nav(items, className="peta-breadcrumb", **{"aria-label": t("peta.crumbs", lang)})
 
 
-def _ranked(frame: pl.DataFrame, title: str, dec: int, lang: str) -> html.Div:
-    """Return a ranked list; a simulated value is marked (and its row styled) as such."""
+def _signed(change: float, dec: int, lang: str, arrow: bool = True) -> str:
+    """Format a change with its sign, e.g. ``▲ +4,87`` (``+4,87`` without the arrow)."""
+    sign = "+" if change > 0 else "−" if change < 0 else ""
+    if arrow and sign:
+        sign = ("▲ " if change > 0 else "▼ ") + sign
+    return sign + format_number(abs(change), dec, lang)
+
+
+def _ranked(frame: pl.DataFrame, column: str, title: str, dec: int, lang: str) -> html.Div:
+    """List regions with their ``column``: a value, or a change (signed).
+
+    A simulated value is marked (and its row styled) as such.
+    """
+    shown = (lambda v: _signed(v, dec, lang, arrow=False)) if column == "change_since" else (
+        lambda v: format_number(v, dec, lang))
     rows = [html.Li([html.Span(r["name"], className="rank-name"),
                      html.Span(t("provenance.simulated.short", lang), className="rank-simulated")
                      if r["simulated"] else None,
-                     html.Span(format_number(r["value"], dec, lang), className="rank-value")],
+                     html.Span(shown(r[column]), className="rank-value")],
                     className="rank-row-simulated" if r["simulated"] else None)
             for r in frame.iter_rows(named=True)]
     return html.Div([html.Div(title, className="panel-subtitle"), html.Ol(rows)],
@@ -213,11 +236,13 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         target = format_number(low, dec, lang) if low == high else (
             f"{format_number(low, dec, lang)}–{format_number(high, dec, lang)}")
         cards.append(kpi(t("peta.kpi.target", lang), target))
+    change_label = (t("peta.tt.change_since", lang, base=data.base)
+                    if data.shown == "change_since" else t("peta.kpi.change", lang))
     if s.change is not None:
-        sign = "▲ +" if s.change > 0 else "▼ −" if s.change < 0 else ""
-        cards.append(kpi(t("peta.kpi.change", lang),
-                         sign + format_number(abs(s.change), dec, lang),
+        cards.append(kpi(change_label, _signed(s.change, dec, lang),
                          tone=change_tone(s.change, ind.direction), simulated=s.simulated))
+    elif s.change_reason is not None:  # say why there is none
+        cards.append(kpi(change_label, "–", data.reason_text(s.change_reason, lang)))
     children: list[Any] = [
         html.Div(ind.name(lang), className="panel-title"),
         html.Div(unit, className="panel-unit"),
@@ -231,9 +256,9 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
         ]))
     if not s.best.is_empty():
         children.append(html.Div([
-            _ranked(s.best, t("peta.top", lang), dec, lang),
-            _ranked(s.worst, t("peta.bottom", lang), dec, lang) if not s.worst.is_empty()
-            else None,
+            _ranked(s.best, data.shown, t("peta.top", lang), dec, lang),
+            _ranked(s.worst, data.shown, t("peta.bottom", lang), dec, lang)
+            if not s.worst.is_empty() else None,
         ], className="rank-lists"))
     periods = s.series["period"].to_list()
     region = [] if s.code == NATIONAL_CODE else list(zip(periods, s.series["value"], strict=True))

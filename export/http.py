@@ -26,6 +26,7 @@ logged 403. Exports of non-public tables are written to the audit log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final, cast
 
@@ -43,7 +44,6 @@ from export.files import (
     PREFIX,
     ImageFormat,
     Table,
-    filename,
     to_csv,
     to_xlsx,
 )
@@ -53,6 +53,7 @@ from export.tables import (
     completeness_export,
     entry_export,
     map_export,
+    map_name,
     province_export,
 )
 from export.trend import trend, trend_image, trend_name, trend_table
@@ -88,10 +89,10 @@ def _indicator(args: MultiDict[str, str], table: str) -> Indicator:
                             services().catalogue)
 
 
-def _period(args: MultiDict[str, str], ind: Indicator) -> int | None:
-    """Return the ``tahun`` asked for, None when absent; refuse one the indicator lacks."""
+def _period(args: MultiDict[str, str], periods: Sequence[int]) -> int | None:
+    """Return the ``tahun`` asked for, None when absent; refuse one not in ``periods``."""
     text = args.get("tahun")
-    return params.period("tahun", text, ind) if text else None
+    return params.period("tahun", text, periods) if text else None
 
 
 def _view(args: MultiDict[str, str]) -> View:
@@ -104,7 +105,7 @@ def _view(args: MultiDict[str, str]) -> View:
     if messages:
         name = _VIEW_PARAMETERS[messages[0][0]]
         raise params.ParameterError(name, args.get(name), expected.get(name, ""))
-    _period(args, svc.catalogue[view.indikator])
+    _period(args, svc.catalogue[view.indikator].shown_periods)
     return view
 
 
@@ -181,8 +182,7 @@ def _map_image(fmt: ImageFormat) -> flask.Response:
                         demo=svc.settings.show_simulated)
     regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
     body = map_image(data, regions, svc.registry, _now(), fmt, lang)
-    name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
-    return _send_image(body, fmt, name)
+    return _send_image(body, fmt, map_name(data))
 
 
 def _trend_table(fmt: str) -> flask.Response:
@@ -203,7 +203,7 @@ def _trend_image(fmt: ImageFormat) -> flask.Response:
 
 def _province_table(fmt: str) -> flask.Response:
     svc, ind = services(), _indicator(flask.request.args, "tabel")
-    period = _period(flask.request.args, ind)
+    period = _period(flask.request.args, ind.shown_periods)
     with svc.engine.connect() as conn:
         table = province_export(conn, ind, period, _now(), language(),
                                 demo=svc.settings.show_simulated)
@@ -213,7 +213,7 @@ def _province_table(fmt: str) -> flask.Response:
 def _entry_table(fmt: str) -> flask.Response:
     account, svc, args = _account("isian"), services(), flask.request.args
     ind = _indicator(args, "isian")
-    period = _period(args, ind) or ind.periods[-1]
+    period = _period(args, ind.periods) or ind.periods[-1]
     kode = params.region("kode", args["kode"], svc.registry) if args.get("kode") else None
     with svc.engine.connect() as conn:
         table = entry_export(conn, svc.registry, account.scope, ind, period, _now(),
@@ -224,7 +224,7 @@ def _entry_table(fmt: str) -> flask.Response:
 def _completeness_table(fmt: str) -> flask.Response:
     account, svc = _account("kelengkapan"), services()
     ind = _indicator(flask.request.args, "kelengkapan")
-    period = _period(flask.request.args, ind) or ind.periods[-1]
+    period = _period(flask.request.args, ind.periods) or ind.periods[-1]
     level = cast("Level | None", params.optional_choice(
         "tingkat", flask.request.args.get("tingkat"), OFFICE_LEVELS))
     with svc.engine.connect() as conn:

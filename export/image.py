@@ -188,7 +188,7 @@ def _legend(fig: Figure, data: MapData, box: _Box, columns: int, lang: str) -> N
     labels = format_bounds(data.classes, data.indicator.decimals, lang)
     fills: list[Fill] = [(color, False) for color in palette_colors(data)]
     rows = list(zip(fills, labels, data.classes.counts, strict=True))
-    rows.append(((None, False), t("missing", lang), data.classes.missing))
+    rows += [((None, False), label, count) for label, count in data.missing_lines(lang)]
     counts = data.counts
     if counts.simulated:
         rows.append(((SIMULATED_SWATCH, True), t("peta.legend.simulated", lang),
@@ -298,7 +298,8 @@ def map_image(data: MapData, regions: gpd.GeoDataFrame, registry: Registry, now:
     min_x, min_y, max_x, max_y = _padded(regions)
     aspect = ((max_x - min_x) * math.cos(math.radians((min_y + max_y) / 2))
               / max(max_y - min_y, 1e-9))
-    entries = len(data.classes.counts) + 2 + (1 if data.any_simulated else 0)  # + counts
+    entries = (len(data.classes.counts) + len(data.missing_lines(lang)) + 1  # + counts
+               + (1 if data.any_simulated else 0))
     map_box, legend_box, columns = _layout(aspect, entries)
     _draw_regions(fig, map_box, regions, fills, data.layer.selected, per_region=fmt == "svg")
     _legend(fig, data, legend_box, columns, lang)
@@ -307,7 +308,7 @@ def map_image(data: MapData, regions: gpd.GeoDataFrame, registry: Registry, now:
                  unit=data.indicator.unit(lang), level=t(f"peta.level.{data.layer.level}", lang))
     badge = simulated_label(data.counts, lang) if data.any_simulated else None
     draw_frame(fig, title, subtitle, simulated=badge, sources=data.sources,
-               notes=[t(key, lang, **fields) for key, fields in data.messages], now=now,
+               notes=data.notes(lang), now=now,
                lang=lang)
     return save(fig, fmt, title)
 

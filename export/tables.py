@@ -22,8 +22,8 @@ from geodata.registry import NATIONAL_CODE, Level, Registry
 from i18n import t
 from queries.catalogue import Indicator
 from queries.entry import completeness, entry_table
-from queries.indicators import indicator_values, latest_period
-from queries.mapview import MapData, View, map_data
+from queries.indicators import CHANGE_REASONS, indicator_values, latest_period
+from queries.mapview import MapData, View, map_data, region_values
 from queries.provenance import kind_label
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
@@ -104,6 +104,16 @@ def _region_table(frame: pl.DataFrame, ind: Indicator, period: int | None, lang:
                  warning=warning)
 
 
+def map_name(data: MapData) -> str:
+    """Return the file name stem of a map export, naming its view.
+
+    ``mata-garuda_idi_2024_provinsi`` for values, ``..._perubahan-2019`` for the change
+    since 2019.
+    """
+    view = f"perubahan-{data.base or ''}" if data.shown == "change_since" else None
+    return filename(data.indicator.id, data.period, data.layer.level, data.layer.parent, view)
+
+
 def map_export(conn: Connection, view: View, registry: Registry,
                catalogue: Mapping[str, Indicator], now: datetime, lang: str = "id", *,
                demo: bool = True) -> Table:
@@ -111,21 +121,29 @@ def map_export(conn: Connection, view: View, registry: Registry,
 
     Only what the map shows: published figures, verified entries and (labelled)
     simulated values, these only with ``demo`` and without ``view.resmi``; drafts never.
-    With ``tampil=perubahan`` the change since the base year is a column too.
+    The region in focus (the nation, a province, a kab/kota), whose figure the side panel
+    shows, is the first row. With ``tampil=perubahan`` the change since the base year is a
+    column too; a last column says why a change is missing.
     """
     data: MapData = map_data(conn, view, registry, catalogue, lang, demo=demo)
     ind, layer = data.indicator, data.layer
     frame = data.frame.with_columns(level=pl.lit(layer.level))
-    extra: tuple[Column, ...] = ()
-    if data.shown == "change_since":
-        extra = (Column("change_since", t("peta.tt.change_since", lang, base=data.base or "–"),
-                        ind.decimals),)
+    if layer.selected is None and data.period is not None:
+        own = region_values(conn, data, view.kode, lang)
+        frame = pl.concat([own, frame], how="diagonal_relaxed") if own.height else frame
+    reasons = {r: data.reason_text(r, lang) for r in CHANGE_REASONS}
+    frame = frame.with_columns(change_reason_text=pl.col(data.reason_column).replace_strict(
+        reasons, default=None, return_dtype=pl.String))
+    since = () if data.shown != "change_since" else (
+        Column("change_since", t("peta.tt.change_since", lang, base=data.base or "–"),
+               ind.decimals),)
+    extra = (*since, Column("change_reason_text", t("export.col.no_change", lang)))
+    notes = tuple(data.notes(lang))
     parent = layer.parent or NATIONAL_CODE
     area = f"{registry.name(parent)} · {t(f'peta.level.{layer.level}', lang)}"
-    notes = tuple(t(key, lang, **fields) for key, fields in data.messages)
     return _region_table(
         frame, ind, data.period, lang, extra=extra, notes=notes, now=now, area=area,
-        name=filename(ind.id, data.period, layer.level, layer.parent),
+        name=map_name(data),
         title=t("export.title.peta", lang, indicator=ind.short_name,
                 period=data.period or "", area=registry.name(view.kode)),
     )

@@ -149,10 +149,12 @@ def seed_catalogue(conn: Connection, catalogue: dict[str, Indicator]) -> None:
             conn.execute(indicator.update().where(indicator.c.id == ind.id).values(**row))
         else:
             conn.execute(insert(indicator).values(id=ind.id, **row))
-        for pos, c in enumerate(ind.categories):
+        bands = [(ed, c) for ed in ind.editions for c in ed.categories]
+        for pos, (ed, c) in enumerate(bands):
             conn.execute(insert(indicator_category).values(
                 indicator_id=ind.id, position=pos, label_id=c.label_id, label_en=c.label_en,
-                min=c.min, max=c.max, include_min=c.include_min, include_max=c.include_max))
+                min=c.min, max=c.max, include_min=c.include_min, include_max=c.include_max,
+                valid_from=ed.valid_from, valid_to=ed.valid_to))
         for b in ind.breaks:
             conn.execute(insert(indicator_break).values(
                 indicator_id=ind.id, period=b.period, note_id=b.note_id, note_en=b.note_en))

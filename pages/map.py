@@ -61,7 +61,7 @@ def controls(view: View, lang: str) -> html.Div:
     svc = services()
     catalogue = svc.catalogue
     ind = catalogue[view.indikator]
-    periods = list(ind.periods)
+    periods = list(ind.shown_periods)
     year = view.tahun if view.tahun in periods else periods[-1]
     return html.Div([
         indicator_select(ids.MAP_INDICATOR, catalogue, view.indikator, lang, width=250),
@@ -188,7 +188,8 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
         tingkat = None  # a new region starts at its own default layer
     ind = params.indicator(f"{ids.MAP_INDICATOR}.value", indikator, services().catalogue)
     year = None if tahun is None else params.number(f"{ids.MAP_YEAR}.value", tahun)
-    view = View(kode=kode, indikator=ind.id, tahun=snap_period(year, before.tahun, ind.periods),
+    period = snap_period(year, before.tahun, ind.shown_periods)
+    view = View(kode=kode, indikator=ind.id, tahun=period,
                 tampil=params.choice(f"{ids.MAP_SHOW}.value", tampil, SHOW),
                 dari=params.optional_integer(f"{ids.MAP_BASE}.value", dari),
                 kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
@@ -325,7 +326,7 @@ def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
 def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
     """Fit the year slider to the periods the chosen indicator exists for."""
     periods = list(params.indicator(f"{ids.MAP_INDICATOR}.value", indikator,
-                                    services().catalogue).periods)
+                                    services().catalogue).shown_periods)
     value = year if year in periods else periods[-1]
     return periods[0], periods[-1], _marks(periods), value, [str(p) for p in periods[:-1]]
 
@@ -361,7 +362,7 @@ def toggle_play(_clicks: int, disabled: bool) -> tuple[bool, str]:
 def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
     """Move to the next period; stop after the last one."""
     periods = list(params.indicator(f"{ids.MAP_INDICATOR}.value", indikator,
-                                    services().catalogue).periods)
+                                    services().catalogue).shown_periods)
     year = params.number(f"{ids.MAP_YEAR}.value", year)
     later = [p for p in periods if p > year]
     return (later[0], len(later) == 1) if later else (periods[0], False)

@@ -93,7 +93,8 @@ def download(_xlsx: int, _csv: int, indikator: str, period: str, lang: str) -> A
     fmt = "csv" if dash.ctx.triggered_id == ids.UPLOAD_CSV else "xlsx"
     ind = params.indicator(f"{ids.UPLOAD_INDICATOR}.value", indikator, svc.catalogue)
     typed = params.text(f"{ids.UPLOAD_PERIOD}.value", period).strip()
-    year = params.period(f"{ids.UPLOAD_PERIOD}.value", typed, ind) if typed else ind.periods[-1]
+    year = (params.period(f"{ids.UPLOAD_PERIOD}.value", typed, ind.periods) if typed
+            else ind.periods[-1])
     with svc.engine.connect() as conn:
         body = template(svc.registry, svc.catalogue, account, ind.id, year, fmt, lang,
                         conn=conn)

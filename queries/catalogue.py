@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,6 +115,51 @@ def category_index(values: npt.ArrayLike, categories: Sequence[Category]) -> npt
 
 
 @dataclass(frozen=True)
+class Edition:
+    """The official categories of one edition, valid from ``valid_from`` to ``valid_to``.
+
+    Both bounds are periods, inclusive; None leaves that side open. IKP 2019 was
+    published with other thresholds than IKP 2024: a value is classed with the bands of
+    the edition of its period.
+    """
+
+    categories: tuple[Category, ...]
+    valid_from: int | None = None
+    valid_to: int | None = None
+
+    def covers(self, period: int) -> bool:
+        """Return whether the edition holds for ``period``."""
+        return ((self.valid_from is None or self.valid_from <= period)
+                and (self.valid_to is None or period <= self.valid_to))
+
+    def span(self) -> str:
+        """Describe the periods for messages, e.g. ``2019-2019`` or ``2024-``."""
+        return f"{self.valid_from or ''}-{self.valid_to or ''}"
+
+
+def check_editions(editions: Sequence[Edition], owner: str) -> None:
+    """Refuse editions whose bands are bad or whose periods overlap or run backwards.
+
+    Each edition's bands are checked by :func:`check_categories`; editions come oldest
+    first, and an edition ends before the next one starts.
+
+    Raises
+    ------
+    CatalogueError
+        Naming ``owner``, the edition and the problem.
+    """
+    for ed in editions:
+        if ed.valid_from is not None and ed.valid_to is not None and ed.valid_from > ed.valid_to:
+            raise CatalogueError(f"{owner}: edition {ed.span()} ends before it starts")
+        open_ended = ed.valid_from is None and ed.valid_to is None
+        check_categories(ed.categories, owner if open_ended else f"{owner}, edition {ed.span()}")
+    for old, new in itertools.pairwise(editions):
+        if old.valid_to is None or new.valid_from is None or old.valid_to >= new.valid_from:
+            raise CatalogueError(f"{owner}: editions {old.span()} and {new.span()} overlap"
+                                 " (each needs valid_to below the next one's valid_from)")
+
+
+@dataclass(frozen=True)
 class MethodBreak:
     """A methodology change: values before ``period`` are not comparable with later ones."""
 
@@ -144,12 +189,41 @@ class Indicator:
     scale_max: float | None = None
     notes_id: str = ""
     notes_en: str = ""
-    categories: tuple[Category, ...] = field(default_factory=tuple)
+    editions: tuple[Edition, ...] = field(default_factory=tuple)
     breaks: tuple[MethodBreak, ...] = field(default_factory=tuple)
+    observed: tuple[int, ...] = ()  # the years with a stored value (see with_observed)
 
     def __post_init__(self) -> None:
-        """Refuse categories that overlap or leave gaps, whether read from file or database."""
-        check_categories(self.categories, f"indicator {self.id!r}")
+        """Refuse editions whose categories overlap or leave gaps, from file or database."""
+        check_editions(self.editions, f"indicator {self.id!r}")
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """Return the categories of the newest edition (none without categories)."""
+        return self.editions[-1].categories if self.editions else ()
+
+    def categories_for(self, period: int | None) -> tuple[Category, ...]:
+        """Return the official categories of the edition of ``period``.
+
+        None for a period no edition covers (or no period): such a value has no category.
+        """
+        if period is None:
+            return ()
+        return next((ed.categories for ed in self.editions if ed.covers(period)), ())
+
+    @property
+    def shown_periods(self) -> tuple[int, ...]:
+        """Return the periods a view offers: the catalogue's cadence and every observed year.
+
+        ``periods`` (the cadence) are the periods expected and open for entry; a year
+        outside them is shown as soon as it has a value (published history, say).
+        """
+        return tuple(sorted({*self.periods, *self.observed}))
+
+    def break_between(self, base: int | None, period: int) -> MethodBreak | None:
+        """Return the newest method break after ``base`` up to ``period`` (None: comparable)."""
+        crossed = [b for b in self.breaks if base is not None and base < b.period <= period]
+        return crossed[-1] if crossed else None
 
     def name(self, lang: str) -> str:
         """Return the full name in ``lang``."""
@@ -159,12 +233,16 @@ class Indicator:
         """Return the unit in ``lang``."""
         return self.unit_en if lang == "en" else self.unit_id
 
-    def category_of(self, value: float | None) -> Category | None:
-        """Return the official category of ``value``, or None (no value, no categories)."""
+    def category_of(self, value: float | None, period: int) -> Category | None:
+        """Return the official category of ``value`` in ``period``, or None.
+
+        None for no value, or no categories in the edition of ``period``.
+        """
+        categories = self.categories_for(period)
         if value is None:
             return None
-        pos = int(category_index([value], self.categories)[0])
-        return self.categories[pos] if pos >= 0 else None
+        pos = int(category_index([value], categories)[0])
+        return categories[pos] if pos >= 0 else None
 
     def in_range(self, value: float) -> bool:
         """Return whether ``value`` lies on the indicator's scale."""
@@ -201,6 +279,13 @@ class Indicator:
         return LEVELS[: LEVELS.index(self.lowest_level) + 1]
 
 
+def with_observed(catalogue: Mapping[str, Indicator],
+                  observed: Mapping[str, Sequence[int]]) -> dict[str, Indicator]:
+    """Return the catalogue with each indicator's observed years (``{id: years}``)."""
+    return {k: replace(ind, observed=tuple(sorted(observed.get(k, ()))))
+            for k, ind in catalogue.items()}
+
+
 def _check(entry: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
     if entry.get(key) not in allowed:
         raise CatalogueError(
@@ -215,7 +300,17 @@ def parse_indicator(entry: dict[str, Any]) -> Indicator:
     _check(entry, "aggregation", AGGREGATIONS)
     _check(entry, "lowest_level", LEVELS[1:4])
     data = dict(entry)
-    data["categories"] = tuple(Category(**c) for c in entry.get("categories", ()))
+    if "categories" in data and "editions" in data:
+        raise CatalogueError(f"indicator {entry.get('id')!r}: give categories or editions,"
+                             " not both")
+    editions = data.pop("editions", None) or (
+        [{"categories": data.pop("categories")}] if "categories" in data else [])
+    try:
+        data["editions"] = tuple(
+            Edition(tuple(Category(**c) for c in ed.get("categories", ())),
+                    ed.get("valid_from"), ed.get("valid_to")) for ed in editions)
+    except TypeError as exc:
+        raise CatalogueError(f"indicator {entry.get('id')!r}: {exc}") from None
     data["breaks"] = tuple(MethodBreak(**b) for b in entry.get("breaks", ()))
     data["periods"] = tuple(entry["periods"])
     try:
@@ -234,14 +329,15 @@ def load_catalogue_file(path: Path = CATALOGUE_FILE) -> dict[str, Indicator]:
 
 def read_catalogue(conn: Connection) -> dict[str, Indicator]:
     """Read the catalogue from the database, keyed by indicator id."""
-    cats: dict[str, list[Category]] = {}
+    cats: dict[str, dict[tuple[int | None, int | None], list[Category]]] = {}
     for row in conn.execute(
         select(indicator_category).order_by(indicator_category.c.indicator_id,
                                             indicator_category.c.position)
     ).mappings():
         fields_ = {k: row[k] for k in ("label_id", "label_en", "min", "max", "include_min",
                                        "include_max")}
-        cats.setdefault(row["indicator_id"], []).append(Category(**fields_))
+        edition = cats.setdefault(row["indicator_id"], {})
+        edition.setdefault((row["valid_from"], row["valid_to"]), []).append(Category(**fields_))
     breaks: dict[str, list[MethodBreak]] = {}
     for row in conn.execute(select(indicator_break).order_by(indicator_break.c.period)).mappings():
         breaks.setdefault(row["indicator_id"], []).append(
@@ -250,7 +346,8 @@ def read_catalogue(conn: Connection) -> dict[str, Indicator]:
     for row in conn.execute(select(indicator).order_by(indicator.c.id)).mappings():
         data = dict(row)
         data["periods"] = tuple(int(p) for p in data["periods"].split(",") if p)
-        data["categories"] = tuple(cats.get(row["id"], ()))
+        data["editions"] = tuple(Edition(tuple(c), *span)
+                                 for span, c in cats.get(row["id"], {}).items())
         data["breaks"] = tuple(breaks.get(row["id"], ()))
         result[row["id"]] = Indicator(**data)
     return result

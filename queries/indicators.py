@@ -21,6 +21,10 @@ from queries.schema import observation, region, target
 
 # Published figures first, then verified entries of the offices, then simulated values.
 SOURCE_PRIORITY = {"published": 0, "entry": 1, "simulasi": 2}
+# Why a region has no change since a base year, in the order they are decided: no value
+# in the period shown, none in the base year, a method break between the two, values of
+# different kinds (published, entry, simulated).
+CHANGE_REASONS = ("nilai", "dasar", "metode", "jenis")
 
 _OBS_SCHEMA = {
     "region_code": pl.String, "period": pl.Int64, "value": pl.Float64,
@@ -34,7 +38,7 @@ class QueryError(ValueError):
 
 def previous_period(ind: Indicator, period: int) -> int | None:
     """Return the indicator's period before ``period`` (the previous election for turnout)."""
-    earlier = [p for p in ind.periods if p < period]
+    earlier = [p for p in ind.shown_periods if p < period]
     return max(earlier) if earlier else None
 
 
@@ -86,6 +90,26 @@ def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
     )
 
 
+def change_rule(base_value: str, base_kind: str, crossed: bool) -> tuple[pl.Expr, pl.Expr]:
+    """Return the change of ``value`` since a base year and why there is none.
+
+    The one rule of a change, for the change to the previous period and the change view:
+    ``value - base_value`` only between values of one kind (published, entry, simulated)
+    and not across a method break (``crossed``); else null, and the reason is one of
+    :data:`CHANGE_REASONS`.
+
+    Returns
+    -------
+    tuple of polars.Expr
+        The change and the reason (null where there is a change).
+    """
+    reason = (pl.when(pl.col("value").is_null()).then(pl.lit("nilai"))
+              .when(pl.col(base_value).is_null()).then(pl.lit("dasar"))
+              .when(pl.lit(crossed)).then(pl.lit("metode"))
+              .when(pl.col("source_kind") != pl.col(base_kind)).then(pl.lit("jenis")))
+    return pl.when(reason.is_null()).then(pl.col("value") - pl.col(base_value)), reason
+
+
 def _with_category(frame: pl.LazyFrame, categories: Sequence[Category],
                    lang: str) -> pl.LazyFrame:
     """Add each value's official category: ``category_index`` and its ``category`` label."""
@@ -125,11 +149,11 @@ def indicator_values(
     polars.DataFrame
         One row per region, sorted by code: ``code, name, parent_code, value, source_kind,
         source, source_url, kind, simulated, provenance, category, category_index, rank,
-        siblings, previous_period, previous_value, change`` (``kind`` and ``provenance``:
-        :func:`queries.provenance.with_provenance`). ``rank`` is among siblings (same
-        parent), 1 = best given the indicator's direction; regions without a value have
-        null value, category and rank. ``change`` is null unless both values come from the
-        same kind of source (published or simulated).
+        siblings, previous_period, previous_value, change, change_reason`` (``kind`` and
+        ``provenance``: :func:`queries.provenance.with_provenance`). ``rank`` is among
+        siblings (same parent), 1 = best given the indicator's direction; regions without
+        a value have null value, category and rank. ``change`` follows :func:`change_rule`;
+        where it is null, ``change_reason`` says why.
     """
     if level not in ind.levels():
         raise QueryError(f"{ind.id} is not defined at level {level} (lowest: {ind.lowest_level})")
@@ -153,6 +177,8 @@ def empty_values(conn: Connection, ind: Indicator, level: Level, parent: str | N
 def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: int,
               prev: int | None, lang: str) -> pl.DataFrame:
     current = obs.filter(pl.col("period") == period).drop("period")
+    change, reason = change_rule("previous_value", "_previous_kind",
+                                 ind.break_between(prev, period) is not None)
     before = (obs.filter(pl.col("period") == prev) if prev is not None else obs.clear()).select(
         pl.col("region_code"), pl.col("value").alias("previous_value"),
         pl.col("source_kind").alias("_previous_kind"))
@@ -162,13 +188,10 @@ def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: 
         .join(before, left_on="code", right_on="region_code", how="left", validate="1:1")
         .pipe(with_provenance, lang)
         .with_columns(
-            previous_period=pl.lit(prev, dtype=pl.Int64),
-            # A change between a published and a simulated value would mean nothing.
-            change=pl.when(pl.col("source_kind") == pl.col("_previous_kind"))
-            .then(pl.col("value") - pl.col("previous_value")),
+            previous_period=pl.lit(prev, dtype=pl.Int64), change=change, change_reason=reason,
         )
         .drop("_previous_kind")
-        .pipe(_with_category, ind.categories, lang)
+        .pipe(_with_category, ind.categories_for(period), lang)
         .pipe(_with_rank, ind)
         .sort("code")
     )
@@ -182,7 +205,7 @@ def time_series(conn: Connection, ind: Indicator, code: str, lang: str = "id", *
     Columns ``period, value, source_kind, source, source_url, kind, simulated,
     provenance``; without ``simulated``, no simulated value.
     """
-    obs = _observations(conn, ind.id, list(ind.periods), simulated=simulated, code=code)
+    obs = _observations(conn, ind.id, list(ind.shown_periods), simulated=simulated, code=code)
     return (
         obs.select("period", "value", "source_kind", "source", "source_url")
         .pipe(with_provenance, lang)
@@ -204,17 +227,24 @@ def latest_period(conn: Connection, ind: Indicator, level: Level, *,
 
     Without ``simulated``, simulated values do not count.
     """
-    for period in sorted(ind.periods, reverse=True):
-        o = observation.c
-        hit = conn.execute(
-            select(o.id).join(region, region.c.code == o.region_code)
-            .where(o.indicator_id == ind.id, o.period == period, region.c.level == level,
-                   o.source_kind.in_(stored_kinds(simulated)))
-            .limit(1)
-        ).first()
-        if hit is not None:
-            return period
-    return None
+    o = observation.c
+    found = conn.scalar(select(func.max(o.period)).join(region, region.c.code == o.region_code)
+                        .where(o.indicator_id == ind.id, region.c.level == level,
+                               o.source_kind.in_(stored_kinds(simulated))))
+    return None if found is None else int(found)
+
+
+def observed_periods(conn: Connection) -> dict[str, tuple[int, ...]]:
+    """Return the years with at least one stored value, per indicator id.
+
+    Every kind counts (published, entered, simulated): whatever a view can show makes
+    its year reachable (:attr:`queries.catalogue.Indicator.shown_periods`).
+    """
+    o = observation.c
+    found: dict[str, list[int]] = {}
+    for ind_id, period in conn.execute(select(o.indicator_id, o.period).distinct()):
+        found.setdefault(ind_id, []).append(int(period))
+    return {k: tuple(sorted(v)) for k, v in found.items()}
 
 
 def targets(conn: Connection, indicator_id: str, code: str = NATIONAL_CODE) -> pl.DataFrame:

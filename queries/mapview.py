@@ -19,10 +19,12 @@ from sqlalchemy import Connection
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
 from i18n import Message as Text
 from queries import params
-from queries.catalogue import Indicator
+from queries.catalogue import Category, Indicator, MethodBreak
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
 from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import (
+    CHANGE_REASONS,
+    change_rule,
     empty_values,
     indicator_values,
     latest_period,
@@ -270,6 +272,7 @@ class MapData:
     base: int | None
     frame: pl.DataFrame
     shown: str  # column of `frame` that is classified: value or change_since
+    categories: tuple[Category, ...]  # the official categories of the period's edition
     classes: Classes
     method: str
     messages: tuple[Message, ...]
@@ -291,6 +294,55 @@ class MapData:
         real = self.frame.filter(pl.col("value").is_not_null() & ~pl.col("simulated"))
         return sorted(s for s in real["source"].unique().to_list() if s)
 
+    @property
+    def method_break(self) -> MethodBreak | None:
+        """Return the method break between the base year and the period of a change view."""
+        if self.shown != "change_since" or self.period is None:
+            return None
+        return self.indicator.break_between(self.base, self.period)
+
+    @property
+    def reason_column(self) -> str:
+        """Return the column saying why the change shown is missing (:func:`change_rule`)."""
+        return "change_since_reason" if self.shown == "change_since" else "change_reason"
+
+    def reason_text(self, reason: str, lang: str) -> str:
+        """Return why a region has no change, e.g. ``Tidak ada nilai 2019 (tahun dasar)``.
+
+        Since the change view's base year, else since the previous period.
+        """
+        ind, period = self.indicator, self.period
+        base = self.base if self.shown == "change_since" or period is None else (
+            previous_period(ind, period))
+        crossed = None if period is None else ind.break_between(base, period)
+        return Text(f"peta.reason.{reason}", period=period, base=base,
+                    break_period=crossed.period if crossed else "").text(lang)
+
+    def missing_lines(self, lang: str) -> list[tuple[str, int]]:
+        """Return the legend's lines for the regions drawn without a colour, with counts.
+
+        In the change view one line per reason there is no change (that occurs), else
+        one "data tidak tersedia" line.
+        """
+        if self.shown != "change_since":
+            return [(Text("missing").text(lang), self.classes.missing)]
+        found = self.frame["change_since_reason"].to_list()
+        return [(self.reason_text(r, lang), found.count(r)) for r in CHANGE_REASONS
+                if r in found]
+
+    def break_note(self, lang: str) -> str | None:
+        """Return the warning of a change view across a method break (None: no break)."""
+        crossed = self.method_break
+        return None if crossed is None else Text(
+            "peta.legend.break", period=crossed.period,
+            note=crossed.note_en if lang == "en" else crossed.note_id).text(lang)
+
+    def notes(self, lang: str) -> list[str]:
+        """Return the notes under a map: its messages, and a method break it crosses."""
+        notes = [Text(key, **fields).text(lang) for key, fields in self.messages]
+        warning = self.break_note(lang)
+        return notes if warning is None else [*notes, warning]
+
 
 def resolve_period(conn: Connection, view: View, ind: Indicator, layer: Layer, *,
                    simulated: bool = True) -> tuple[int | None, list[Message]]:
@@ -299,7 +351,7 @@ def resolve_period(conn: Connection, view: View, ind: Indicator, layer: Layer, *
     latest = latest_period(conn, ind, level, simulated=simulated)
     if view.tahun is None:
         return latest, []
-    if view.tahun in ind.periods:
+    if view.tahun in ind.shown_periods:
         return view.tahun, []
     return latest, [("peta.error.tahun_kosong", {"tahun": view.tahun, "indikator": ind.short_name,
                                                  "terbaru": latest})]
@@ -328,37 +380,41 @@ def map_data(conn: Connection, view: View, registry: Registry,
                                  simulated=simulated)
     base = None
     shown = "value"
+    categories = ind.categories_for(period)
     if view.tampil == "perubahan" and period is not None and defined:
-        base = view.dari if view.dari in ind.periods and (view.dari or 0) < period else (
+        base = view.dari if view.dari in ind.shown_periods and (view.dari or 0) < period else (
             previous_period(ind, period))
-        frame = _with_change_since(conn, ind, layer, frame, base, lang, simulated)
+        frame = _with_change_since(conn, ind, layer, frame, base, period, lang, simulated)
         shown = "change_since"
         classes = diverging_classes(frame[shown].to_list(), view.n)
         method = "perubahan"
     else:
         method = view.method(ind)
-        if method == "kategori" and not ind.categories:
+        if method == "kategori" and not categories:
             messages.append(("peta.error.kategori", {"indikator": ind.short_name}))
             method = "kuantil"
-        classes = classify(frame[shown].to_list(), method, view.n, categories=ind.categories,
+        classes = classify(frame[shown].to_list(), method, view.n, categories=categories,
                            lang=lang)
-    return MapData(view, layer, ind, period, base, frame, shown, classes, method,
+    return MapData(view, layer, ind, period, base, frame, shown, categories, classes, method,
                    tuple(messages), simulated)
 
 
 def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl.DataFrame,
-                       base: int | None, lang: str, simulated: bool) -> pl.DataFrame:
+                       base: int | None, period: int, lang: str,
+                       simulated: bool) -> pl.DataFrame:
+    """Add ``base_value``, ``change_since`` and ``change_since_reason`` (:func:`change_rule`)."""
     if base is None:
-        return frame.with_columns(change_since=pl.lit(None, dtype=pl.Float64))
-    before = indicator_values(conn, ind, layer.level, base, layer.parent, lang,
-                              simulated=simulated).select(
-        "code", pl.col("value").alias("base_value"), pl.col("source_kind").alias("_base_kind"))
-    return (
-        frame.join(before, on="code", how="left", validate="1:1")
-        .with_columns(change_since=pl.when(pl.col("source_kind") == pl.col("_base_kind"))
-                      .then(pl.col("value") - pl.col("base_value")))
-        .drop("_base_kind")
-    )
+        before = frame.select("code", base_value=pl.lit(None, dtype=pl.Float64),
+                              _base_kind=pl.lit(None, dtype=pl.String))
+    else:
+        before = indicator_values(conn, ind, layer.level, base, layer.parent, lang,
+                                  simulated=simulated).select(
+            "code", pl.col("value").alias("base_value"),
+            pl.col("source_kind").alias("_base_kind"))
+    change, reason = change_rule("base_value", "_base_kind",
+                                 ind.break_between(base, period) is not None)
+    return (frame.join(before, on="code", how="left", validate="1:1")
+            .with_columns(change_since=change, change_since_reason=reason).drop("_base_kind"))
 
 
 @dataclass(frozen=True)
@@ -371,26 +427,41 @@ class Summary:
     simulated: bool
     provenance: str | None  # queries.provenance.label of the value
     category: str | None
-    change: float | None
+    change: float | None  # since the period before, or the change view's base year
+    change_reason: str | None  # one of CHANGE_REASONS, when there is no change
     national: float | None
     national_simulated: bool
     national_provenance: str | None
     target: tuple[float, float] | None
     category_counts: list[tuple[str, int]]
-    best: pl.DataFrame
+    best: pl.DataFrame  # ranked by the column the map shows: value, or change_since
     worst: pl.DataFrame
     series: pl.DataFrame  # period, value, simulated, source, provenance, national,
     #                       national_simulated, national_source, national_provenance
 
 
-def _row(conn: Connection, ind: Indicator, code: str, period: int, lang: str,
-         simulated: bool) -> dict[str, object]:
+def region_values(conn: Connection, data: MapData, code: str, lang: str = "id") -> pl.DataFrame:
+    """Return one region's row as the map of ``data`` computes it, with its ``level``.
+
+    The columns of :func:`~queries.indicators.indicator_values`, and in the change view
+    those of the change since the base year. No row when the indicator is not defined
+    at the region's level or there is no period.
+    """
+    ind, period = data.indicator, data.period
     level = LEVELS[code.count(".") + 1] if code != NATIONAL_CODE else "nasional"
-    if level not in ind.levels():
-        return {}
+    if level not in ind.levels() or period is None:
+        return pl.DataFrame()
     parent = None if code == NATIONAL_CODE else code.rsplit(".", 1)[0] if "." in code else None
     frame = indicator_values(conn, ind, level, period, parent, lang,
-                             simulated=simulated).filter(pl.col("code") == code)
+                             simulated=data.simulated).filter(pl.col("code") == code)
+    if data.shown == "change_since":
+        frame = _with_change_since(conn, ind, Layer(level, parent), frame, data.base, period,
+                                   lang, data.simulated)
+    return frame.with_columns(level=pl.lit(level))
+
+
+def _row(conn: Connection, data: MapData, code: str, lang: str) -> dict[str, object]:
+    frame = region_values(conn, data, code, lang)
     return frame.row(0, named=True) if frame.height else {}
 
 
@@ -398,20 +469,19 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
     """Build the side panel's figures for the region in focus of ``data``."""
     ind, view, period = data.indicator, data.view, data.period
     code = view.kode
-    own = _row(conn, ind, code, period, lang, data.simulated) if period is not None else {}
-    national = (_row(conn, ind, NATIONAL_CODE, period, lang, data.simulated)
-                if period is not None else {})
+    own = _row(conn, data, code, lang)
+    national = _row(conn, data, NATIONAL_CODE, lang)
     target_rows = targets(conn, ind.id).filter(pl.col("period") == period) if period else None
     target = (None if target_rows is None or target_rows.is_empty()
               else (target_rows["target_low"][0], target_rows["target_high"][0]))
     frame = data.frame
     counts: list[tuple[str, int]] = []
-    if ind.categories and data.layer.selected is None:
-        for pos, cat in enumerate(ind.categories):
+    if data.layer.selected is None:
+        for pos, cat in enumerate(data.categories):
             counts.append((cat.label(lang), int((frame["category_index"] == pos).sum())))
     best_first = ind.direction != "higher_worse"
-    ranked = frame.filter(pl.col("value").is_not_null()).sort(
-        ["value", "code"], descending=[best_first, False])
+    ranked = frame.filter(pl.col(data.shown).is_not_null()).sort(
+        [data.shown, "code"], descending=[best_first, False])
     best = ranked.head(5)
     worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
     series = time_series(conn, ind, code, lang, simulated=data.simulated).select(
@@ -422,11 +492,13 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         pl.col("source").alias("national_source"),
         pl.col("provenance").alias("national_provenance"))
     joined = series.join(nat_series, on="period", how="full", coalesce=True).sort("period")
+    since = data.shown == "change_since"  # the change view: the change since its base year
     return Summary(
         code=code, name=registry.name(code),
         value=own.get("value"), simulated=bool(own.get("simulated")),  # type: ignore[arg-type]
         provenance=own.get("provenance"), category=own.get("category"),  # type: ignore[arg-type]
-        change=own.get("change"),  # type: ignore[arg-type]
+        change=own.get("change_since" if since else "change"),  # type: ignore[arg-type]
+        change_reason=own.get(data.reason_column),  # type: ignore[arg-type]
         national=national.get("value"),  # type: ignore[arg-type]
         national_simulated=bool(national.get("simulated")),
         national_provenance=national.get("provenance"),  # type: ignore[arg-type]

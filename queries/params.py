@@ -10,7 +10,7 @@ message naming the parameter and what was expected (:mod:`app`).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from geodata.registry import Registry
@@ -112,11 +112,15 @@ def indicator(name: str, value: object, catalogue: Mapping[str, Indicator]) -> I
     return catalogue[choice(name, value, catalogue)]
 
 
-def period(name: str, value: object, ind: Indicator) -> int:
-    """Return the period ``value`` if ``ind`` has it, given as a number or its digits."""
+def period(name: str, value: object, periods: Sequence[int]) -> int:
+    """Return the period ``value``, given as a number or its digits, if it is in ``periods``.
+
+    ``periods``: an indicator's ``shown_periods`` for what a view shows, its ``periods``
+    for what is open for entry.
+    """
     found = integer(name, value)
-    if found not in ind.periods:
-        raise ParameterError(name, value, ", ".join(map(str, ind.periods)))
+    if found not in periods:
+        raise ParameterError(name, value, ", ".join(map(str, periods)))
     return found
 
 

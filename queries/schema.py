@@ -78,6 +78,9 @@ indicator_category = Table(
     Column("max", Float, nullable=False),
     Column("include_min", Boolean, nullable=False),
     Column("include_max", Boolean, nullable=False),
+    # The edition the band belongs to: periods valid_from-valid_to, None for open.
+    Column("valid_from", Integer, nullable=True),
+    Column("valid_to", Integer, nullable=True),
 )
 
 indicator_break = Table(

@@ -14,6 +14,7 @@ import secrets
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -52,7 +53,7 @@ from ingest.backup.signing import SIGNATURE, signature_bytes
 from ingest.store import seed_catalogue
 from queries.catalogue import load_catalogue_file
 from queries.db import alembic_config, current_revision, head_revision, make_engine, upgrade
-from queries.schema import indicator, metadata, observation, region, target
+from queries.schema import indicator, indicator_category, metadata, observation, region, target
 from settings import Settings, SettingsError
 from tests.conftest import PG_URL
 
@@ -641,7 +642,12 @@ def test_an_older_backup_restores_into_the_newest_schema(
         conn.execute(sa.insert(region), [
             {"code": "ID", "level": "nasional", "name": "Indonesia", "parent_code": None},
             {"code": "11", "level": "provinsi", "name": "Aceh", "parent_code": "ID"}])
-        seed_catalogue(conn, load_catalogue_file())
+        catalogue = load_catalogue_file()
+        seed_catalogue(conn, {k: replace(ind, editions=()) for k, ind in catalogue.items()})
+        # The categories as the first revision stored them: one set each, no editions.
+        conn.execute(sa.insert(indicator_category), [
+            {"indicator_id": ind.id, "position": pos, **asdict(cat)}
+            for ind in catalogue.values() for pos, cat in enumerate(ind.categories)])
     made = backup(old, tmp_path / "old.zip", key=KEY)
     assert made.revision == first
 

@@ -16,6 +16,7 @@ import pytest
 
 import ids
 from geodata.registry import Registry
+from queries.indicators import CHANGE_REASONS
 from settings import PROJECT_ROOT
 from tests.conftest import unavailable
 from tests.live import free_port, wait_until_up
@@ -296,6 +297,26 @@ def test_missing_regions_are_hatched(page, server: str) -> None:  # type: ignore
     assert reachable, "no region without data can be hovered"
     page.mouse.move(*reachable[0])
     assert "Data tidak tersedia" in page.locator(".peta-tooltip").inner_text()
+
+
+def test_change_view_says_why_a_region_has_no_change(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=idi&tahun=2024&tampil=perubahan&dari=2022")
+    regions_drawn(page, 38)
+    legend_total(page, 38)
+    legend = page.locator(".peta-legend").inner_text()
+    assert "Perubahan tidak dihitung" in legend, legend
+    rows = page.evaluate("() => window.mataGaruda.map.current.d")
+    kinds = [code for code, row in rows.items() if row[7] == CHANGE_REASONS.index("jenis")]
+    count = page.locator(".peta-legend li", has_text="Jenis nilai berbeda").locator(
+        ".legend-count").inner_text()
+    assert int(count) == len(kinds) >= 5
+    points = [page.evaluate(POINT_IN_REGION, region_class(code)) for code in kinds]
+    page.mouse.move(*next(p for p in points if p is not None))
+    tooltip = page.locator(".peta-tooltip").inner_text()
+    assert "Perubahan sejak 2022: Jenis nilai berbeda (resmi, isian, simulasi)" in tooltip
+    page.goto(server + "/?indikator=idi&tahun=2024&tampil=perubahan&dari=2019")
+    page.locator(".legend-warning", has_text="Metode berubah pada 2021").wait_for()
+    legend_total(page, 38)
 
 
 def test_indicator_change_recolours_in_place(page, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
 """Official categories: one membership rule, checked at every band edge for every consumer.
 
-The cases come from the real catalogue, so a new indicator with categories is covered
-without editing this file. Each edge is tested as published and "flipped" (every
+The cases come from the real catalogue, one per edition (IKP 2019 and IKP 2024 have other
+thresholds), so a new indicator or edition with categories is covered without editing
+this file. Each edge is tested as published and "flipped" (every
 ``include_min``/``include_max`` negated, which hands each shared bound to the other
 neighbour), so every bound is checked both inclusive and exclusive.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -32,6 +34,7 @@ from queries.classify import classify
 from queries.indicators import indicator_values
 from queries.schema import indicator_category
 
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 EPS = 1e-6
 """How far beside a bound "just inside" and "just outside" are."""
 
@@ -47,12 +50,18 @@ def flipped(cats: Bands) -> Bands:
 FORMS: dict[str, Callable[[Bands], Bands]] = {"published": lambda cats: cats,
                                               "flipped": flipped}
 WITH_CATEGORIES = [ind for ind in load_catalogue_file().values() if ind.categories]
-CASES = [pytest.param(ind, form, id=f"{ind.id}-{form}")
-         for ind in WITH_CATEGORIES for form in FORMS]
+# Each edition, named by the first of the indicator's periods it covers.
+EDITIONS = [(ind, next(p for p in ind.periods if ed.covers(p)))
+            for ind in WITH_CATEGORIES for ed in ind.editions]
+CASES = [pytest.param(ind, period, form, id=f"{ind.id}-{period}-{form}")
+         for ind, period in EDITIONS for form in FORMS]
 
 
-def in_form(ind: Indicator, form: str) -> Indicator:
-    return replace(ind, categories=FORMS[form](ind.categories))
+def in_form(ind: Indicator, period: int, form: str) -> Indicator:
+    """Return ``ind`` with the bands of ``period``'s edition in ``form``."""
+    return replace(ind, editions=tuple(
+        replace(ed, categories=FORMS[form](ed.categories)) if ed.covers(period) else ed
+        for ed in ind.editions))
 
 
 def expected_at_edges(cats: Bands) -> dict[float, int | None]:
@@ -86,36 +95,46 @@ def test_edge_cases_cover_both_forms_of_every_bound() -> None:
 # --- the rule and its consumers, at every edge -------------------------------------------
 
 
-@pytest.mark.parametrize(("ind", "form"), CASES)
-def test_category_index(ind: Indicator, form: str) -> None:
-    cats = in_form(ind, form).categories
+def test_every_edition_is_a_case() -> None:
+    # Guards the cases: IKP has two editions with their own bands.
+    assert {(ind.id, period) for ind, period in EDITIONS} >= {("idi", 2015), ("ikub", 2015),
+                                                              ("ikp", 2019), ("ikp", 2024)}
+    ikp = {ind.id: ind for ind in WITH_CATEGORIES}["ikp"]
+    assert ikp.categories_for(2019) != ikp.categories_for(2024)
+    assert ikp.categories_for(2022) == ()  # no edition: no official category
+
+
+@pytest.mark.parametrize(("ind", "period", "form"), CASES)
+def test_category_index(ind: Indicator, period: int, form: str) -> None:
+    cats = in_form(ind, period, form).categories_for(period)
     expected = expected_at_edges(cats)
     got = category_index(list(expected), cats).tolist()
     assert dict(zip(expected, got, strict=True)) == {
         v: -1 if pos is None else pos for v, pos in expected.items()}
 
 
-@pytest.mark.parametrize(("ind", "form"), CASES)
-def test_category_of(ind: Indicator, form: str) -> None:
-    ind = in_form(ind, form)
-    expected = expected_at_edges(ind.categories)
-    assert {v: ind.category_of(v) for v in expected} == {
-        v: None if pos is None else ind.categories[pos] for v, pos in expected.items()}
-    assert ind.category_of(None) is None
+@pytest.mark.parametrize(("ind", "period", "form"), CASES)
+def test_category_of(ind: Indicator, period: int, form: str) -> None:
+    ind = in_form(ind, period, form)
+    cats = ind.categories_for(period)
+    expected = expected_at_edges(cats)
+    assert {v: ind.category_of(v, period) for v in expected} == {
+        v: None if pos is None else cats[pos] for v, pos in expected.items()}
+    assert ind.category_of(None, period) is None
 
 
-@pytest.mark.parametrize(("ind", "form"), CASES)
-def test_classify_kategori(ind: Indicator, form: str) -> None:
-    cats = in_form(ind, form).categories
+@pytest.mark.parametrize(("ind", "period", "form"), CASES)
+def test_classify_kategori(ind: Indicator, period: int, form: str) -> None:
+    cats = in_form(ind, period, form).categories_for(period)
     inside = {v: pos for v, pos in expected_at_edges(cats).items() if pos is not None}
     result = classify([*inside, None], "kategori", 3, categories=cats)
     assert dict(zip(inside, result.index[:-1], strict=True)) == inside
     assert result.index[-1] is None
 
 
-@pytest.mark.parametrize(("ind", "form"), CASES)
-def test_classify_refuses_values_in_no_category(ind: Indicator, form: str) -> None:
-    cats = in_form(ind, form).categories
+@pytest.mark.parametrize(("ind", "period", "form"), CASES)
+def test_classify_refuses_values_in_no_category(ind: Indicator, period: int, form: str) -> None:
+    cats = in_form(ind, period, form).categories_for(period)
     outside = [v for v, pos in expected_at_edges(cats).items() if pos is None]
     assert len(outside) >= 2  # at least just below the lowest and above the highest bound
     for value in outside:
@@ -123,12 +142,12 @@ def test_classify_refuses_values_in_no_category(ind: Indicator, form: str) -> No
             classify([cats[0].min + EPS, value], "kategori", 3, categories=cats)
 
 
-@pytest.mark.parametrize(("ind", "form"), CASES)
-def test_indicator_values_columns(ind: Indicator, form: str, engine: sa.Engine,
+@pytest.mark.parametrize(("ind", "period", "form"), CASES)
+def test_indicator_values_columns(ind: Indicator, period: int, form: str, engine: sa.Engine,
                                   registry: Registry) -> None:
-    ind = in_form(ind, form)
-    expected = expected_at_edges(ind.categories)
-    period = max(ind.periods)
+    ind = in_form(ind, period, form)
+    cats = ind.categories_for(period)
+    expected = expected_at_edges(cats)
     provinces = [r.code for r in registry.at_level("provinsi")]
     assert len(provinces) > len(expected)
     placed = dict(zip(provinces, expected, strict=False))
@@ -142,8 +161,7 @@ def test_indicator_values_columns(ind: Indicator, form: str, engine: sa.Engine,
     rows = {r["code"]: r for r in frame.iter_rows(named=True)}
     assert {v: rows[code]["category_index"] for code, v in placed.items()} == expected
     assert {v: rows[code]["category"] for code, v in placed.items()} == {
-        v: None if pos is None else ind.categories[pos].label_id
-        for v, pos in expected.items()}
+        v: None if pos is None else cats[pos].label_id for v, pos in expected.items()}
     without_value = [code for code in provinces if code not in placed]
     assert [rows[code]["category_index"] for code in without_value] == [None] * len(
         without_value)
@@ -165,9 +183,10 @@ def test_labels_follow_the_language(engine: sa.Engine) -> None:
 
 def test_real_catalogue_bands_cover_the_scale() -> None:
     # Values of exactly 0 and 100 (the ends of the scale) have a category.
-    for ind in WITH_CATEGORIES:
-        assert ind.category_of(ind.scale_min) == ind.categories[0], ind.id
-        assert ind.category_of(ind.scale_max) == ind.categories[-1], ind.id
+    for ind, period in EDITIONS:
+        cats = ind.categories_for(period)
+        assert ind.category_of(ind.scale_min, period) == cats[0], (ind.id, period)
+        assert ind.category_of(ind.scale_max, period) == cats[-1], (ind.id, period)
 
 
 def idi_entry() -> dict[str, Any]:
@@ -224,3 +243,89 @@ def test_database_catalogue_refuses_bad_bands(engine: sa.Engine) -> None:
             CatalogueError, match=r"indicator 'idi': categories Buruk \[0, 60\) and Sedang"
                                   r" \(60, 80\] both exclude 60"):
         read_catalogue(conn)
+
+
+# --- categories by edition: the period shown picks the bands ------------------------------
+
+
+IKP_EDGES = {  # value: (category in IKP 2019, category in IKP 2024)
+    21.7: ("Rawan rendah", "Rawan sedang"), 33.0: ("Rawan rendah", "Rawan sedang"),
+    33.01: ("Rawan sedang", "Rawan sedang"), 60.0: ("Rawan sedang", "Rawan sedang"),
+    60.01: ("Rawan tinggi", "Rawan sedang"), 68.5: ("Rawan tinggi", "Rawan tinggi"),
+}
+
+
+def test_ikp_values_are_classed_with_their_editions_bands(engine: sa.Engine,
+                                                          registry: Registry) -> None:
+    from components.map import hideout, legend
+    from export.tables import map_export
+    from queries.mapview import View, map_data, summary
+
+    codes = dict(zip(IKP_EDGES, ("11", "12", "13", "31", "32", "33"), strict=True))
+    with engine.begin() as conn:
+        write_values(conn, [NewValue("ikp", code, year, value, "test")
+                            for value, code in codes.items() for year in (2019, 2024)],
+                     source_kind="published", status="published",
+                     source_of={"ikp": "Bawaslu"}, recorded_by="test")
+    for column, year in enumerate((2019, 2024)):
+        expected = {code: IKP_EDGES[value][column] for value, code in codes.items()}
+        with engine.connect() as conn:
+            catalogue = read_catalogue(conn)  # the editions come back from the database
+            data = map_data(conn, View(indikator="ikp", tahun=year), registry, catalogue)
+            panel = summary(conn, data, registry)
+            table = map_export(conn, View(indikator="ikp", tahun=year), registry, catalogue,
+                               NOW)
+        assert data.method == "kategori"
+        rows = {r["code"]: r for r in data.frame.iter_rows(named=True)}
+        assert {code: rows[code]["category"] for code in codes.values()} == expected
+        labels = (data.classes.labels or ())
+        assert {code: labels[data.classes.index[list(rows).index(code)]]  # type: ignore[index]
+                for code in codes.values()} == expected
+        colouring = hideout(data, "id")  # the tooltip's category
+        assert {code: colouring["cats"][colouring["d"][code][2]]
+                for code in codes.values()} == expected
+        bounds = "33,00" if year == 2019 else "21,70"  # the legend shows the edition's bands
+        assert bounds in str(legend(data, "id").children[2].children)
+        counts = dict(panel.category_counts)
+        assert counts == {label: list(expected.values()).count(label)
+                          for label in ("Rawan rendah", "Rawan sedang", "Rawan tinggi")}
+        exported = {r["code"]: r["category"] for r in table.frame.iter_rows(named=True)}
+        assert {code: exported[code] for code in codes.values()} == expected
+
+
+def ikp_entry() -> dict[str, Any]:
+    with CATALOGUE_FILE.open("rb") as fh:
+        entries = tomllib.load(fh)["indicator"]
+    return next(e for e in entries if e["id"] == "ikp")
+
+
+BAD_EDITIONS = {
+    "overlap": (lambda eds: [{**eds[0], "valid_to": 2024}, eds[1]],
+                r"indicator 'ikp': editions -2024 and 2024- overlap"),
+    "order": (lambda eds: [eds[1], eds[0]], r"indicator 'ikp': editions 2024- and -2019"
+                                            r" overlap"),
+    "backwards": (lambda eds: [{**eds[0], "valid_from": 2020}, eds[1]],
+                  r"indicator 'ikp': edition 2020-2019 ends before it starts"),
+    "bad band": (lambda eds: [{**eds[0], "categories": [band("A", 0, 60, True, False),
+                                                         band("B", 50, 100, True, True)]},
+                              eds[1]],
+                 r"indicator 'ikp', edition -2019: categories A \[0, 60\) and B \[50, 100\]"
+                 r" overlap"),
+}
+
+
+@pytest.mark.parametrize(("change", "message"), list(BAD_EDITIONS.values()),
+                         ids=list(BAD_EDITIONS))
+def test_catalogue_file_refuses_bad_editions(change: Callable[[list[dict[str, Any]]],
+                                                               list[dict[str, Any]]],
+                                             message: str) -> None:
+    entry = ikp_entry()
+    parse_indicator(entry)  # the published editions pass
+    with pytest.raises(CatalogueError, match=message):
+        parse_indicator({**entry, "editions": change(entry["editions"])})
+
+
+def test_catalogue_file_refuses_categories_beside_editions() -> None:
+    entry = ikp_entry()
+    with pytest.raises(CatalogueError, match="give categories or editions, not both"):
+        parse_indicator({**entry, "categories": entry["editions"][0]["categories"]})

@@ -291,7 +291,7 @@ def test_idi_categories_and_boundaries(catalogue: Catalogue) -> None:
     assert result.index == (0, 0, 1, 1, 1, 2, 2, None)  # 80 is Sedang, 80.01 Baik
     assert result.counts == (2, 3, 2)
     for value, cls in zip(values, result.index, strict=True):
-        expected = idi.category_of(value)
+        expected = idi.category_of(value, 2024)
         assert (cls is None) == (expected is None)
         if cls is not None:
             assert idi.categories[cls] == expected

@@ -515,8 +515,13 @@ def category_gap(view: pl.DataFrame, ind: Indicator) -> pl.DataFrame:
             on=["at", "period"], how="left", validate="m:1").drop("at")
     nearest = pl.coalesce([f"value_{level}" for level in reversed(above)])
     simulated = simulated.with_columns(anchor=nearest).drop_nulls("anchor")
-    child = category_index(simulated["value"].to_numpy(), ind.categories)
-    anchor = category_index(simulated["anchor"].to_numpy(), ind.categories)
+    # Each period's value in the categories of its edition (IKP 2019 has its own bands).
+    child, anchor = (np.full(simulated.height, -1) for _ in range(2))
+    for period in simulated["period"].unique().to_list():
+        at = (simulated["period"] == period).to_numpy()
+        cats = ind.categories_for(period)
+        child[at] = category_index(simulated["value"].to_numpy()[at], cats)
+        anchor[at] = category_index(simulated["anchor"].to_numpy()[at], cats)
     return simulated.with_columns(gap=pl.Series(np.abs(child - anchor)), child=pl.Series(child))
 
 
@@ -557,7 +562,7 @@ def jawa_barat_ikp(
         value=pl.lit(0.0))
     share = 1 - fixed["weight"].sum() / total
     province = round(free_mean * share, 2)
-    assert catalogue["ikp"].category_of(province).label_en == "Low vulnerability"
+    assert catalogue["ikp"].category_of(province, 2024).label_en == "Low vulnerability"
     pub = pl.concat([
         fixed.select(SCHEMA.names()),
         pl.DataFrame([("ikp", "32", 2024, province)], schema=SCHEMA, orient="row"),
@@ -576,7 +581,7 @@ def test_category_rule_holds_where_the_scale_alone_would_break_it(
     # Jawa Barat is "rawan rendah": its simulated kab/kota may be rendah or sedang, never
     # tinggi (from 68.5), though they must average 62 and spread by several points.
     simulated, province, rolled = jawa_barat_ikp(registry, catalogue, weight_frame, 62.0)
-    child = category_index(simulated["value"].to_numpy(), catalogue["ikp"].categories)
+    child = category_index(simulated["value"].to_numpy(), catalogue["ikp"].categories_for(2024))
     assert child.max() == 1
     assert (simulated["value"] == 68.49).any()  # the rule binds: values wait at its edge
     assert abs(rolled - province) <= 0.005 + 1e-9

@@ -251,7 +251,9 @@ def test_map_export_is_what_the_map_shows(site: Site, client: FlaskClient) -> No
     header = rows[0]
     assert header[:6] == ["Indikator", "Tahun", "Tingkat", "Kode", "Wilayah", "Nilai"]
     got = {r[3]: dict(zip(header, r, strict=True)) for r in rows[1:]}
-    assert list(got) == expected["code"].to_list()
+    # The region in focus first (the side panel's figure), then the regions drawn.
+    assert list(got) == ["32", *expected["code"].to_list()]
+    assert got["32"]["Nilai"] == "77.04" and got["32"]["Simulasi"] == "Tidak"
     for row in expected.iter_rows(named=True):
         line = got[row["code"]]
         assert _number(line["Nilai"]) == pytest.approx(row["value"])
@@ -271,7 +273,7 @@ def test_map_export_is_what_the_map_shows(site: Site, client: FlaskClient) -> No
     assert sheet.lines[1].startswith("DATA SIMULASI: ")
     assert any(line.startswith("Diekspor: ") and line.endswith(" UTC") for line in sheet.lines)
     assert "Wilayah: Jawa Barat · Kab/kota" in sheet.lines
-    assert "Sumber nilai (selain simulasi): Kesbangpol Kota Bandung" in sheet.lines
+    assert "Sumber nilai (selain simulasi): Bawaslu, Kesbangpol Kota Bandung" in sheet.lines
     values = dict(zip(sheet.column("Kode"), sheet.column("Nilai"), strict=True))
     for row in expected.iter_rows(named=True):
         value = values[row["code"]]
@@ -283,19 +285,48 @@ def test_map_export_is_what_the_map_shows(site: Site, client: FlaskClient) -> No
 def test_map_export_views_and_language(site: Site, client: FlaskClient) -> None:
     sign_in(client, "pengamat")
     national = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2024"))
-    assert len(national) == 1 + 38
+    assert len(national) == 1 + 1 + 38 and national[1][2:4] == ["nasional", "ID"]
     jambi = next(r for r in national if r[3] == "15")
     assert (jambi[5], jambi[7], jambi[-3]) == ("82.27", "Baik", "Tidak")
     change = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2024&tampil=perubahan"
                                   "&dari=2022"))
     assert "Perubahan sejak 2022" in change[0]
     kecamatan = read_csv(get(client, "/ekspor/peta.csv?kode=32.73&indikator=turnout_pilkada"))
-    assert {r[2] for r in kecamatan[1:]} == {"kecamatan"}
-    assert all(r[3].startswith("32.73.") for r in kecamatan[1:])
+    assert kecamatan[1][2:4] == ["kabkota", "32.73"]  # the region in focus first
+    assert {r[2] for r in kecamatan[2:]} == {"kecamatan"}
+    assert all(r[3].startswith("32.73.") for r in kecamatan[2:])
     client.set_cookie("lang", "en")
     english = read_csv(get(client, f"/ekspor/peta.csv?{MAP_QUERY}"))
     assert english[0][:6] == ["Indicator", "Year", "Level", "Code", "Region", "Value"]
     assert "SIMULATED DATA" in {r[-2] for r in english[1:]}
+
+
+def test_change_view_exports_name_the_view_and_say_why(site: Site,
+                                                      client: FlaskClient) -> None:
+    sign_in(client, "pengamat")
+    query = "indikator=idi&tahun=2024&tampil=perubahan&dari=2019"
+    response = client.get(f"/ekspor/peta.csv?{query}")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="mata-garuda_idi_2024_provinsi_perubahan-2019.csv"')
+    rows = read_csv(response.get_data())
+    header, lines = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert header[-5:-3] == ["Perubahan sejak 2019", "Alasan perubahan tidak dihitung"]
+    crossed = [r for r in lines if r["Alasan perubahan tidak dihitung"]
+               == "Metode berubah pada 2021: tidak sebanding"]
+    assert len(crossed) >= 30 and all(r["Perubahan sejak 2019"] == "" for r in lines)
+    sheet = read_xlsx(get(client, f"/ekspor/peta.xlsx?{query}"), "Indikator")
+    assert any(line.startswith("⚠ Metode berubah pada 2021") for line in sheet.lines)
+
+    since_2022 = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2024"
+                                      "&tampil=perubahan&dari=2022"))
+    reasons = {r[-4] for r in since_2022[1:]}
+    assert "Jenis nilai berbeda (resmi, isian, simulasi)" in reasons
+    assert any(r[-5] != "" for r in since_2022[1:])  # published minus published
+    # The change to the previous year says why it is missing too (2020 to 2021: a break).
+    values_2021 = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2021"))
+    assert values_2021[0][-5:-3] == ["Perubahan dari 2020", "Alasan perubahan tidak dihitung"]
+    crossed = [r for r in values_2021[1:] if r[-4] == "Metode berubah pada 2021: tidak sebanding"]
+    assert len(crossed) >= 30 and {r[-5] for r in crossed} == {""}
 
 
 def test_province_table_export(site: Site, client: FlaskClient) -> None:

@@ -133,7 +133,7 @@ VIEWS = [  # (kode, query, regions without a value in the demo data): the nation
     ("ID", {"indikator": "idi", "tahun": "2024"}, 1),  # province's kab/kota, a kab/kota's
     ("32", {"indikator": "ikp", "tahun": "2024", "kelas": "jenks", "n": "4"}, 3),  # kecamatan,
     ("32.73", {"indikator": "turnout_pilkada"}, 1),  # change since a year, another classing
-    ("ID", {"indikator": "idi", "tahun": "2024", "tampil": "perubahan", "dari": "2019"}, 22),
+    ("ID", {"indikator": "idi", "tahun": "2024", "tampil": "perubahan", "dari": "2022"}, 23),
 ]
 
 
@@ -190,14 +190,18 @@ def test_svg_texts_indonesian(site: Site, client: FlaskClient) -> None:
 
 def test_svg_texts_english_and_change(site: Site, client: FlaskClient) -> None:
     client.set_cookie("lang", "en")
-    texts = read_svg(get(client, "/ekspor/peta.svg?indikator=idi&tahun=2024&tampil=perubahan"
-                                 "&dari=2019")).texts
+    response = client.get("/ekspor/peta.svg?indikator=idi&tahun=2024&tampil=perubahan&dari=2019")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="mata-garuda_idi_2024_provinsi_perubahan-2019.svg"')
+    texts = read_svg(response.get_data()).texts
     assert "Change in IDI 2019–2024 · Indonesia" in texts
     assert "Change 2019–2024" in texts and "Change (diverging) · index 0-100" in texts
-    assert "No data" in texts
     assert any(re.fullmatch(r"SIMULATED DATA · \d+ of 38 regions", s) for s in texts)
     assert any(re.fullmatch(r"\d+ official values? · \d+ simulated values? · \d+ without data",
                             s) for s in texts)
+    # The regions without a change are counted by their reason, the break is named.
+    assert "Method changed in 2021: not comparable" in texts
+    assert any(s.startswith("⚠ Method changed in 2021: no change computed.") for s in texts)
     assert any(s.startswith("Source: ") for s in texts)
     assert any(s.startswith("Mata Garuda · exported ") for s in texts)
     assert not {"DATA SIMULASI", "Data tidak tersedia"} & set(texts)

@@ -179,9 +179,11 @@ def test_gaps_are_gaps(site: Site) -> None:
     root = ET.fromstring(body)
     line = next(g for g in root.iter(f"{SVG}g") if g.get("id") == "trend-line-region")
     path = next(line.iter(f"{SVG}path")).get("d", "")
-    assert path.count("M") == 2  # two runs: up to 2019, from 2021
+    # Four runs: the published 2009 and 2011 (2010, 2012-2014 unmeasured), 2015-2019,
+    # from 2021.
+    assert path.count("M") == 4
     markers = _markers(body)
-    assert sum(len(v) for k, v in markers.items() if k.endswith("-region")) == 9
+    assert sum(len(v) for k, v in markers.items() if k.endswith("-region")) == 2 + 9
     rows = read_csv(to_csv(trend_table(gappy, now)))
     assert [r[1:6] for r in rows if r[0] == "2020"] == [["", "", "", "", ""]]
 

@@ -41,6 +41,7 @@ from ingest.entry import ACTIONS, STATUSES
 from ingest.upload import STATUSES as UPLOAD_STATUSES
 from queries.catalogue import DIRECTIONS
 from queries.classify import METHODS
+from queries.indicators import CHANGE_REASONS
 from queries.provenance import KINDS
 from settings import PROJECT_ROOT
 
@@ -61,6 +62,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "peta.method.": (*METHODS, "perubahan"),
     "peta.show.": ("nilai", "perubahan"),
     "peta.tt.": ("value", "category", "rank", "of", "change", "source", "missing"),
+    "peta.reason.": CHANGE_REASONS,
     "provenance.": KINDS,  # queries/provenance.py: label
     "provenance.count.": ("official", "simulated", "missing"),  # provenance_counts
     # auth/web.py takes every "signin." text; its forms and the sign-in's reasons pick one.

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from components.map import hideout, legend
+from components.map import hideout, legend, panel
 from geodata.registry import Registry
 from queries.catalogue import load_catalogue_file, read_catalogue
-from queries.mapview import View, layer_of, map_data, parse_view, summary, view_url
+from queries.indicators import CHANGE_REASONS, indicator_values
+from queries.mapview import (
+    View,
+    layer_of,
+    map_data,
+    parse_view,
+    summary,
+    view_url,
+)
 
 CATALOGUE = load_catalogue_file()
 
@@ -124,27 +134,98 @@ def test_a_year_without_data_and_an_undefined_level(demo_engine: sa.Engine,
     assert [m[0] for m in below.messages] == ["peta.error.tingkat"]
 
 
-def test_change_since_an_earlier_period(demo_engine: sa.Engine, registry: Registry) -> None:
-    view = View(kode="ID", indikator="idi", tahun=2024, tampil="perubahan", dari=2019, n=5)
+def _classes(items: list[Any]) -> dict[str, str]:
+    """Return a legend's lines for regions without a colour: label to count."""
+    return {i.children[1].children: i.children[2].children for i in items
+            if getattr(i, "className", None) == "legend-missing"}
+
+
+def test_change_since_an_earlier_period_says_why_a_region_has_none(
+        demo_engine: sa.Engine, registry: Registry) -> None:
+    view = View(kode="ID", indikator="idi", tahun=2024, tampil="perubahan", dari=2022, n=5)
     with demo_engine.connect() as conn:
         catalogue = read_catalogue(conn)
         data = map_data(conn, view, registry, catalogue)
+        panel_data = summary(conn, data, registry)
         values = map_data(conn, replace(view, tampil="nilai"), registry, catalogue).frame
-        before = map_data(conn, replace(view, tampil="nilai", tahun=2019), registry,
+        before = map_data(conn, replace(view, tampil="nilai", tahun=2022), registry,
                           catalogue).frame
-    assert data.base == 2019 and data.method == "perubahan"
+        national = [indicator_values(conn, catalogue["idi"], "nasional", year)["value"][0]
+                    for year in (2024, 2022)]
+    assert data.base == 2022 and data.method == "perubahan" and data.method_break is None
     # A change only between values of one kind: published minus published, simulated
-    # minus simulated; a published value against a simulated one is no change.
-    expected = {
-        r["code"]: pytest.approx(r["value"] - r["value_2019"])
-        if r["source_kind"] == r["source_kind_2019"] and None not in (r["value"], r["value_2019"])
-        else None
-        for r in values.join(before, on="code", suffix="_2019").iter_rows(named=True)}
-    assert dict(zip(data.frame["code"], data.frame["change_since"], strict=True)) == expected
-    changes = [v for v in expected.values() if v is not None]
-    assert 10 <= len(changes) < len(expected)  # both cases, in the demo data
-    low, high = data.classes.bounds[0], data.classes.bounds[-1]
-    assert low == pytest.approx(-high)  # symmetric around zero
+    # minus simulated; otherwise the region says why there is none.
+    expected: dict[str, tuple[str | None, object]] = {}
+    for r in values.join(before, on="code", suffix="_b").iter_rows(named=True):
+        expected[r["code"]] = (
+            ("nilai", None) if r["value"] is None else ("dasar", None) if r["value_b"] is None
+            else ("jenis", None) if r["source_kind"] != r["source_kind_b"]
+            else (None, pytest.approx(r["value"] - r["value_b"])))
+    frame = data.frame
+    assert dict(zip(frame["code"], zip(frame["change_since_reason"], frame["change_since"],
+                                       strict=True), strict=True)) == expected
+    reasons = Counter(reason for reason, _ in expected.values() if reason)
+    assert reasons["jenis"] >= 5 and len(expected) - reasons.total() >= 5  # both, in the demo
+    assert reasons.total() == data.classes.missing
+
+    # The legend counts the reasons; the tooltip names each region's.
+    items = legend(data, "id").children[2].children
+    assert _classes(items) == {data.reason_text(r, "id"): str(n) for r, n in reasons.items()}
+    assert "Jenis nilai berbeda (resmi, isian, simulasi)" in _classes(items)
+    colouring = hideout(data, "id")
+    assert {code: None if row[7] is None else CHANGE_REASONS[row[7]]
+            for code, row in colouring["d"].items()} == {
+        code: reason for code, (reason, _) in expected.items()}
+    assert colouring["reasons"][CHANGE_REASONS.index("dasar")] == (
+        "Tidak ada nilai 2022 (tahun dasar)")
+
+    # KPI and rankings show changes since the base year, not values or one-year changes.
+    assert panel_data.change == pytest.approx(national[0] - national[1])
+    best = panel_data.best["change_since"].to_list()
+    assert len(best) == 5 and best == sorted(best, reverse=True)
+    assert best[0] == max(data.frame["change_since"].drop_nulls())
+    text = str(panel(panel_data, data, "id"))
+    assert "Perubahan sejak 2022" in text and "Perubahan'" not in text
+
+
+def test_a_change_across_a_method_break_is_not_computed_and_says_so(
+        demo_engine: sa.Engine, registry: Registry) -> None:
+    view = View(kode="ID", indikator="idi", tahun=2024, tampil="perubahan", dari=2019, n=5)
+    with demo_engine.connect() as conn:
+        data = map_data(conn, view, registry, read_catalogue(conn))
+        panel_data = summary(conn, data, registry)
+    assert data.method_break is not None and data.method_break.period == 2021
+    both = data.frame.filter(pl.col("value").is_not_null() & pl.col("base_value").is_not_null())
+    assert both.height >= 30 and set(both["change_since_reason"]) == {"metode"}
+    assert data.frame["change_since"].null_count() == data.frame.height
+    box = legend(data, "id")
+    assert _classes(box.children[2].children)["Metode berubah pada 2021: tidak sebanding"] == (
+        str(both.height))
+    warning = box.children[3]
+    assert warning.className == "legend-warning"
+    assert warning.children.startswith("⚠ Metode berubah pada 2021: perubahan tidak dihitung.")
+    assert (panel_data.change, panel_data.change_reason) == (None, "metode")
+    assert "Metode berubah pada 2021: tidak sebanding" in str(panel(panel_data, data, "id"))
+    assert panel_data.best.is_empty()
+
+
+def test_the_change_to_the_previous_year_is_not_computed_across_a_method_break(
+        demo_engine: sa.Engine, registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        data = map_data(conn, View(indikator="idi", tahun=2021), registry, catalogue)
+        panel_data = summary(conn, data, registry)
+        later = map_data(conn, View(indikator="idi", tahun=2022), registry, catalogue).frame
+    both = data.frame.filter(pl.col("value").is_not_null()
+                             & pl.col("previous_value").is_not_null())
+    assert both.height >= 30 and set(both["change_reason"]) == {"metode"}
+    assert both["change"].null_count() == both.height
+    colouring = hideout(data, "id")  # the tooltip says why
+    assert {colouring["reasons"][colouring["d"][code][7]] for code in both["code"]} == {
+        "Metode berubah pada 2021: tidak sebanding"}
+    assert (panel_data.change, panel_data.change_reason) == (None, "metode")
+    assert "Metode berubah pada 2021: tidak sebanding" in str(panel(panel_data, data, "id"))
+    assert later["change"].drop_nulls().len() >= 5  # 2021 to 2022: one method
 
 
 def test_kecamatan_of_a_kabkota_and_selection(demo_engine: sa.Engine,

@@ -56,7 +56,7 @@ def test_category_rank_and_change(loaded_engine: sa.Engine, published_dir: Path)
     best = max(now, key=lambda c: now[c])
     assert rows[best]["rank"] == 1
     for code, value in now.items():
-        assert rows[code]["category"] == ind.category_of(value).label_id  # type: ignore[union-attr]
+        assert rows[code]["category"] == ind.category_of(value, 2023).label_id  # type: ignore[union-attr]
         assert rows[code]["siblings"] == len(now)
         if code in before:
             assert rows[code]["change"] == pytest.approx(value - before[code])
@@ -79,7 +79,7 @@ def test_higher_is_worse_ranks_lowest_first(loaded_engine: sa.Engine,
     assert ranked["rank"][0] == 1
     assert ranked["value"].is_null().to_list()[-1]  # missing ones come last
     worst = ranked.filter(pl.col("value") == max(ikp.values()))
-    assert worst["category"][0] == ind.category_of(max(ikp.values())).label_en  # type: ignore[union-attr]
+    assert worst["category"][0] == ind.category_of(max(ikp.values()), 2024).label_en  # type: ignore[union-attr]
 
 
 def test_series_latest_and_targets(loaded_engine: sa.Engine) -> None:

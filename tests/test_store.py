@@ -50,9 +50,9 @@ def test_catalogue_is_seeded_from_the_definitions(engine: sa.Engine) -> None:
     assert {"idi", "ikub", "ikp", "turnout_pilpres", "turnout_pileg", "turnout_pilkada", "iap",
             "ihai", "ikn", "ormas", "konflik"} <= set(catalogue)
     assert catalogue["ikp"].direction == "higher_worse"
-    assert catalogue["idi"].category_of(80).label_id == "Sedang"  # type: ignore[union-attr]
-    assert catalogue["idi"].category_of(80.01).label_id == "Baik"  # type: ignore[union-attr]
-    assert catalogue["ikp"].category_of(68.5).label_en == "High vulnerability"  # type: ignore[union-attr]
+    assert catalogue["idi"].category_of(80, 2024).label_id == "Sedang"  # type: ignore[union-attr]
+    assert catalogue["idi"].category_of(80.01, 2024).label_id == "Baik"  # type: ignore[union-attr]
+    assert catalogue["ikp"].category_of(68.5, 2024).label_en == "High vulnerability"  # type: ignore[union-attr]
     assert [b.period for b in catalogue["idi"].breaks] == [2021]
     assert catalogue["konflik"].aggregation == "sum"
 

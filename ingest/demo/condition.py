@@ -43,6 +43,7 @@ def condition(
     present: BoolArray,
     weight: FloatArray,
     published: list[FloatArray],
+    periods: IntArray,
 ) -> tuple[FloatArray, BoolArray]:
     """Move the simulated leaf values so that every published region's roll-up equals it.
 
@@ -58,6 +59,8 @@ def condition(
         The roll-up weight of each leaf region.
     published
         :func:`published_grid` of the indicator.
+    periods
+        The periods of the columns (for the categories of each period's edition).
 
     Returns
     -------
@@ -87,21 +90,21 @@ def condition(
             else:
                 rest = target * weight[under].sum() - (weight[done] * values[done, col]).sum()
                 values[free, col] = _shift(values[free, col], weight[free], rest,
-                                           _bands(indicator, target))
+                                           _bands(indicator, target, int(periods[col])))
         fixed |= ~np.isnan(published[lvl])[ancestor]
     return values, present
 
 
-def _bands(indicator: Indicator, parent: float) -> list[tuple[float, float]]:
+def _bands(indicator: Indicator, parent: float, period: int) -> list[tuple[float, float]]:
     """Return the ranges children may take, preferred first: the category rule, the scale.
 
-    The first is the parent's official category and its neighbours, narrowed by one
-    rounding unit at an excluded bound so that a rounded child stays inside; the last
-    is the indicator's scale.
+    The first is the parent's official category in the edition of ``period`` and its
+    neighbours, narrowed by one rounding unit at an excluded bound so that a rounded
+    child stays inside; the last is the indicator's scale.
     """
     scale = (-np.inf if indicator.scale_min is None else indicator.scale_min,
              np.inf if indicator.scale_max is None else indicator.scale_max)
-    cats = indicator.categories
+    cats = indicator.categories_for(period)
     pos = int(category_index([parent], cats)[0]) if cats else -1
     if pos < 0:
         return [scale]

@@ -123,7 +123,8 @@ def _indicator_frames(
     periods = periods[keep]
     grid = published_grid(published, indicator, tree, leaf, periods)
     values, present = condition(
-        indicator, tree, leaf, values[:, keep], present[:, keep], level_weights[leaf], grid
+        indicator, tree, leaf, values[:, keep], present[:, keep], level_weights[leaf], grid,
+        periods,
     )
     levels = _roll_up(
         tree, leaf, values, present, level_weights[leaf], mean=indicator.aggregation == "mean"
