@@ -9,7 +9,7 @@ from typing import Any
 import dash_leaflet as dl
 import dash_mantine_components as dmc
 import polars as pl
-from dash import html
+from dash import dcc, html
 
 import ids
 from components.export import TREND_FORMATS, export_links, trend_export_href
@@ -19,7 +19,7 @@ from geodata.registry import NATIONAL_CODE, Region
 from i18n import format_number, t
 from presentation.palettes import MISSING_COLOR, palette_colors
 from queries.classify import format_bounds
-from queries.mapview import Layer, MapData, Message, Summary
+from queries.mapview import Layer, MapData, Message, Summary, View, view_url
 
 HATCH = "url(#mg-hatch)"
 CANVAS_FROM = 2000  # features; above this the layer is drawn on a canvas
@@ -148,6 +148,21 @@ def notices(messages: tuple[Message, ...] | list[Message], lang: str) -> list[dm
     """Return one small alert per message (bad URL parts, data not defined at a level)."""
     return [dmc.Alert(t(key, lang, **fields), color="yellow", variant="light", p="xs",
                       className="peta-notice") for key, fields in messages]
+
+
+def offers(data: MapData, lang: str) -> list[html.Div]:
+    """Return links to the indicators with values at the level asked for, when this lacks it.
+
+    One click opens the same region with that indicator (its latest year).
+    """
+    if not data.offers:
+        return []
+    links = [dcc.Link(ind.short_name, href=view_url(View(kode=data.view.kode, indikator=ind.id,
+                                                         tingkat=data.view.tingkat)),
+                      className="peta-offer", title=ind.name(lang))
+             for ind in data.offers]
+    label = t("peta.offers", lang, tingkat=t(f"peta.level.{data.asked}", lang).lower())
+    return [html.Div([html.Span(label), *links], id=ids.MAP_OFFERS, className="peta-offers")]
 
 
 def breadcrumb(chain: list[Region], lang: str) -> html.Nav:

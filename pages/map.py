@@ -25,18 +25,22 @@ from components.map import (
     hideout,
     legend,
     notices,
+    offers,
     panel,
     status_line,
     uses_canvas,
 )
-from geodata.registry import NATIONAL_CODE
+from geodata.registry import NATIONAL_CODE, Level
 from i18n import Message, t
 from presentation.palettes import DIVERGING, SEQUENTIAL
 from queries import params
+from queries.catalogue import Indicator
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES
+from queries.indicators import data_levels
 from queries.mapview import (
     SHOW,
     View,
+    fit_view,
     layer_of,
     map_data,
     map_region,
@@ -115,8 +119,9 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     lang = language()
     view, messages = parse_view(kode, query, svc.registry, svc.catalogue)
     view = view if view.palet in (None, *PALETTES) else replace(view, palet=None)
+    levels = _levels(svc.catalogue[view.indikator])
     state = {**asdict(view), "messages": messages}
-    layer = layer_of(view, svc.registry)
+    layer = layer_of(fit_view(view, levels), svc.registry, levels)
     return html.Div([
         dcc.Store(id=ids.MAP_STATE, data=state),
         dcc.Store(id=ids.MAP_URL),
@@ -132,7 +137,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
                 html.Div(id=ids.MAP_HITS, className="peta-hits"),
             ], className="peta-search"),
             dmc.SegmentedControl(id=ids.MAP_LEVEL, value=layer.level, size="sm",
-                                 data=_level_data(view.kode, lang)),
+                                 data=_level_data(view.kode, levels, lang)),
             html.Div(export_links(view_export_href(view), lang, MAP_FORMATS), id=ids.MAP_EXPORT),
         ], className="peta-topbar"),
         controls(view, lang),
@@ -176,16 +181,18 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
         tingkat = None  # a new region starts at its own default layer
     ind = params.indicator(f"{ids.MAP_INDICATOR}.value", indikator, services().catalogue)
     year = None if tahun is None else params.number(f"{ids.MAP_YEAR}.value", tahun)
-    view = View(kode=kode, indikator=ind.id, tahun=snap_period(year, before.tahun, ind.periods),
-                tampil=params.choice(f"{ids.MAP_SHOW}.value", tampil, SHOW),
-                dari=params.optional_integer(f"{ids.MAP_BASE}.value", dari),
-                kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
-                n=params.integer(f"{ids.MAP_CLASSES}.value", n, MIN_CLASSES, MAX_CLASSES),
-                palet=params.optional_choice(f"{ids.MAP_PALETTE}.value", palet, PALETTES),
-                tingkat=_tingkat(kode, tingkat))
+    levels = _levels(ind)
+    asked = View(kode=kode, indikator=ind.id, tahun=snap_period(year, before.tahun, ind.periods),
+                 tampil=params.choice(f"{ids.MAP_SHOW}.value", tampil, SHOW),
+                 dari=params.optional_integer(f"{ids.MAP_BASE}.value", dari),
+                 kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
+                 n=params.integer(f"{ids.MAP_CLASSES}.value", n, MIN_CLASSES, MAX_CLASSES),
+                 palet=params.optional_choice(f"{ids.MAP_PALETTE}.value", palet, PALETTES),
+                 tingkat=_tingkat(kode, tingkat))
+    view = fit_view(asked, levels)
     if view == (_shown(shown).get("view") or before):
         return no_update, no_update  # e.g. the slider put on the year shown
-    level = layer_of(view, services().registry).level
+    level = layer_of(view, registry, levels).level
     return {**asdict(view), "messages": []}, no_update if level == tingkat else level
 
 
@@ -244,7 +251,7 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
     data, _summary, colouring = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
     region = services().registry.get(view.kode)
-    shown_view = replace(view, tahun=data.period, kelas=view.method(data.indicator))
+    shown_view = replace(data.view, tahun=data.period, kelas=view.method(data.indicator))
     return (
         no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
         no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000},
@@ -277,7 +284,8 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
         choropleth(data.layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
         else no_update,
         legend(data, lang), panel(summ, data, lang), status_line(data, lang),
-        notices(messages, lang), breadcrumb(chain, lang), _level_data(view.kode, lang),
+        [*notices(messages, lang), *offers(data, lang)], breadcrumb(chain, lang),
+        _level_data(view.kode, data.levels, lang),
         view.tampil != "perubahan", view.tampil == "perubahan",
     )
 
@@ -294,9 +302,22 @@ def export_view(shown: dict[str, Any], lang: str) -> Any:
     return export_links(view_export_href(view), lang, MAP_FORMATS)
 
 
-def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
+def _levels(ind: Indicator) -> tuple[Level, ...]:
+    """Return the map levels ``ind`` has values at (:func:`data_levels`, server cache)."""
+    svc = services()
+
+    def compute() -> tuple[Level, ...]:
+        with svc.engine.connect() as conn:
+            return data_levels(conn, ind)
+
+    return svc.cached(f"levels|{ind.id}", compute)
+
+
+def _level_data(kode: str, levels: tuple[Level, ...], lang: str) -> list[dict[str, Any]]:
+    """Return the level buttons: those above the region or without values are disabled."""
     depth = 0 if kode == NATIONAL_CODE else min(kode.count(".") + 1, 2)
-    return [{"value": v, "label": t(f"peta.level.{v}", lang), "disabled": i < depth}
+    return [{"value": v, "label": t(f"peta.level.{v}", lang),
+             "disabled": i < depth or v not in levels}
             for i, v in enumerate(LEVEL_OPTIONS)]
 
 

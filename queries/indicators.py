@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Select, func, select
 
-from geodata.registry import NATIONAL_CODE, Level
+from geodata.registry import MAP_LEVELS, NATIONAL_CODE, Level
 from queries.catalogue import Category, Indicator, category_index
 from queries.schema import observation, region, target
 
@@ -136,7 +136,7 @@ def empty_values(conn: Connection, ind: Indicator, level: Level, parent: str | N
                  lang: str = "id") -> pl.DataFrame:
     """Return the frame of :func:`indicator_values` with every value missing.
 
-    For a level the indicator is not defined at: the regions are drawn, as missing.
+    For a layer without any period with values: the regions are drawn, as missing.
     """
     obs = pl.DataFrame(schema=_OBS_SCHEMA).lazy()
     return _assemble(_regions(conn, level, parent), obs, ind, 0, None, lang)
@@ -197,6 +197,30 @@ def latest_period(conn: Connection, ind: Indicator, level: Level) -> int | None:
         if hit is not None:
             return period
     return None
+
+
+def data_levels(conn: Connection, ind: Indicator) -> tuple[Level, ...]:
+    """Return the map levels the indicator has values at, coarsest first.
+
+    The one rule of which levels the map, its level buttons, drill-down, URL and exports
+    offer: ``provinsi`` (the national map) always, and ``kabkota`` and ``kecamatan`` where
+    at least one region of that level has a published value, a verified entry or a
+    labelled simulated value, in any period, and the catalogue defines the indicator there.
+    """
+    o = observation.c
+    found: list[Level] = []
+    for level in MAP_LEVELS:
+        if level not in ind.levels():
+            break
+        hit = conn.execute(
+            select(o.id).join(region, region.c.code == o.region_code)
+            .where(o.indicator_id == ind.id, region.c.level == level,
+                   (o.source_kind != "entry") | (o.status == "verified"))
+            .limit(1)
+        ).first()
+        if hit is not None or level == "provinsi":
+            found.append(level)
+    return tuple(found)
 
 
 def targets(conn: Connection, indicator_id: str, code: str = NATIONAL_CODE) -> pl.DataFrame:
