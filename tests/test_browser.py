@@ -195,16 +195,30 @@ def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: i
                      "Peringkat: "):
         assert expected in tooltip, tooltip
     page.mouse.click(*point)
-    regions_drawn(page, 27)
     page.wait_for_url("**/wilayah/32?indikator=idi**")
     assert page.evaluate("history.length") == entries + 1  # one entry per view, no more
     page.locator(".peta-breadcrumb .crumb-current", has_text="Jawa Barat").wait_for()
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat"]
-    legend_total(page, 27)
-    page.go_back()
+    # IDI has no kab/kota values: the provinces stay, Jawa Barat selected, levels without
+    # values cannot be chosen, and the indicators with kab/kota values are one click away.
+    offers = page.locator("#" + ids.MAP_OFFERS)
+    offers.wait_for()
+    page.wait_for_function("window.mataGaruda.map.current.sel === '32'")
     regions_drawn(page, 38)
-    assert page.url.startswith(server + "/?")
+    legend_total(page, 38)
+    assert "tidak per kab/kota" in page.locator(".peta-notices").inner_text()
+    levels = page.locator(f"#{ids.MAP_LEVEL} input")
+    assert {levels.nth(i).get_attribute("value"): levels.nth(i).is_disabled()
+            for i in range(3)} == {"provinsi": True, "kabkota": True, "kecamatan": True}
+    offers.get_by_role("link", name="IKP", exact=True).click()
+    regions_drawn(page, 27)
+    page.wait_for_url("**/wilayah/32?indikator=ikp**")
+    legend_total(page, 27)
+    assert not page.locator(f"#{ids.MAP_LEVEL} input[value=kabkota]").is_disabled()
+    page.go_back()
+    page.wait_for_url("**/wilayah/32?indikator=idi**")
+    regions_drawn(page, 38)
     page.go_forward()
     regions_drawn(page, 27)
     page.locator(".peta-breadcrumb").get_by_role("button", name="Indonesia").click()
