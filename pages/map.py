@@ -86,16 +86,22 @@ def controls(view: View, lang: str) -> html.Div:
                    value=str(view.dari) if view.dari else None, clearable=True,
                    data=[str(p) for p in periods[:-1]], comboboxProps={"zIndex": 1000}),
         dmc.Select(id=ids.MAP_METHOD, label=t("peta.method", lang), w=160,
-                   value=view.method(ind),
-                   data=[{"value": m, "label": t(f"peta.method.{m}", lang)} for m in METHODS],
+                   value=view.method(ind), data=_method_data(ind, lang),
                    allowDeselect=False, comboboxProps={"zIndex": 1000}),
         dmc.Select(id=ids.MAP_CLASSES, label=t("peta.classes", lang), w=62, value=str(view.n),
-                   data=[str(n) for n in range(3, 8)], allowDeselect=False,
+                   data=[str(n) for n in range(MIN_CLASSES, MAX_CLASSES + 1)],
+                   allowDeselect=False,
                    comboboxProps={"zIndex": 1000}),
         dmc.Select(id=ids.MAP_PALETTE, label=t("peta.palette", lang), w=104, value=view.palet,
                    data=list(PALETTES), clearable=True,
                    placeholder="auto", comboboxProps={"zIndex": 1000}),
     ], className="peta-controls")
+
+
+def _method_data(ind: Indicator, lang: str) -> list[dict[str, Any]]:
+    """Return the classification choices; official categories only where the indicator has them."""
+    return [{"value": m, "label": t(f"peta.method.{m}", lang),
+             "disabled": m == "kategori" and not ind.categories} for m in METHODS]
 
 
 def _marks(periods: list[int]) -> dict[int, str]:
@@ -155,7 +161,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
 
 
 @callback(
-    Output(ids.MAP_STATE, "data"), Output(ids.MAP_LEVEL, "value"),
+    Output(ids.MAP_STATE, "data"), Output(ids.MAP_YEAR, "value", allow_duplicate=True),
     Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR, "value"),
     Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
     Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
@@ -171,6 +177,7 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                  state: dict[str, Any], shown: dict[str, Any]) -> Any:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
     before, trigger = _view(state), ctx.triggered_id
+    shown_view = _shown(shown).get("view") or before
     kode, registry = before.kode, services().registry
     if trigger == ids.MAP_GEOJSON and click:
         clicked = params.mapping(f"{ids.MAP_GEOJSON}.clickData", click).get("code")
@@ -182,7 +189,8 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
     ind = params.indicator(f"{ids.MAP_INDICATOR}.value", indikator, services().catalogue)
     year = None if tahun is None else params.number(f"{ids.MAP_YEAR}.value", tahun)
     levels = _levels(ind)
-    asked = View(kode=kode, indikator=ind.id, tahun=snap_period(year, before.tahun, ind.periods),
+    period = snap_period(year, shown_view.tahun, ind.periods)
+    asked = View(kode=kode, indikator=ind.id, tahun=period,
                  tampil=params.choice(f"{ids.MAP_SHOW}.value", tampil, SHOW),
                  dari=params.optional_integer(f"{ids.MAP_BASE}.value", dari),
                  kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
@@ -190,10 +198,11 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                  palet=params.optional_choice(f"{ids.MAP_PALETTE}.value", palet, PALETTES),
                  tingkat=_tingkat(kode, tingkat))
     view = fit_view(asked, levels)
-    if view == (_shown(shown).get("view") or before):
-        return no_update, no_update  # e.g. the slider put on the year shown
-    level = layer_of(view, registry, levels).level
-    return {**asdict(view), "messages": []}, no_update if level == tingkat else level
+    # A keyboard step may leave the slider between two marks: put it on the period meant.
+    slider = no_update if year == period else period
+    if view == shown_view:
+        return no_update, slider  # e.g. the controls set to the view shown (show_view)
+    return {**asdict(view), "messages": []}, slider
 
 
 def _tingkat(kode: str, level: str | None) -> Any:
@@ -251,7 +260,9 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
     data, _summary, colouring = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
     region = services().registry.get(view.kode)
-    shown_view = replace(data.view, tahun=data.period, kelas=view.method(data.indicator))
+    shown_view = replace(data.view, tahun=data.period,
+                         kelas=data.method if data.method in METHODS else data.view.kelas,
+                         dari=data.base if data.method == "perubahan" else data.view.dari)
     return (
         no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
         no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000},
@@ -335,25 +346,50 @@ def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
     return periods[0], periods[-1], _marks(periods), value, [str(p) for p in periods[:-1]]
 
 
-@callback(
-    Output(ids.MAP_YEAR, "value", allow_duplicate=True), Input(ids.MAP_LAYER, "data"),
-    State(ids.MAP_YEAR, "value"), prevent_initial_call=True,
-)
-def show_year(shown: dict[str, Any], value: float) -> Any:
-    """Put the slider on the year shown (the latest with data, or between two after a key)."""
-    view = _shown(shown).get("view")
-    year = None if view is None else view.tahun
-    return no_update if year is None or value == year else year
+# The controls a view sets, in the order of View's fields (and the drawn level last).
+_CONTROLS = ((ids.MAP_INDICATOR, "value"), (ids.MAP_YEAR, "value"), (ids.MAP_SHOW, "value"),
+             (ids.MAP_BASE, "value"), (ids.MAP_METHOD, "value"), (ids.MAP_METHOD, "data"),
+             (ids.MAP_CLASSES, "value"), (ids.MAP_PALETTE, "value"), (ids.MAP_LEVEL, "value"))
 
 
 @callback(
-    Output(ids.MAP_TICK, "disabled"), Output(ids.MAP_PLAY, "children"),
-    Input(ids.MAP_PLAY, "n_clicks"), State(ids.MAP_TICK, "disabled"),
-    prevent_initial_call=True,
+    *[Output(c, p, allow_duplicate=True) for c, p in _CONTROLS],
+    Input(ids.MAP_LAYER, "data"), *[State(c, p) for c, p in _CONTROLS],
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
-def toggle_play(_clicks: int, disabled: bool) -> tuple[bool, str]:
+def show_view(shown: dict[str, Any], *current: Any) -> tuple[Any, ...]:
+    """Set every control to the view drawn, defaults resolved, so controls and map agree.
+
+    The year shown (the latest with data, or between two after a key), the classification
+    drawn (quantiles where official categories were asked for but do not exist), the base
+    year of a change and the level of the regions drawn.
+    """
+    *values, lang = current
+    layer = _shown(shown)
+    view = layer.get("view")
+    if view is None:
+        return (no_update,) * len(_CONTROLS)
+    ind = services().catalogue[view.indikator]
+    wanted = (view.indikator, view.tahun, view.tampil,
+              None if view.dari is None else str(view.dari), view.method(ind),
+              _method_data(ind, lang), str(view.n), view.palet, layer["key"].split(":")[0])
+    return tuple(no_update if new == old else new
+                 for new, old in zip(wanted, values, strict=True))
+
+
+@callback(
+    Output(ids.MAP_TICK, "disabled"), Input(ids.MAP_PLAY, "n_clicks"),
+    State(ids.MAP_TICK, "disabled"), prevent_initial_call=True,
+)
+def toggle_play(_clicks: int, disabled: bool) -> bool:
     """Start or stop playing through the years."""
-    return (not disabled, "❚❚" if disabled else "▶")
+    return not disabled
+
+
+@callback(Output(ids.MAP_PLAY, "children"), Input(ids.MAP_TICK, "disabled"))
+def play_icon(stopped: bool) -> str:
+    """Show play while the years stand still, pause while they play (also after the last)."""
+    return "▶" if stopped else "❚❚"
 
 
 @callback(
