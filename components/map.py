@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 import dash_leaflet as dl
 import dash_mantine_components as dmc
@@ -34,8 +35,9 @@ def fn(name: str) -> dict[str, str]:
 
 def geometry_url(layer: Layer) -> str:
     """Return the boundary URL of a layer (served once, cached by the browser)."""
-    query = f"?parent={layer.parent}" if layer.parent else ""
-    return f"/geo/{layer.level}.json{query}"
+    query = urlencode({k: v for k, v in (("parent", layer.parent), ("vintage", layer.vintage))
+                       if v})
+    return f"/geo/{layer.level}.json" + (f"?{query}" if query else "")
 
 
 def uses_canvas(layer: Layer) -> bool:

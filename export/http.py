@@ -176,7 +176,7 @@ def _map_image(fmt: ImageFormat) -> flask.Response:
     svc, view, lang = services(), _view(flask.request.args), language()
     with svc.engine.connect() as conn:
         data = map_data(conn, view, svc.registry, svc.catalogue, lang)
-    regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
+    regions = svc.boundaries.simplified(data.layer.level, data.layer.parent, data.layer.vintage)
     body = map_image(data, regions, svc.registry, _now(), fmt, lang)
     name = filename(data.indicator.id, data.period, data.layer.level, data.layer.parent)
     return _send_image(body, fmt, name)

@@ -15,6 +15,7 @@ import polars as pl
 from sqlalchemy import Connection, Select, func, select
 
 from geodata.registry import MAP_LEVELS, NATIONAL_CODE, Level
+from geodata.vintages import provinces_missing, vintage_of
 from queries.catalogue import Category, Indicator, category_index
 from queries.schema import observation, region, target
 
@@ -116,16 +117,20 @@ def indicator_values(
     Returns
     -------
     polars.DataFrame
-        One row per region, sorted by code: ``code, name, parent_code, value, source_kind,
-        simulated, source, source_url, category, category_index, rank, siblings,
-        previous_period, previous_value, change``. ``rank`` is among siblings (same
-        parent), 1 = best given the indicator's direction; regions without a value have
-        null value, category and rank. ``change`` is null unless both values come from the
-        same kind of source (published or simulated).
+        One row per region that existed in ``period`` (34 provinces before the 2022
+        Papua split, :mod:`geodata.vintages`), sorted by code: ``code, name,
+        parent_code, value, source_kind, simulated, source, source_url, category,
+        category_index, rank, siblings, previous_period, previous_value, change``.
+        ``rank`` is among siblings (same parent), 1 = best given the indicator's
+        direction; regions without a value have null value, category and rank.
+        ``change`` is null unless both values come from the same kind of source
+        (published or simulated).
     """
     if level not in ind.levels():
         raise QueryError(f"{ind.id} is not defined at level {level} (lowest: {ind.lowest_level})")
     regions = _regions(conn, level, parent)
+    if level == "provinsi":  # the provinces of the period's boundaries
+        regions = regions.filter(~pl.col("code").is_in(provinces_missing(vintage_of(period))))
     prev = previous_period(ind, period)
     periods = [period] if prev is None else [period, prev]
     obs = _observations(conn, ind.id, periods, level=level, parent=parent)

@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
+from geodata.vintages import province_then, vintage_of
 from i18n import Message as Text
 from i18n import t
 from queries import params
@@ -66,11 +67,13 @@ class Layer:
     level: Level
     parent: str | None
     selected: str | None = None
+    vintage: str | None = None  # the provinces of another time (geodata.vintages)
 
     @property
     def key(self) -> str:
-        """Return a short identifier of the geometry, e.g. ``kabkota:32``."""
-        return f"{self.level}:{self.parent or NATIONAL_CODE}"
+        """Return a short identifier of the geometry: ``kabkota:32``, ``provinsi:ID@pra2022``."""
+        vintage = f"@{self.vintage}" if self.vintage else ""
+        return f"{self.level}:{self.parent or NATIONAL_CODE}{vintage}"
 
 
 def snap_period(value: float | None, previous: int | None, periods: tuple[int, ...]) -> int:
@@ -341,6 +344,10 @@ def map_data(conn: Connection, view: View, registry: Registry,
     view = fit_view(view, levels)
     layer = layer_of(view, registry, levels)
     period, messages = resolve_period(conn, view, ind, layer)
+    if layer.level == "provinsi":  # drawn on the provinces of the period
+        vintage = vintage_of(period)
+        layer = replace(layer, vintage=vintage, selected=None if layer.selected is None
+                        else province_then(layer.selected, vintage))
     offers: tuple[Indicator, ...] = ()
     if layer.level != wanted:
         messages.append(("peta.error.tingkat", {

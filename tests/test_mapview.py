@@ -187,7 +187,7 @@ def test_change_since_an_earlier_period(demo_engine: sa.Engine, registry: Regist
         r["code"]: pytest.approx(r["value"] - r["value_2019"])
         if r["source_kind"] == r["source_kind_2019"] and None not in (r["value"], r["value_2019"])
         else None
-        for r in values.join(before, on="code", suffix="_2019").iter_rows(named=True)}
+        for r in values.join(before, on="code", how="left", suffix="_2019").iter_rows(named=True)}
     assert dict(zip(data.frame["code"], data.frame["change_since"], strict=True)) == expected
     changes = [v for v in expected.values() if v is not None]
     assert 10 <= len(changes) < len(expected)  # both cases, in the demo data
