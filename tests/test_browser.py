@@ -560,3 +560,16 @@ def test_turnout_has_no_official_categories_to_choose(page, server: str) -> None
     page.locator("#" + ids.MAP_METHOD).click()
     official = page.get_by_role("option", name="Kategori resmi")
     assert official.get_attribute("data-combobox-disabled") == "true"
+
+
+def test_a_map_before_2022_draws_the_34_provinces_of_then(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=idi&tahun=2019")
+    regions_drawn(page, 34)
+    legend_total(page, 34)
+    fills = page.evaluate(REGION_FILLS)
+    assert region_class("91") in fills and region_class("94") not in fills  # old Papua
+    assert "url(#mg-hatch)" not in fills.values()  # no new province hatched as missing
+    page.locator(f"#{ids.MAP_YEAR} [role=slider]").press("End")
+    page.wait_for_url("**tahun=2024**")
+    regions_drawn(page, 38)
+    legend_total(page, 38)
