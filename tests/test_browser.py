@@ -272,7 +272,7 @@ def test_bad_urls_show_a_message_and_a_map(page, server: str, url: str,  # type:
 
 def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-untyped-def]
                                           registry: Registry) -> None:
-    page.goto(server + "/")
+    page.goto(server + "/?indikator=konflik")  # an indicator with kecamatan values
     regions_drawn(page, 38)
     page.locator("#" + ids.MAP_SEARCH).fill("kab bandng")
     first = page.locator(".peta-hit").first
