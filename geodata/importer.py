@@ -20,9 +20,9 @@ from typing import Any, NoReturn, cast
 import geopandas as gpd
 import shapely
 
-from geodata.boundaries import LAYER_FILES, BoundaryError, Problem
+from geodata.boundaries import LAYER_FILES, BoundaryError, Problem, old_provinces
 from geodata.registry import Level, Region, Registry, level_of, normalize_name
-from geodata.vintages import VINTAGES, old_provinces, vintage_file
+from geodata.vintages import VINTAGES, vintage_file
 
 READERS = (".parquet", ".gpkg", ".shp", ".geojson", ".json")
 """Accepted source file suffixes."""

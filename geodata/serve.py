@@ -25,9 +25,9 @@ import orjson
 import shapely
 from numpy.typing import NDArray
 
-from geodata.boundaries import LAYER_FILES, available_levels, read_layer
+from geodata.boundaries import LAYER_FILES, available_levels, old_provinces, read_layer
 from geodata.registry import NATIONAL_CODE, Registry
-from geodata.vintages import VINTAGES, old_provinces, vintage_file
+from geodata.vintages import VINTAGES, vintage_file
 
 log = logging.getLogger(__name__)
 

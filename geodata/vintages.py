@@ -10,15 +10,12 @@ the kab/kota of each new province belonged, before the split, to the province it
 split from (their codes changed, their areas did not).
 
 The pre-split provinces are drawn as the union of their current kab/kota
-(:func:`old_provinces`), dissolved when boundaries are imported, or on first use when
-the installed files predate that (:class:`geodata.serve.BoundaryStore`).
+(:func:`geodata.boundaries.old_provinces`), dissolved when boundaries are imported, or on
+first use when the installed files predate that (:class:`geodata.serve.BoundaryStore`).
+This module has no heavy imports: the map's pages and exports use its rules.
 """
 
 from __future__ import annotations
-
-import geopandas as gpd
-
-from geodata.registry import Registry
 
 SPLIT_YEAR = 2022
 """The first year measured on today's 38 provinces."""
@@ -53,45 +50,6 @@ def province_then(code: str, vintage: str | None) -> str:
 def provinces_missing(vintage: str | None) -> tuple[str, ...]:
     """Return the current provinces that did not exist in ``vintage``, sorted."""
     return tuple(sorted(SPLIT_FROM)) if vintage == PRE_SPLIT else ()
-
-
-def old_provinces(layer: gpd.GeoDataFrame, registry: Registry,
-                  vintage: str = PRE_SPLIT) -> gpd.GeoDataFrame:
-    """Dissolve a current kab/kota (or provinsi) layer into the provinces of ``vintage``.
-
-    Parameters
-    ----------
-    layer : geopandas.GeoDataFrame
-        Today's kab/kota (or provinces) with columns ``code`` and ``geometry``; they nest
-        in their provinces, so either gives the same outlines.
-    registry : Registry
-        The region registry, for the provinces' names.
-    vintage : str, optional
-        One of :data:`VINTAGES`.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``code``, ``name``, ``parent_code`` (null) and ``geometry``, one row per
-        province of the vintage (34 for :data:`PRE_SPLIT`), sorted by code.
-
-    Raises
-    ------
-    ValueError
-        For an unknown vintage.
-    """
-    if vintage not in VINTAGES:
-        raise ValueError(f"unknown boundary vintage {vintage!r}; expected one of {VINTAGES}")
-    frame = gpd.GeoDataFrame(
-        {"province": [province_then(code, vintage) for code in layer["code"]]},
-        geometry=layer.geometry.to_numpy(), crs=layer.crs)
-    merged = frame.dissolve(by="province", as_index=False).sort_values("province")
-    codes = merged["province"].to_list()
-    return gpd.GeoDataFrame(
-        {"code": codes, "name": [registry.name(code) for code in codes],
-         "parent_code": [None] * len(codes)},
-        geometry=merged.geometry.to_numpy(), crs=layer.crs,
-    ).reset_index(drop=True)
 
 
 def vintage_file(vintage: str) -> str:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from geodata.boundaries import read_layer
+from geodata.boundaries import old_provinces, read_layer
 from geodata.http import boundaries_blueprint
 from geodata.importer import import_boundaries
 from geodata.registry import Registry
@@ -19,7 +19,6 @@ from geodata.serve import BoundaryStore, UnknownViewError
 from geodata.vintages import (
     PRE_SPLIT,
     SPLIT_FROM,
-    old_provinces,
     province_then,
     provinces_missing,
     vintage_file,
