@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 import dash_leaflet as dl
 import dash_mantine_components as dmc
 import polars as pl
-from dash import html
+from dash import dcc, html
 
 import ids
 from components.export import TREND_FORMATS, export_links, trend_export_href
@@ -20,7 +21,7 @@ from i18n import format_number, t
 from presentation.palettes import MISSING_COLOR, palette_colors
 from queries.classify import format_bounds
 from queries.indicators import CHANGE_REASONS
-from queries.mapview import Layer, MapData, Message, Summary
+from queries.mapview import Layer, MapData, Message, Summary, View, view_url
 from queries.provenance import provenance_counts, simulated_label
 
 HATCH = "url(#mg-hatch)"
@@ -36,8 +37,9 @@ def fn(name: str) -> dict[str, str]:
 
 def geometry_url(layer: Layer) -> str:
     """Return the boundary URL of a layer (served once, cached by the browser)."""
-    query = f"?parent={layer.parent}" if layer.parent else ""
-    return f"/geo/{layer.level}.json{query}"
+    query = urlencode({k: v for k, v in (("parent", layer.parent), ("vintage", layer.vintage))
+                       if v})
+    return f"/geo/{layer.level}.json" + (f"?{query}" if query else "")
 
 
 def uses_canvas(layer: Layer) -> bool:
@@ -172,6 +174,21 @@ def notices(messages: tuple[Message, ...] | list[Message], lang: str) -> list[dm
     """Return one small alert per message (bad URL parts, data not defined at a level)."""
     return [dmc.Alert(t(key, lang, **fields), color="yellow", variant="light", p="xs",
                       className="peta-notice") for key, fields in messages]
+
+
+def offers(data: MapData, lang: str) -> list[html.Div]:
+    """Return links to the indicators with values at the level asked for, when this lacks it.
+
+    One click opens the same region with that indicator (its latest year).
+    """
+    if not data.offers:
+        return []
+    links = [dcc.Link(ind.short_name, href=view_url(View(kode=data.view.kode, indikator=ind.id,
+                                                         tingkat=data.view.tingkat)),
+                      className="peta-offer", title=ind.name(lang))
+             for ind in data.offers]
+    label = t("peta.offers", lang, tingkat=t(f"peta.level.{data.asked}", lang).lower())
+    return [html.Div([html.Span(label), *links], id=ids.MAP_OFFERS, className="peta-offers")]
 
 
 def breadcrumb(chain: list[Region], lang: str) -> html.Nav:

@@ -180,7 +180,7 @@ def _map_image(fmt: ImageFormat) -> flask.Response:
     with svc.engine.connect() as conn:
         data = map_data(conn, view, svc.registry, svc.catalogue, lang,
                         demo=svc.settings.show_simulated)
-    regions = svc.boundaries.simplified(data.layer.level, data.layer.parent)
+    regions = svc.boundaries.simplified(data.layer.level, data.layer.parent, data.layer.vintage)
     body = map_image(data, regions, svc.registry, _now(), fmt, lang)
     return _send_image(body, fmt, map_name(data))
 

@@ -17,6 +17,7 @@ import geopandas as gpd
 import shapely
 
 from geodata.registry import Level, Registry, level_of, parent_of
+from geodata.vintages import PRE_SPLIT, VINTAGES, province_then
 
 LAYER_FILES: dict[str, str] = {
     "provinsi": "provinsi.parquet",
@@ -238,3 +239,42 @@ def check_layer(gdf: gpd.GeoDataFrame, level: str, registry: Registry) -> None:
     problems = validate_layer(gdf, level, registry)
     if problems:
         raise BoundaryError(f"{level} boundaries", problems)
+
+
+def old_provinces(layer: gpd.GeoDataFrame, registry: Registry,
+                  vintage: str = PRE_SPLIT) -> gpd.GeoDataFrame:
+    """Dissolve a current kab/kota (or provinsi) layer into the provinces of ``vintage``.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        Today's kab/kota (or provinces) with columns ``code`` and ``geometry``; they nest
+        in their provinces, so either gives the same outlines.
+    registry : Registry
+        The region registry, for the provinces' names.
+    vintage : str, optional
+        One of :data:`VINTAGES`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``code``, ``name``, ``parent_code`` (null) and ``geometry``, one row per
+        province of the vintage (34 for :data:`PRE_SPLIT`), sorted by code.
+
+    Raises
+    ------
+    ValueError
+        For an unknown vintage.
+    """
+    if vintage not in VINTAGES:
+        raise ValueError(f"unknown boundary vintage {vintage!r}; expected one of {VINTAGES}")
+    frame = gpd.GeoDataFrame(
+        {"province": [province_then(code, vintage) for code in layer["code"]]},
+        geometry=layer.geometry.to_numpy(), crs=layer.crs)
+    merged = frame.dissolve(by="province", as_index=False).sort_values("province")
+    codes = merged["province"].to_list()
+    return gpd.GeoDataFrame(
+        {"code": codes, "name": [registry.name(code) for code in codes],
+         "parent_code": [None] * len(codes)},
+        geometry=merged.geometry.to_numpy(), crs=layer.crs,
+    ).reset_index(drop=True)

@@ -1,6 +1,7 @@
 """Flask blueprint serving boundary views: ``GET /geo/<level>.json`` and ``.geobuf``.
 
-``?parent=CODE`` limits a view to the regions inside one region. Responses carry a
+``?parent=CODE`` limits a view to the regions inside one region, ``?vintage=pra2022``
+gives the provinces before the 2022 Papua split (:mod:`geodata.vintages`). Responses carry a
 strong ETag and are served gzip-compressed when the client accepts it.
 """
 
@@ -29,7 +30,7 @@ def boundaries_blueprint(store: BoundaryStore) -> flask.Blueprint:
     """Return a blueprint serving the boundary views of ``store``.
 
     Routes: ``GET /geo/<level>.json`` (GeoJSON) and ``GET /geo/<level>.geobuf``,
-    both with an optional ``?parent=CODE``. Answers 200 with ``ETag`` and
+    both with an optional ``?parent=CODE`` and ``?vintage=NAME``. Answers 200 with ``ETag`` and
     ``Cache-Control: public, no-cache``; 304 when ``If-None-Match`` matches; 404 with a
     JSON ``{"error": ...}`` for an unknown level or parent; 503 with the install
     instructions when the boundary files are missing.
@@ -49,7 +50,8 @@ def boundaries_blueprint(store: BoundaryStore) -> flask.Blueprint:
     def serve(level: str, fmt: str) -> flask.Response:
         request = flask.request
         try:
-            payload = store.payload(level, request.args.get("parent") or None, fmt)
+            payload = store.payload(level, request.args.get("parent") or None, fmt,
+                                    request.args.get("vintage") or None)
         except UnknownViewError as exc:
             return _error(404, str(exc))
         except BoundariesMissingError as exc:

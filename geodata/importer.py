@@ -20,8 +20,9 @@ from typing import Any, NoReturn, cast
 import geopandas as gpd
 import shapely
 
-from geodata.boundaries import LAYER_FILES, BoundaryError, Problem
+from geodata.boundaries import LAYER_FILES, BoundaryError, Problem, old_provinces
 from geodata.registry import Level, Region, Registry, level_of, normalize_name
+from geodata.vintages import VINTAGES, vintage_file
 
 READERS = (".parquet", ".gpkg", ".shp", ".geojson", ".json")
 """Accepted source file suffixes."""
@@ -250,8 +251,13 @@ def import_boundaries(
     codes, geoms = _check_records(frame, level, code_column, name_column, registry, report, what)
     layers = _build_layers(level, codes, geoms, registry, say)
     report.missing += _missing(layers, registry)
-    _write_all(layers, out_dir, say)
-    report.files = [out_dir / LAYER_FILES[lvl] for lvl in layers]
+    files = {LAYER_FILES[lvl]: layer for lvl, layer in layers.items()}
+    finest = "kabkota" if "kabkota" in layers else "provinsi"
+    for vintage in VINTAGES:
+        say(f"dissolving the provinces of {vintage} from today's {finest}")
+        files[vintage_file(vintage)] = old_provinces(layers[finest], registry, vintage)
+    _write_all(files, out_dir, say)
+    report.files = [out_dir / name for name in files]
     return report
 
 
@@ -369,14 +375,14 @@ def _missing(layers: dict[str, gpd.GeoDataFrame], registry: Registry) -> list[Re
 
 
 def _write_all(
-    layers: dict[str, gpd.GeoDataFrame], out_dir: Path, say: Callable[[str], None]
+    files: dict[str, gpd.GeoDataFrame], out_dir: Path, say: Callable[[str], None]
 ) -> None:
     """Write every layer to a temporary file, then move them all into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
     temporary: dict[Path, Path] = {}
     try:
-        for lvl, layer in layers.items():
-            target = out_dir / LAYER_FILES[lvl]
+        for name, layer in files.items():
+            target = out_dir / name
             say(f"writing {target}")
             temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             temporary[temp] = target

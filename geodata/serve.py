@@ -25,8 +25,9 @@ import orjson
 import shapely
 from numpy.typing import NDArray
 
-from geodata.boundaries import LAYER_FILES, available_levels, read_layer
+from geodata.boundaries import LAYER_FILES, available_levels, old_provinces, read_layer
 from geodata.registry import NATIONAL_CODE, Registry
+from geodata.vintages import VINTAGES, vintage_file
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +193,9 @@ class BoundaryStore:
         self.registry = registry
         self._lock = threading.Lock()  # guards the dict of per-item locks
         self._locks: dict[object, threading.RLock] = {}
-        self._layers: dict[str, gpd.GeoDataFrame] = {}
-        self._payloads: dict[tuple[str, str | None, str], Payload] = {}
-        self._simplified: dict[tuple[str, str | None], gpd.GeoDataFrame] = {}
+        self._layers: dict[tuple[str, str | None], gpd.GeoDataFrame] = {}
+        self._payloads: dict[tuple[str, str | None, str, str | None], Payload] = {}
+        self._simplified: dict[tuple[str, str | None, str | None], gpd.GeoDataFrame] = {}
 
     def levels(self) -> list[str]:
         """Return the levels whose layer file is installed, coarse to fine."""
@@ -205,7 +206,8 @@ class BoundaryStore:
         for level in self.levels():
             self.payload(level)
 
-    def payload(self, level: str, parent: str | None = None, fmt: str = "geojson") -> Payload:
+    def payload(self, level: str, parent: str | None = None, fmt: str = "geojson",
+                vintage: str | None = None) -> Payload:
         """Return the serialised view of ``level`` (inside ``parent`` when given).
 
         Parameters
@@ -218,6 +220,9 @@ class BoundaryStore:
         fmt
             ``"geojson"`` (FeatureCollection; each feature has ``id`` = code and
             properties ``code`` and ``name``) or ``"geobuf"``.
+        vintage
+            None for today's regions, or one of :data:`geodata.vintages.VINTAGES` for the
+            provinces of that time (it changes only the provinsi level).
 
         Returns
         -------
@@ -227,20 +232,21 @@ class BoundaryStore:
         Raises
         ------
         UnknownViewError
-            If the level, parent or format is unknown, or the parent has no regions.
+            If the level, parent, format or vintage is unknown, or the parent has no
+            regions.
         geodata.boundaries.BoundariesMissingError
             If the layer file is not installed.
         """
         if fmt not in CONTENT_TYPES:
             raise UnknownViewError(f"unknown format {fmt!r}; expected one of geojson, geobuf")
-        parent = self._check_view(level, parent)
-        key = (level, parent, fmt)
+        parent, vintage = self._check_view(level, parent, vintage)
+        key = (level, parent, fmt, vintage)
         cached = self._payloads.get(key)
         if cached is None:
             with self._lock_for(key):
                 cached = self._payloads.get(key)
                 if cached is None:
-                    cached = self._payloads[key] = self._build(level, parent, fmt)
+                    cached = self._payloads[key] = self._build(level, parent, fmt, vintage)
         return cached
 
     def bounds(self, level: str, parent: str | None = None) -> tuple[float, float, float, float]:
@@ -249,16 +255,17 @@ class BoundaryStore:
         Takes the same ``level`` and ``parent`` as :meth:`payload` and raises the same
         errors.
         """
-        view = self._view(level, self._check_view(level, parent))
+        view = self._view(level, *self._check_view(level, parent, None))
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in view.total_bounds)
         return min_lon, min_lat, max_lon, max_lat
 
-    def simplified(self, level: str, parent: str | None = None) -> gpd.GeoDataFrame:
+    def simplified(self, level: str, parent: str | None = None,
+                   vintage: str | None = None) -> gpd.GeoDataFrame:
         """Return the regions of a view with the simplified geometry the map draws.
 
         The same geometry as :meth:`payload` serves (before its conversion to GeoJSON),
-        for drawing the view elsewhere, such as an image export. Takes the same ``level``
-        and ``parent`` and raises the same errors.
+        for drawing the view elsewhere, such as an image export. Takes the same ``level``,
+        ``parent`` and ``vintage`` and raises the same errors.
 
         Returns
         -------
@@ -266,14 +273,14 @@ class BoundaryStore:
             Columns ``code``, ``name`` and ``geometry`` (EPSG:4326), sorted by code; the
             same object on every call with the same arguments: do not modify it.
         """
-        parent = self._check_view(level, parent)
-        key = (level, parent)
+        parent, vintage = self._check_view(level, parent, vintage)
+        key = (level, parent, vintage)
         frame = self._simplified.get(key)
         if frame is None:
             with self._lock_for(("simplified", *key)):
                 frame = self._simplified.get(key)
                 if frame is None:
-                    frame = self._simplified[key] = self._simplify(level, parent)
+                    frame = self._simplified[key] = self._simplify(level, parent, vintage)
         return frame
 
     def _lock_for(self, item: object) -> threading.RLock:
@@ -281,34 +288,56 @@ class BoundaryStore:
         with self._lock:
             return self._locks.setdefault(item, threading.RLock())
 
-    def _check_view(self, level: str, parent: str | None) -> str | None:
-        """Check a view's level and parent; return the parent, None for the whole level."""
+    def _check_view(self, level: str, parent: str | None,
+                    vintage: str | None) -> tuple[str | None, str | None]:
+        """Check a view; return its parent (None: the whole level) and vintage.
+
+        The vintage is None where it does not change the regions (below provinsi).
+        """
         levels = list(LAYER_FILES)
         if level not in levels:
             raise UnknownViewError(
                 f"unknown map level {level!r}; expected one of {', '.join(levels)}"
             )
+        if vintage is not None and vintage not in VINTAGES:
+            raise UnknownViewError(
+                f"unknown boundary vintage {vintage!r}; expected one of {', '.join(VINTAGES)}")
+        vintage = vintage if level == "provinsi" else None
         if parent is None or parent == NATIONAL_CODE:
-            return None
+            return None, vintage
         if parent not in self.registry:
             raise UnknownViewError(f"unknown region code {parent!r}")
         parent_level = self.registry.level(parent)
         if parent_level not in levels or levels.index(parent_level) >= levels.index(level):
             raise UnknownViewError(f"{parent!r} is a {parent_level}, not a region above {level}")
-        return parent
+        return parent, vintage
 
-    def _layer(self, level: str) -> gpd.GeoDataFrame:
-        layer = self._layers.get(level)
+    def _layer(self, level: str, vintage: str | None = None) -> gpd.GeoDataFrame:
+        key = (level, vintage)
+        layer = self._layers.get(key)
         if layer is None:
-            with self._lock_for(level):
-                layer = self._layers.get(level)
+            with self._lock_for(key):
+                layer = self._layers.get(key)
                 if layer is None:
-                    layer = read_layer(self.directory, level).sort_values("code")
-                    self._layers[level] = layer
+                    layer = self._layers[key] = self._read(level, vintage).sort_values("code")
         return layer
 
-    def _view(self, level: str, parent: str | None) -> gpd.GeoDataFrame:
-        layer = self._layer(level)
+    def _read(self, level: str, vintage: str | None) -> gpd.GeoDataFrame:
+        """Read a layer, or the provinces of a vintage.
+
+        Those are dissolved from today's kab/kota when the directory predates their file.
+        """
+        if vintage is None:
+            return read_layer(self.directory, level)
+        path = self.directory / vintage_file(vintage)
+        if path.is_file():
+            return gpd.read_parquet(path)
+        finest = "kabkota" if "kabkota" in self.levels() else "provinsi"
+        return old_provinces(self._layer(finest), self.registry, vintage)
+
+    def _view(self, level: str, parent: str | None,
+              vintage: str | None = None) -> gpd.GeoDataFrame:
+        layer = self._layer(level, vintage)
         if parent is None:
             return layer
         view = layer[layer["code"].str.startswith(parent + ".")]
@@ -316,11 +345,12 @@ class BoundaryStore:
             raise UnknownViewError(f"no {level} boundaries inside {parent!r}")
         return view
 
-    def _build(self, level: str, parent: str | None, fmt: str) -> Payload:
+    def _build(self, level: str, parent: str | None, fmt: str,
+               vintage: str | None) -> Payload:
         if fmt == "geobuf":
-            collection = orjson.loads(self.payload(level, parent).body)
+            collection = orjson.loads(self.payload(level, parent, vintage=vintage).body)
             return Payload.of(geobuf.encode(collection, DECIMALS), CONTENT_TYPES[fmt])
-        view = self.simplified(level, parent)
+        view = self.simplified(level, parent, vintage)
         features = [
             {
                 "type": "Feature",
@@ -333,8 +363,9 @@ class BoundaryStore:
         body = orjson.dumps({"type": "FeatureCollection", "features": features})
         return Payload.of(body, CONTENT_TYPES[fmt])
 
-    def _simplify(self, level: str, parent: str | None) -> gpd.GeoDataFrame:
-        view = self._view(level, parent)
+    def _simplify(self, level: str, parent: str | None,
+                  vintage: str | None) -> gpd.GeoDataFrame:
+        view = self._view(level, parent, vintage)
         extent = None
         if parent is not None:
             min_x, min_y, max_x, max_y = view.total_bounds

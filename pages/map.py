@@ -25,18 +25,22 @@ from components.map import (
     hideout,
     legend,
     notices,
+    offers,
     panel,
     status_line,
     uses_canvas,
 )
-from geodata.registry import NATIONAL_CODE
+from geodata.registry import NATIONAL_CODE, Level
 from i18n import Message, t
 from presentation.palettes import DIVERGING, SEQUENTIAL
 from queries import params
+from queries.catalogue import Indicator
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES
+from queries.indicators import data_levels
 from queries.mapview import (
     SHOW,
     View,
+    fit_view,
     layer_of,
     map_data,
     map_region,
@@ -83,11 +87,11 @@ def controls(view: View, lang: str) -> html.Div:
                    value=str(view.dari) if view.dari else None, clearable=True,
                    data=[str(p) for p in periods[:-1]], comboboxProps={"zIndex": 1000}),
         dmc.Select(id=ids.MAP_METHOD, label=t("peta.method", lang), w=160,
-                   value=view.method(ind),
-                   data=[{"value": m, "label": t(f"peta.method.{m}", lang)} for m in METHODS],
+                   value=view.method(ind), data=_method_data(ind, lang),
                    allowDeselect=False, comboboxProps={"zIndex": 1000}),
         dmc.Select(id=ids.MAP_CLASSES, label=t("peta.classes", lang), w=62, value=str(view.n),
-                   data=[str(n) for n in range(3, 8)], allowDeselect=False,
+                   data=[str(n) for n in range(MIN_CLASSES, MAX_CLASSES + 1)],
+                   allowDeselect=False,
                    comboboxProps={"zIndex": 1000}),
         dmc.Select(id=ids.MAP_PALETTE, label=t("peta.palette", lang), w=104, value=view.palet,
                    data=list(PALETTES), clearable=True,
@@ -103,6 +107,12 @@ def official_switch(view: View, simulated: bool, lang: str) -> dmc.Tooltip | dmc
                         className="peta-official")
     return switch if simulated else dmc.Tooltip(switch, label=t("peta.official.off", lang),
                                                  multiline=True, w=260)
+
+
+def _method_data(ind: Indicator, lang: str) -> list[dict[str, Any]]:
+    """Return the classification choices; official categories only where the indicator has them."""
+    return [{"value": m, "label": t(f"peta.method.{m}", lang),
+             "disabled": m == "kategori" and not ind.categories} for m in METHODS]
 
 
 def _marks(periods: list[int]) -> dict[int, str]:
@@ -126,8 +136,9 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     lang = language()
     view, messages = parse_view(kode, query, svc.registry, svc.catalogue)
     view = view if view.palet in (None, *PALETTES) else replace(view, palet=None)
+    levels = _levels(svc.catalogue[view.indikator])
     state = {**asdict(view), "messages": messages}
-    layer = layer_of(view, svc.registry)
+    layer = layer_of(fit_view(view, levels), svc.registry, levels)
     return html.Div([
         dcc.Store(id=ids.MAP_STATE, data=state),
         dcc.Store(id=ids.MAP_URL),
@@ -143,7 +154,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
                 html.Div(id=ids.MAP_HITS, className="peta-hits"),
             ], className="peta-search"),
             dmc.SegmentedControl(id=ids.MAP_LEVEL, value=layer.level, size="sm",
-                                 data=_level_data(view.kode, lang)),
+                                 data=_level_data(view.kode, levels, lang)),
             html.Div(export_links(view_export_href(view), lang, MAP_FORMATS), id=ids.MAP_EXPORT),
         ], className="peta-topbar"),
         controls(view, lang),
@@ -161,7 +172,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
 
 
 @callback(
-    Output(ids.MAP_STATE, "data"), Output(ids.MAP_LEVEL, "value"),
+    Output(ids.MAP_STATE, "data"), Output(ids.MAP_YEAR, "value", allow_duplicate=True),
     Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR, "value"),
     Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
     Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
@@ -178,6 +189,7 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                  state: dict[str, Any], shown: dict[str, Any]) -> Any:
     """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
     before, trigger = _view(state), ctx.triggered_id
+    shown_view = _shown(shown).get("view") or before
     kode, registry = before.kode, services().registry
     if trigger == ids.MAP_GEOJSON and click:
         clicked = params.mapping(f"{ids.MAP_GEOJSON}.clickData", click).get("code")
@@ -188,21 +200,24 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
         tingkat = None  # a new region starts at its own default layer
     ind = params.indicator(f"{ids.MAP_INDICATOR}.value", indikator, services().catalogue)
     year = None if tahun is None else params.number(f"{ids.MAP_YEAR}.value", tahun)
-    period = snap_period(year, before.tahun, ind.shown_periods)
-    view = View(kode=kode, indikator=ind.id, tahun=period,
-                tampil=params.choice(f"{ids.MAP_SHOW}.value", tampil, SHOW),
-                dari=params.optional_integer(f"{ids.MAP_BASE}.value", dari),
-                kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
-                n=params.integer(f"{ids.MAP_CLASSES}.value", n, MIN_CLASSES, MAX_CLASSES),
-                palet=params.optional_choice(f"{ids.MAP_PALETTE}.value", palet, PALETTES),
-                tingkat=_tingkat(kode, tingkat),
-                # Without demo data the switch is fixed on; the URL need not say so.
-                resmi=params.boolean(f"{ids.MAP_OFFICIAL}.checked", resmi)
-                and services().settings.show_simulated)
-    if view == (_shown(shown).get("view") or before):
-        return no_update, no_update  # e.g. the slider put on the year shown
-    level = layer_of(view, services().registry).level
-    return {**asdict(view), "messages": []}, no_update if level == tingkat else level
+    levels = _levels(ind)
+    period = snap_period(year, shown_view.tahun, ind.shown_periods)
+    asked = View(kode=kode, indikator=ind.id, tahun=period,
+                 tampil=params.choice(f"{ids.MAP_SHOW}.value", tampil, SHOW),
+                 dari=params.optional_integer(f"{ids.MAP_BASE}.value", dari),
+                 kelas=params.optional_choice(f"{ids.MAP_METHOD}.value", kelas, METHODS),
+                 n=params.integer(f"{ids.MAP_CLASSES}.value", n, MIN_CLASSES, MAX_CLASSES),
+                 palet=params.optional_choice(f"{ids.MAP_PALETTE}.value", palet, PALETTES),
+                 tingkat=_tingkat(kode, tingkat),
+                 # Without demo data the switch is fixed on; the URL need not say so.
+                 resmi=params.boolean(f"{ids.MAP_OFFICIAL}.checked", resmi)
+                 and services().settings.show_simulated)
+    view = fit_view(asked, levels)
+    # A keyboard step may leave the slider between two marks: put it on the period meant.
+    slider = no_update if year == period else period
+    if view == shown_view:
+        return no_update, slider  # e.g. the controls set to the view shown (show_view)
+    return {**asdict(view), "messages": []}, slider
 
 
 def _tingkat(kode: str, level: str | None) -> Any:
@@ -261,7 +276,9 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
     data, _summary, colouring = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
     region = services().registry.get(view.kode)
-    shown_view = replace(view, tahun=data.period, kelas=view.method(data.indicator))
+    shown_view = replace(data.view, tahun=data.period,
+                         kelas=data.method if data.method in METHODS else data.view.kelas,
+                         dari=data.base if data.method == "perubahan" else data.view.dari)
     return (
         no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
         no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000},
@@ -294,7 +311,8 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
         choropleth(data.layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
         else no_update,
         legend(data, lang), panel(summ, data, lang), status_line(data, lang),
-        notices(messages, lang), breadcrumb(chain, lang), _level_data(view.kode, lang),
+        [*notices(messages, lang), *offers(data, lang)], breadcrumb(chain, lang),
+        _level_data(view.kode, data.levels, lang),
         view.tampil != "perubahan", view.tampil == "perubahan",
     )
 
@@ -311,9 +329,22 @@ def export_view(shown: dict[str, Any], lang: str) -> Any:
     return export_links(view_export_href(view), lang, MAP_FORMATS)
 
 
-def _level_data(kode: str, lang: str) -> list[dict[str, Any]]:
+def _levels(ind: Indicator) -> tuple[Level, ...]:
+    """Return the map levels ``ind`` has values at (:func:`data_levels`, server cache)."""
+    svc = services()
+
+    def compute() -> tuple[Level, ...]:
+        with svc.engine.connect() as conn:
+            return data_levels(conn, ind)
+
+    return svc.cached(f"levels|{ind.id}", compute)
+
+
+def _level_data(kode: str, levels: tuple[Level, ...], lang: str) -> list[dict[str, Any]]:
+    """Return the level buttons: those above the region or without values are disabled."""
     depth = 0 if kode == NATIONAL_CODE else min(kode.count(".") + 1, 2)
-    return [{"value": v, "label": t(f"peta.level.{v}", lang), "disabled": i < depth}
+    return [{"value": v, "label": t(f"peta.level.{v}", lang),
+             "disabled": i < depth or v not in levels}
             for i, v in enumerate(LEVEL_OPTIONS)]
 
 
@@ -331,25 +362,50 @@ def indicator_periods(indikator: str, year: int) -> tuple[Any, ...]:
     return periods[0], periods[-1], _marks(periods), value, [str(p) for p in periods[:-1]]
 
 
-@callback(
-    Output(ids.MAP_YEAR, "value", allow_duplicate=True), Input(ids.MAP_LAYER, "data"),
-    State(ids.MAP_YEAR, "value"), prevent_initial_call=True,
-)
-def show_year(shown: dict[str, Any], value: float) -> Any:
-    """Put the slider on the year shown (the latest with data, or between two after a key)."""
-    view = _shown(shown).get("view")
-    year = None if view is None else view.tahun
-    return no_update if year is None or value == year else year
+# The controls a view sets, in the order of View's fields (and the drawn level last).
+_CONTROLS = ((ids.MAP_INDICATOR, "value"), (ids.MAP_YEAR, "value"), (ids.MAP_SHOW, "value"),
+             (ids.MAP_BASE, "value"), (ids.MAP_METHOD, "value"), (ids.MAP_METHOD, "data"),
+             (ids.MAP_CLASSES, "value"), (ids.MAP_PALETTE, "value"), (ids.MAP_LEVEL, "value"))
 
 
 @callback(
-    Output(ids.MAP_TICK, "disabled"), Output(ids.MAP_PLAY, "children"),
-    Input(ids.MAP_PLAY, "n_clicks"), State(ids.MAP_TICK, "disabled"),
-    prevent_initial_call=True,
+    *[Output(c, p, allow_duplicate=True) for c, p in _CONTROLS],
+    Input(ids.MAP_LAYER, "data"), *[State(c, p) for c, p in _CONTROLS],
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
-def toggle_play(_clicks: int, disabled: bool) -> tuple[bool, str]:
+def show_view(shown: dict[str, Any], *current: Any) -> tuple[Any, ...]:
+    """Set every control to the view drawn, defaults resolved, so controls and map agree.
+
+    The year shown (the latest with data, or between two after a key), the classification
+    drawn (quantiles where official categories were asked for but do not exist), the base
+    year of a change and the level of the regions drawn.
+    """
+    *values, lang = current
+    layer = _shown(shown)
+    view = layer.get("view")
+    if view is None:
+        return (no_update,) * len(_CONTROLS)
+    ind = services().catalogue[view.indikator]
+    wanted = (view.indikator, view.tahun, view.tampil,
+              None if view.dari is None else str(view.dari), view.method(ind),
+              _method_data(ind, lang), str(view.n), view.palet, layer["key"].split(":")[0])
+    return tuple(no_update if new == old else new
+                 for new, old in zip(wanted, values, strict=True))
+
+
+@callback(
+    Output(ids.MAP_TICK, "disabled"), Input(ids.MAP_PLAY, "n_clicks"),
+    State(ids.MAP_TICK, "disabled"), prevent_initial_call=True,
+)
+def toggle_play(_clicks: int, disabled: bool) -> bool:
     """Start or stop playing through the years."""
-    return (not disabled, "❚❚" if disabled else "▶")
+    return not disabled
+
+
+@callback(Output(ids.MAP_PLAY, "children"), Input(ids.MAP_TICK, "disabled"))
+def play_icon(stopped: bool) -> str:
+    """Show play while the years stand still, pause while they play (also after the last)."""
+    return "▶" if stopped else "❚❚"
 
 
 @callback(

@@ -14,7 +14,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Select, func, select
 
-from geodata.registry import NATIONAL_CODE, Level
+from geodata.registry import MAP_LEVELS, NATIONAL_CODE, Level
+from geodata.vintages import provinces_missing, vintage_of
 from queries.catalogue import Category, Indicator, category_index
 from queries.provenance import stored_kinds, with_provenance
 from queries.schema import observation, region, target
@@ -147,17 +148,21 @@ def indicator_values(
     Returns
     -------
     polars.DataFrame
-        One row per region, sorted by code: ``code, name, parent_code, value, source_kind,
-        source, source_url, kind, simulated, provenance, category, category_index, rank,
-        siblings, previous_period, previous_value, change, change_reason`` (``kind`` and
-        ``provenance``: :func:`queries.provenance.with_provenance`). ``rank`` is among
-        siblings (same parent), 1 = best given the indicator's direction; regions without
-        a value have null value, category and rank. ``change`` follows :func:`change_rule`;
-        where it is null, ``change_reason`` says why.
+        One row per region that existed in ``period`` (34 provinces before the 2022
+        Papua split, :mod:`geodata.vintages`), sorted by code: ``code, name, parent_code,
+        value, source_kind, source, source_url, kind, simulated, provenance, category,
+        category_index, rank, siblings, previous_period, previous_value, change,
+        change_reason`` (``kind`` and ``provenance``:
+        :func:`queries.provenance.with_provenance`). ``rank`` is among siblings (same
+        parent), 1 = best given the indicator's direction; regions without a value have
+        null value, category and rank. ``change`` follows :func:`change_rule`; where it is
+        null, ``change_reason`` says why.
     """
     if level not in ind.levels():
         raise QueryError(f"{ind.id} is not defined at level {level} (lowest: {ind.lowest_level})")
     regions = _regions(conn, level, parent)
+    if level == "provinsi":  # the provinces of the period's boundaries
+        regions = regions.filter(~pl.col("code").is_in(provinces_missing(vintage_of(period))))
     prev = previous_period(ind, period)
     periods = [period] if prev is None else [period, prev]
     obs = _observations(conn, ind.id, periods, simulated=simulated, level=level, parent=parent)
@@ -168,7 +173,7 @@ def empty_values(conn: Connection, ind: Indicator, level: Level, parent: str | N
                  lang: str = "id") -> pl.DataFrame:
     """Return the frame of :func:`indicator_values` with every value missing.
 
-    For a level the indicator is not defined at: the regions are drawn, as missing.
+    For a layer without any period with values: the regions are drawn, as missing.
     """
     obs = pl.DataFrame(schema=_OBS_SCHEMA).lazy()
     return _assemble(_regions(conn, level, parent), obs, ind, 0, None, lang)
@@ -245,6 +250,30 @@ def observed_periods(conn: Connection) -> dict[str, tuple[int, ...]]:
     for ind_id, period in conn.execute(select(o.indicator_id, o.period).distinct()):
         found.setdefault(ind_id, []).append(int(period))
     return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
+def data_levels(conn: Connection, ind: Indicator) -> tuple[Level, ...]:
+    """Return the map levels the indicator has values at, coarsest first.
+
+    The one rule of which levels the map, its level buttons, drill-down, URL and exports
+    offer: ``provinsi`` (the national map) always, and ``kabkota`` and ``kecamatan`` where
+    at least one region of that level has a published value, a verified entry or a
+    labelled simulated value, in any period, and the catalogue defines the indicator there.
+    """
+    o = observation.c
+    found: list[Level] = []
+    for level in MAP_LEVELS:
+        if level not in ind.levels():
+            break
+        hit = conn.execute(
+            select(o.id).join(region, region.c.code == o.region_code)
+            .where(o.indicator_id == ind.id, region.c.level == level,
+                   (o.source_kind != "entry") | (o.status == "verified"))
+            .limit(1)
+        ).first()
+        if hit is not None or level == "provinsi":
+            found.append(level)
+    return tuple(found)
 
 
 def targets(conn: Connection, indicator_id: str, code: str = NATIONAL_CODE) -> pl.DataFrame:

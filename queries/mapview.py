@@ -17,7 +17,9 @@ import polars as pl
 from sqlalchemy import Connection
 
 from geodata.registry import LEVELS, NATIONAL_CODE, Level, Registry, UnknownRegionError
+from geodata.vintages import province_then, vintage_of
 from i18n import Message as Text
+from i18n import t
 from queries import params
 from queries.catalogue import Category, Indicator, MethodBreak
 from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES, Classes, classify, diverging_classes
@@ -25,6 +27,7 @@ from queries.defaults import DEFAULT_INDICATORS
 from queries.indicators import (
     CHANGE_REASONS,
     change_rule,
+    data_levels,
     empty_values,
     indicator_values,
     latest_period,
@@ -68,11 +71,13 @@ class Layer:
     level: Level
     parent: str | None
     selected: str | None = None
+    vintage: str | None = None  # the provinces of another time (geodata.vintages)
 
     @property
     def key(self) -> str:
-        """Return a short identifier of the geometry, e.g. ``kabkota:32``."""
-        return f"{self.level}:{self.parent or NATIONAL_CODE}"
+        """Return a short identifier of the geometry: ``kabkota:32``, ``provinsi:ID@pra2022``."""
+        vintage = f"@{self.vintage}" if self.vintage else ""
+        return f"{self.level}:{self.parent or NATIONAL_CODE}{vintage}"
 
 
 def snap_period(value: float | None, previous: int | None, periods: tuple[int, ...]) -> int:
@@ -234,13 +239,40 @@ def view_url(view: View) -> str:
     return f"{path}?{urlencode(query)}"
 
 
-def layer_of(view: View, registry: Registry) -> Layer:
-    """Return the layer a view draws.
+def fit_view(view: View, levels: tuple[Level, ...]) -> View:
+    """Return ``view`` with ``tingkat`` limited to ``levels`` (:func:`data_levels`).
+
+    A level the indicator has no values at gives way to the finest coarser one it has; a
+    level that is the region's own default layer is dropped (``None``).
+    """
+    tingkat = view.tingkat
+    if tingkat is not None and tingkat not in levels:
+        tingkat = [lv for lv in levels if LEVELS.index(lv) < LEVELS.index(tingkat)][-1]
+    default = "provinsi" if view.kode == NATIONAL_CODE else "kabkota"
+    return replace(view, tingkat=None if tingkat == default else tingkat)
+
+
+def layer_of(view: View, registry: Registry, levels: tuple[Level, ...]) -> Layer:
+    """Return the layer a view draws, at one of ``levels`` (:func:`data_levels`).
 
     The nation shows its provinces (or, with ``tingkat``, all kab/kota or kecamatan); a
     province its kab/kota (or its kecamatan with ``tingkat=kecamatan``); a kab/kota its
-    kecamatan; a kecamatan its siblings, with itself selected.
+    kecamatan; a kecamatan its siblings, with itself selected. Where the indicator has no
+    values at that level, the finest coarser level it has is drawn instead, around the
+    region's ancestor at that level, with it selected: Jawa Barat for IDI (provinces
+    only) is the national map with Jawa Barat selected, never 27 empty kab/kota.
     """
+    wanted = _wanted_layer(view, registry)
+    if wanted.level in levels:
+        return wanted
+    level = [lv for lv in levels if LEVELS.index(lv) < LEVELS.index(wanted.level)][-1]
+    chain = [*registry.ancestors(view.kode), registry.get(view.kode)]  # the nation first
+    depth = LEVELS.index(level)
+    parent = chain[depth - 1].code if 1 < depth <= len(chain) else None
+    return Layer(level, parent, selected=chain[depth].code if depth < len(chain) else None)
+
+
+def _wanted_layer(view: View, registry: Registry) -> Layer:
     level = registry.level(view.kode)
     if level == "nasional":
         return Layer(view.tingkat or "provinsi", None)
@@ -277,6 +309,9 @@ class MapData:
     method: str
     messages: tuple[Message, ...]
     simulated: bool  # whether simulated values were read (demo data on, not ``resmi``)
+    levels: tuple[Level, ...]  # the map levels the indicator has values at
+    asked: Level  # the level the view asked for; ``layer.level`` is coarser when it lacks values
+    offers: tuple[Indicator, ...]  # the indicators with values at ``asked``, when it differs
 
     @property
     def counts(self) -> KindCounts:
@@ -347,8 +382,7 @@ class MapData:
 def resolve_period(conn: Connection, view: View, ind: Indicator, layer: Layer, *,
                    simulated: bool = True) -> tuple[int | None, list[Message]]:
     """Return the period to show and a message when the asked one had no data."""
-    level = layer.level if layer.level in ind.levels() else ind.lowest_level
-    latest = latest_period(conn, ind, level, simulated=simulated)
+    latest = latest_period(conn, ind, layer.level, simulated=simulated)
     if view.tahun is None:
         return latest, []
     if view.tahun in ind.shown_periods:
@@ -362,18 +396,31 @@ def map_data(conn: Connection, view: View, registry: Registry,
              demo: bool = True) -> MapData:
     """Compute the frame, the shown column and its classes for ``view``.
 
-    Simulated values are read only with ``demo`` (``MATA_GARUDA_DEMO``) and without
-    ``view.resmi``; otherwise their regions are missing.
+    The view is first fitted to the levels the indicator has values at (:func:`fit_view`,
+    :func:`layer_of`); when that draws a coarser layer than asked, a message says so and
+    ``offers`` lists the indicators that have values at the level asked for. Simulated
+    values are read only with ``demo`` (``MATA_GARUDA_DEMO``) and without ``view.resmi``;
+    otherwise their regions are missing.
     """
     ind = catalogue[view.indikator]
-    layer = layer_of(view, registry)
+    levels = data_levels(conn, ind)
+    wanted = _wanted_layer(view, registry).level
+    view = fit_view(view, levels)
+    layer = layer_of(view, registry, levels)
     simulated = demo and not view.resmi
     period, messages = resolve_period(conn, view, ind, layer, simulated=simulated)
-    defined = LEVELS.index(layer.level) <= LEVELS.index(ind.lowest_level)
-    if not defined:
-        messages.append(("peta.error.tingkat", {"indikator": ind.short_name,
-                                                "tingkat": ind.lowest_level}))
-    if period is None or not defined:
+    if layer.level == "provinsi":  # drawn on the provinces of the period
+        vintage = vintage_of(period)
+        layer = replace(layer, vintage=vintage, selected=None if layer.selected is None
+                        else province_then(layer.selected, vintage))
+    offers: tuple[Indicator, ...] = ()
+    if layer.level != wanted:
+        messages.append(("peta.error.tingkat", {
+            "indikator": ind.short_name, "tingkat": t(f"peta.level.{levels[-1]}", lang).lower(),
+            "diminta": t(f"peta.level.{wanted}", lang).lower()}))
+        offers = tuple(other for other in catalogue.values()
+                       if other.id != ind.id and wanted in data_levels(conn, other))
+    if period is None:
         frame = empty_values(conn, ind, layer.level, layer.parent, lang)
     else:
         frame = indicator_values(conn, ind, layer.level, period, layer.parent, lang,
@@ -381,7 +428,7 @@ def map_data(conn: Connection, view: View, registry: Registry,
     base = None
     shown = "value"
     categories = ind.categories_for(period)
-    if view.tampil == "perubahan" and period is not None and defined:
+    if view.tampil == "perubahan" and period is not None:
         base = view.dari if view.dari in ind.shown_periods and (view.dari or 0) < period else (
             previous_period(ind, period))
         frame = _with_change_since(conn, ind, layer, frame, base, period, lang, simulated)
@@ -396,7 +443,7 @@ def map_data(conn: Connection, view: View, registry: Registry,
         classes = classify(frame[shown].to_list(), method, view.n, categories=categories,
                            lang=lang)
     return MapData(view, layer, ind, period, base, frame, shown, categories, classes, method,
-                   tuple(messages), simulated)
+                   tuple(messages), simulated, levels, wanted, offers)
 
 
 def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl.DataFrame,

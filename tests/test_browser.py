@@ -203,16 +203,30 @@ def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: i
                      "Peringkat: "):
         assert expected in tooltip, tooltip
     page.mouse.click(*point)
-    regions_drawn(page, 27)
     page.wait_for_url("**/wilayah/32?indikator=idi**")
     assert page.evaluate("history.length") == entries + 1  # one entry per view, no more
     page.locator(".peta-breadcrumb .crumb-current", has_text="Jawa Barat").wait_for()
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat"]
-    legend_total(page, 27)
-    page.go_back()
+    # IDI has no kab/kota values: the provinces stay, Jawa Barat selected, levels without
+    # values cannot be chosen, and the indicators with kab/kota values are one click away.
+    offers = page.locator("#" + ids.MAP_OFFERS)
+    offers.wait_for()
+    page.wait_for_function("window.mataGaruda.map.current.sel === '32'")
     regions_drawn(page, 38)
-    assert page.url.startswith(server + "/?")
+    legend_total(page, 38)
+    assert "tidak per kab/kota" in page.locator(".peta-notices").inner_text()
+    levels = page.locator(f"#{ids.MAP_LEVEL} input")
+    assert {levels.nth(i).get_attribute("value"): levels.nth(i).is_disabled()
+            for i in range(3)} == {"provinsi": True, "kabkota": True, "kecamatan": True}
+    offers.get_by_role("link", name="IKP", exact=True).click()
+    regions_drawn(page, 27)
+    page.wait_for_url("**/wilayah/32?indikator=ikp**")
+    legend_total(page, 27)
+    assert not page.locator(f"#{ids.MAP_LEVEL} input[value=kabkota]").is_disabled()
+    page.go_back()
+    page.wait_for_url("**/wilayah/32?indikator=idi**")
+    regions_drawn(page, 38)
     page.go_forward()
     regions_drawn(page, 27)
     page.locator(".peta-breadcrumb").get_by_role("button", name="Indonesia").click()
@@ -346,7 +360,7 @@ def test_bad_urls_show_a_message_and_a_map(page, server: str, url: str,  # type:
 
 def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-untyped-def]
                                           registry: Registry) -> None:
-    page.goto(server + "/")
+    page.goto(server + "/?indikator=konflik")  # an indicator with kecamatan values
     regions_drawn(page, 38)
     page.locator("#" + ids.MAP_SEARCH).fill("kab bandng")
     first = page.locator(".peta-hit").first
@@ -488,3 +502,162 @@ def test_pages_work_under_the_content_security_policy(new_page, server: str) -> 
         page.goto(server + path)
         page.locator(selector).first.wait_for(state="attached")
         assert page.evaluate("window.__csp") == [], path
+
+
+# --- controls, URL and legend agree with what is drawn (issue 11, finding 8) -------------
+
+class Callbacks:
+    """Count the page's callback requests in flight, to wait until the page is settled."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        import time
+
+        self.page, self.pending, self.clock = page, 0, time.monotonic
+        self.last = self.clock()
+        page.on("request", lambda r: self._count(r, 1))
+        page.on("requestfinished", lambda r: self._count(r, -1))
+        page.on("requestfailed", lambda r: self._count(r, -1))
+
+    def _count(self, request, step: int) -> None:  # type: ignore[no-untyped-def]
+        if "/_dash-update-component" in request.url:
+            self.pending += step
+            self.last = self.clock()
+
+    def settled(self, quiet: float = 0.6) -> None:
+        """Wait until no callback has been in flight for ``quiet`` seconds (a chain's next
+        request follows its answer within milliseconds) and the map shows a colouring."""
+        self.last = self.clock()  # the action just taken may start a chain
+        while self.pending or self.clock() - self.last < quiet:
+            self.page.wait_for_timeout(50)
+        self.page.wait_for_function("window.mataGaruda.map.current"
+                                    " && window.mataGaruda.map.current.rev")
+
+
+def shown_state(page) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Read the controls, the URL, the legend and the regions the map colours."""
+    from urllib.parse import parse_qs, urlsplit
+
+    url = urlsplit(page.url)
+    drawn = page.evaluate("() => Object.keys(window.mataGaruda.map.current.d)")
+    return {
+        "path": url.path, "query": {k: v[0] for k, v in parse_qs(url.query).items()},
+        "indicator": page.locator("#" + ids.MAP_INDICATOR).input_value(),
+        "year": page.locator(f"#{ids.MAP_YEAR} [role=slider]").get_attribute("aria-valuenow"),
+        "tampil": page.locator(f"#{ids.MAP_SHOW} input:checked").get_attribute("value"),
+        "method": page.locator("#" + ids.MAP_METHOD).input_value(),
+        "classes": page.locator("#" + ids.MAP_CLASSES).input_value(),
+        "level": page.locator(f"#{ids.MAP_LEVEL} input:checked").get_attribute("value"),
+        "title": page.locator(".peta-legend .legend-title").inner_text(),
+        "subtitle": page.locator(".peta-legend .legend-subtitle").inner_text(),
+        "drawn": ("provinsi", "kabkota", "kecamatan")[drawn[0].count(".")],
+        "play": page.locator("#" + ids.MAP_PLAY).inner_text(),
+    }
+
+
+def check_agreement(s: dict[str, object], catalogue: dict[str, object]) -> None:
+    """Check the controls, the URL and the legend describe the same, drawn view."""
+    from i18n import t
+
+    query = s["query"]
+    assert isinstance(query, dict)
+    ind = catalogue[query["indikator"]]
+    assert s["indicator"].startswith(f"{ind.short_name} – "), s  # type: ignore[attr-defined]
+    assert s["year"] == query["tahun"], s
+    assert s["tampil"] == query.get("tampil", "nilai"), s
+    assert s["level"] == s["drawn"], s
+    region_default = "provinsi" if s["path"] == "/" else "kabkota"
+    assert query.get("tingkat", region_default) == s["drawn"] or (
+        "tingkat" not in query and s["drawn"] == "provinsi"), s  # a region below the data
+    assert s["play"] == "▶", s
+    if s["tampil"] == "nilai":
+        assert s["title"] == f"{ind.short_name} {query['tahun']}", s  # type: ignore[attr-defined]
+        method = t(f"peta.method.{query['kelas']}", "id")
+        assert s["method"] == method and s["subtitle"].startswith(method + " · "), s
+        if query["kelas"] != "kategori":
+            assert s["classes"] == query["n"], s
+    else:
+        assert s["title"].startswith("Perubahan") and s["title"].endswith(query["tahun"]), s
+
+
+def test_controls_url_and_legend_agree_after_random_changes(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from queries.catalogue import load_catalogue_file
+
+    catalogue = load_catalogue_file()
+    rng = random.Random(4)  # a seed whose 20 changes include every kind
+    callbacks = Callbacks(page)
+    page.goto(server + "/wilayah/32?indikator=ikp")
+    callbacks.settled()
+    check_agreement(shown_state(page), catalogue)  # type: ignore[arg-type]
+    done: list[str] = []
+    while len(done) < 20:
+        kind = rng.choice(["indicator", "year", "level", "method", "tampil"])
+        if kind == "indicator":
+            page.locator("#" + ids.MAP_INDICATOR).click()
+            options = page.locator("[role=option][aria-selected=false]:visible")
+            options.nth(rng.randrange(options.count())).click()
+        elif kind == "year":
+            page.locator(f"#{ids.MAP_YEAR} [role=slider]").press(
+                rng.choice(["ArrowLeft", "ArrowRight", "Home", "End"]))
+        elif kind == "level":
+            free = page.locator(f"#{ids.MAP_LEVEL} input:not([disabled]):not(:checked)")
+            if not free.count():
+                continue
+            value = free.nth(rng.randrange(free.count())).get_attribute("value")
+            page.locator(f"#{ids.MAP_LEVEL} label[for$='{value}']").click()
+        elif kind == "method":
+            if page.locator("#" + ids.MAP_METHOD).is_disabled():
+                continue
+            page.locator("#" + ids.MAP_METHOD).click()
+            options = page.locator(
+                "[role=option][aria-selected=false]:visible:not([data-combobox-disabled])")
+            options.nth(rng.randrange(options.count())).click()
+        else:
+            page.locator(f"#{ids.MAP_SHOW} input:not(:checked) + label").click()
+        callbacks.settled()
+        done.append(kind)
+        check_agreement(shown_state(page), catalogue)  # type: ignore[arg-type]
+    assert set(done) == {"indicator", "year", "level", "method", "tampil"}
+
+
+def test_play_stops_with_the_button_on_play(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    callbacks = Callbacks(page)
+    page.goto(server + "/?indikator=idi&tahun=2023")
+    callbacks.settled()
+    page.locator("#" + ids.MAP_PLAY).click()
+    page.wait_for_function(f"document.getElementById('{ids.MAP_PLAY}').textContent === '❚❚'")
+    page.wait_for_url("**tahun=2024**")
+    page.wait_for_function(f"document.getElementById('{ids.MAP_PLAY}').textContent === '▶'")
+    callbacks.settled()
+    assert page.locator(f"#{ids.MAP_YEAR} [role=slider]").get_attribute("aria-valuenow") == "2024"
+
+
+def test_turnout_has_no_official_categories_to_choose(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    callbacks = Callbacks(page)
+    page.goto(server + "/wilayah/32?indikator=ikp")
+    callbacks.settled()
+    assert page.locator("#" + ids.MAP_METHOD).input_value() == "Kategori resmi"
+    page.locator("#" + ids.MAP_INDICATOR).click()
+    page.get_by_role("option", name="Partisipasi Pilpres – Partisipasi pemilih Pilpres").click()
+    callbacks.settled()
+    state = shown_state(page)
+    assert (state["method"], state["query"]) == ("Kuantil", {  # type: ignore[comparison-overlap]
+        "indikator": "turnout_pilpres", "tahun": "2024", "kelas": "kuantil", "n": "5"})
+    assert state["subtitle"].startswith("Kuantil · ")  # type: ignore[attr-defined]
+    page.locator("#" + ids.MAP_METHOD).click()
+    official = page.get_by_role("option", name="Kategori resmi")
+    assert official.get_attribute("data-combobox-disabled") == "true"
+
+
+def test_a_map_before_2022_draws_the_34_provinces_of_then(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=idi&tahun=2019")
+    regions_drawn(page, 34)
+    legend_total(page, 34)
+    fills = page.evaluate(REGION_FILLS)
+    assert region_class("91") in fills and region_class("94") not in fills  # old Papua
+    assert "url(#mg-hatch)" not in fills.values()  # no new province hatched as missing
+    page.locator(f"#{ids.MAP_YEAR} [role=slider]").press("End")
+    page.wait_for_url("**tahun=2024**")
+    regions_drawn(page, 38)
+    legend_total(page, 38)

@@ -288,6 +288,10 @@ def test_map_export_views_and_language(site: Site, client: FlaskClient) -> None:
     assert len(national) == 1 + 1 + 38 and national[1][2:4] == ["nasional", "ID"]
     jambi = next(r for r in national if r[3] == "15")
     assert (jambi[5], jambi[7], jambi[-3]) == ("82.27", "Baik", "Tidak")
+    # IDI has no kab/kota values: the export of Jawa Barat is the provinces' map, as drawn.
+    below = read_csv(get(client, "/ekspor/peta.csv?kode=32&indikator=idi&tahun=2024"))
+    assert [r[2] for r in below[1:]] == ["provinsi"] * 38
+    assert next(r for r in below if r[3] == "32")[5] == "82.8"
     change = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2024&tampil=perubahan"
                                   "&dari=2022"))
     assert "Perubahan sejak 2022" in change[0]

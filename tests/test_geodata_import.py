@@ -82,8 +82,10 @@ def test_import_reprojects_dissolves_and_writes(tmp_path: Path, small_registry: 
         out / "kecamatan.parquet",
         out / "kabkota.parquet",
         out / "provinsi.parquet",
+        out / "provinsi-pra2022.parquet",  # the provinces before the 2022 Papua split
     ]
-    assert sorted(p.name for p in out.iterdir()) == sorted(LAYER_FILES.values())
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*LAYER_FILES.values(), "provinsi-pra2022.parquet"])
     assert [(r.code, r.name) for r in report.missing] == [("33.01.02", "Wanareja")]
     assert len(report.name_mismatches) == 5  # "Kec. 0" is not "Cibinong"
     assert "33.01.02 Wanareja (kecamatan)" in str(report)

@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from components.map import hideout, legend, panel
-from geodata.registry import Registry
+from geodata.registry import MAP_LEVELS, Registry
 from queries.catalogue import load_catalogue_file, read_catalogue
-from queries.indicators import CHANGE_REASONS, indicator_values
+from queries.indicators import CHANGE_REASONS, data_levels, indicator_values
 from queries.mapview import (
     View,
+    fit_view,
     layer_of,
     map_data,
     parse_view,
@@ -71,13 +72,52 @@ def test_numbers_are_clamped(registry: Registry) -> None:
 
 
 def test_layers(registry: Registry) -> None:
-    assert layer_of(View(), registry).key == "provinsi:ID"
-    assert layer_of(View(tingkat="kecamatan"), registry).key == "kecamatan:ID"
-    assert layer_of(View(kode="32"), registry).key == "kabkota:32"
-    assert layer_of(View(kode="32", tingkat="kecamatan"), registry).key == "kecamatan:32"
-    assert layer_of(View(kode="32.73"), registry).key == "kecamatan:32.73"
-    selected = layer_of(View(kode="32.73.01"), registry)
+    def key(view: View) -> str:
+        return layer_of(view, registry, MAP_LEVELS).key
+
+    assert key(View()) == "provinsi:ID"
+    assert key(View(tingkat="kecamatan")) == "kecamatan:ID"
+    assert key(View(kode="32")) == "kabkota:32"
+    assert key(View(kode="32", tingkat="kecamatan")) == "kecamatan:32"
+    assert key(View(kode="32.73")) == "kecamatan:32.73"
+    selected = layer_of(View(kode="32.73.01"), registry, MAP_LEVELS)
     assert (selected.key, selected.selected) == ("kecamatan:32.73", "32.73.01")
+
+
+@pytest.mark.parametrize(("view", "levels", "key", "selected"), [
+    (View(kode="32"), ("provinsi",), "provinsi:ID", "32"),
+    (View(kode="32.73"), ("provinsi",), "provinsi:ID", "32"),
+    (View(kode="32.73.01"), ("provinsi",), "provinsi:ID", "32"),
+    (View(kode="32.73"), ("provinsi", "kabkota"), "kabkota:32", "32.73"),
+    (View(kode="32.73.01"), ("provinsi", "kabkota"), "kabkota:32", "32.73"),
+    (View(kode="32", tingkat="kecamatan"), ("provinsi", "kabkota"), "kabkota:32", None),
+    (View(tingkat="kecamatan"), ("provinsi",), "provinsi:ID", None),
+    (View(tingkat="kecamatan"), ("provinsi", "kabkota"), "kabkota:ID", None),
+])
+def test_a_layer_below_the_data_gives_way_to_the_finest_level_with_data(
+        view: View, levels: tuple[str, ...], key: str, selected: str | None,
+        registry: Registry) -> None:
+    layer = layer_of(fit_view(view, levels), registry, levels)  # type: ignore[arg-type]
+    assert (layer.key, layer.selected) == (key, selected)
+
+
+def test_fit_view_keeps_tingkat_within_the_levels_with_data() -> None:
+    assert fit_view(View(tingkat="kecamatan"), ("provinsi",)).tingkat is None
+    assert fit_view(View(tingkat="kecamatan"), ("provinsi", "kabkota")).tingkat == "kabkota"
+    assert fit_view(View(kode="32", tingkat="kecamatan"), ("provinsi", "kabkota")).tingkat is None
+    assert fit_view(View(tingkat="kecamatan"), MAP_LEVELS).tingkat == "kecamatan"
+
+
+def test_levels_come_from_the_data(loaded_engine: sa.Engine, demo_engine: sa.Engine) -> None:
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        demo = {i: data_levels(conn, catalogue[i]) for i in ("idi", "ikub", "iap", "ikp",
+                                                             "konflik")}
+    with loaded_engine.connect() as conn:  # published figures only: none below provinsi
+        published = {i: data_levels(conn, catalogue[i]) for i in ("ikp", "konflik")}
+    assert demo == {"idi": ("provinsi",), "ikub": ("provinsi",), "iap": ("provinsi",),
+                    "ikp": ("provinsi", "kabkota"), "konflik": MAP_LEVELS}
+    assert published == {"ikp": ("provinsi",), "konflik": ("provinsi",)}
 
 
 def test_national_idi_map(demo_engine: sa.Engine, registry: Registry) -> None:
@@ -121,17 +161,32 @@ def test_higher_is_worse_uses_a_red_palette_darker_for_higher(demo_engine: sa.En
     assert [c.lower() for c in colors] == ["#ffeda0", "#feb24c", "#f03b20"]
 
 
-def test_a_year_without_data_and_an_undefined_level(demo_engine: sa.Engine,
+def test_a_year_without_data(demo_engine: sa.Engine, registry: Registry) -> None:
+    with demo_engine.connect() as conn:
+        data = map_data(conn, View(tahun=2030), registry, read_catalogue(conn))
+    assert data.period == 2024
+    assert [m[0] for m in data.messages] == ["peta.error.tahun_kosong"]
+
+
+def test_drilling_below_the_data_keeps_a_useful_map(demo_engine: sa.Engine,
                                                     registry: Registry) -> None:
+    # IDI exists down to the province: Jawa Barat is the national map with it selected
+    # (never 27 hatched kab/kota), and the indicators with kab/kota values are offered.
     with demo_engine.connect() as conn:
         catalogue = read_catalogue(conn)
-        data = map_data(conn, View(tahun=2030), registry, catalogue)
-        assert data.period == 2024
-        assert [m[0] for m in data.messages] == ["peta.error.tahun_kosong"]
-        below = map_data(conn, View(kode="32"), registry, catalogue)
-    assert below.frame.height == 27 and below.frame["value"].null_count() == 27
-    assert below.classes.missing == 27 and sum(below.classes.counts) == 0
+        below = map_data(conn, View(kode="32", indikator="idi"), registry, catalogue)
+        national = map_data(conn, View(tingkat="kecamatan", indikator="idi"), registry,
+                            catalogue)
+        kabkota = {i.id for i in catalogue.values() if "kabkota" in data_levels(conn, i)}
+    assert (below.layer.key, below.layer.selected, below.levels) == (
+        "provinsi:ID", "32", ("provinsi",))
+    assert below.frame.height == 38 and below.frame["value"].null_count() <= 1
     assert [m[0] for m in below.messages] == ["peta.error.tingkat"]
+    assert below.asked == "kabkota"
+    assert {i.id for i in below.offers} == kabkota and "ikp" in kabkota
+    assert (national.layer.key, national.view.tingkat) == ("provinsi:ID", None)
+    assert [m[0] for m in national.messages] == ["peta.error.tingkat"]
+    assert national.asked == "kecamatan" and "konflik" in {i.id for i in national.offers}
 
 
 def _classes(items: list[Any]) -> dict[str, str]:
@@ -173,7 +228,7 @@ def test_change_since_an_earlier_period_says_why_a_region_has_none(
     assert _classes(items) == {data.reason_text(r, "id"): str(n) for r, n in reasons.items()}
     assert "Jenis nilai berbeda (resmi, isian, simulasi)" in _classes(items)
     colouring = hideout(data, "id")
-    assert {code: None if row[7] is None else CHANGE_REASONS[row[7]]
+    assert {code: None if row[8] is None else CHANGE_REASONS[row[8]]
             for code, row in colouring["d"].items()} == {
         code: reason for code, (reason, _) in expected.items()}
     assert colouring["reasons"][CHANGE_REASONS.index("dasar")] == (
@@ -201,7 +256,7 @@ def test_a_change_across_a_method_break_is_not_computed_and_says_so(
     box = legend(data, "id")
     assert _classes(box.children[2].children)["Metode berubah pada 2021: tidak sebanding"] == (
         str(both.height))
-    warning = box.children[3]
+    warning = box.children[4]
     assert warning.className == "legend-warning"
     assert warning.children.startswith("⚠ Metode berubah pada 2021: perubahan tidak dihitung.")
     assert (panel_data.change, panel_data.change_reason) == (None, "metode")
@@ -221,7 +276,7 @@ def test_the_change_to_the_previous_year_is_not_computed_across_a_method_break(
     assert both.height >= 30 and set(both["change_reason"]) == {"metode"}
     assert both["change"].null_count() == both.height
     colouring = hideout(data, "id")  # the tooltip says why
-    assert {colouring["reasons"][colouring["d"][code][7]] for code in both["code"]} == {
+    assert {colouring["reasons"][colouring["d"][code][8]] for code in both["code"]} == {
         "Metode berubah pada 2021: tidak sebanding"}
     assert (panel_data.change, panel_data.change_reason) == (None, "metode")
     assert "Metode berubah pada 2021: tidak sebanding" in str(panel(panel_data, data, "id"))
