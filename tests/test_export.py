@@ -313,24 +313,32 @@ def test_change_view_exports_name_the_view_and_say_why(site: Site,
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="mata-garuda_idi_2024_provinsi_perubahan-2019.csv"')
     rows = read_csv(response.get_data())
-    header, lines = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
-    assert header[-5:-3] == ["Perubahan sejak 2019", "Alasan perubahan tidak dihitung"]
-    crossed = [r for r in lines if r["Alasan perubahan tidak dihitung"]
-               == "Metode berubah pada 2021: tidak sebanding"]
+    header, lines = rows[0], _by_name(rows)
+    reason = "Alasan perubahan tidak dihitung"
+    assert header[header.index(reason) - 1:header.index(reason) + 1] == [
+        "Perubahan sejak 2019", reason]
+    crossed = [r for r in lines if r[reason] == "Metode berubah pada 2021: tidak sebanding"]
     assert len(crossed) >= 30 and all(r["Perubahan sejak 2019"] == "" for r in lines)
     sheet = read_xlsx(get(client, f"/ekspor/peta.xlsx?{query}"), "Indikator")
     assert any(line.startswith("⚠ Metode berubah pada 2021") for line in sheet.lines)
 
-    since_2022 = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2024"
-                                      "&tampil=perubahan&dari=2022"))
-    reasons = {r[-4] for r in since_2022[1:]}
-    assert "Jenis nilai berbeda (resmi, isian, simulasi)" in reasons
-    assert any(r[-5] != "" for r in since_2022[1:])  # published minus published
+    since_2022 = _by_name(read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2024"
+                                               "&tampil=perubahan&dari=2022")))
+    assert "Jenis nilai berbeda (resmi, isian, simulasi)" in {r[reason] for r in since_2022}
+    assert any(r["Perubahan sejak 2022"] != "" for r in since_2022)  # published - published
     # The change to the previous year says why it is missing too (2020 to 2021: a break).
     values_2021 = read_csv(get(client, "/ekspor/peta.csv?indikator=idi&tahun=2021"))
-    assert values_2021[0][-5:-3] == ["Perubahan dari 2020", "Alasan perubahan tidak dihitung"]
-    crossed = [r for r in values_2021[1:] if r[-4] == "Metode berubah pada 2021: tidak sebanding"]
-    assert len(crossed) >= 30 and {r[-5] for r in crossed} == {""}
+    header = values_2021[0]
+    assert header[header.index(reason) - 1:header.index(reason) + 1] == [
+        "Perubahan dari 2020", reason]
+    crossed = [r for r in _by_name(values_2021)
+               if r[reason] == "Metode berubah pada 2021: tidak sebanding"]
+    assert len(crossed) >= 30 and {r["Perubahan dari 2020"] for r in crossed} == {""}
+
+
+def _by_name(rows: list[list[str]]) -> list[dict[str, str]]:
+    """Return a CSV's data rows as dicts by column title."""
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 
 def test_province_table_export(site: Site, client: FlaskClient) -> None:
