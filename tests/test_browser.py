@@ -276,8 +276,9 @@ def test_official_data_only_hides_simulated_values(page, server: str,  # type: i
     assert response.status == 200
     body = read_csv_body(response.body())
     header = body[0]
-    table = [dict(zip(header, row, strict=True)) for row in body[1:]]
-    assert len(table) == 38
+    table = [dict(zip(header, row, strict=True)) for row in body[1:]
+             if row[header.index("Tingkat")] == "provinsi"]  # the nation's row comes first
+    assert len(table) == 38 and len(body) == 1 + 1 + 38
     assert {r["Wilayah"]: float(r["Nilai"]) for r in table if r["Nilai"]} == published
     assert {r["Jenis nilai"] for r in table} == {"Angka terbitan resmi", ""}
     assert {r["Simulasi"] for r in table} == {"Tidak", ""}
@@ -320,7 +321,7 @@ def test_change_view_says_why_a_region_has_no_change(page, server: str) -> None:
     legend = page.locator(".peta-legend").inner_text()
     assert "Perubahan tidak dihitung" in legend, legend
     rows = page.evaluate("() => window.mataGaruda.map.current.d")
-    kinds = [code for code, row in rows.items() if row[7] == CHANGE_REASONS.index("jenis")]
+    kinds = [code for code, row in rows.items() if row[8] == CHANGE_REASONS.index("jenis")]
     count = page.locator(".peta-legend li", has_text="Jenis nilai berbeda").locator(
         ".legend-count").inner_text()
     assert int(count) == len(kinds) >= 5
