@@ -6,9 +6,11 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 
 import auth.accounts
@@ -29,18 +31,23 @@ DASH_BODY = {"output": "..tabel-summary.children...tabel-table.children..",
              "changedPropIds": [], "state": []}
 
 
-@pytest.fixture
-def app_client(tmp_path: Path, registry: Registry) -> Iterator[FlaskClient]:
-    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
-                        published_dir=tmp_path / "none")
-    engine = make_engine(settings.db_url)
+def jabar_app(tmp_path: Path, registry: Registry, **settings: Any) -> Flask:
+    """Return the app's server on a new SQLite database holding the account ``jabar``."""
+    config = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
+                      published_dir=tmp_path / "none", **settings)
+    engine = make_engine(config.db_url)
     prepare_database(engine, registry)
     with engine.begin() as conn:
         add_account(conn, registry, username="jabar", role="provinsi", region_code="32",
                     password=PASSWORD)
-    app = create_app(settings)
-    app.server.config["TESTING"] = True
-    yield app.server.test_client()
+    server = create_app(config).server
+    server.config["TESTING"] = True
+    return server
+
+
+@pytest.fixture
+def app_client(tmp_path: Path, registry: Registry) -> Iterator[FlaskClient]:
+    yield jabar_app(tmp_path, registry).test_client()
 
 
 def form_token(client: FlaskClient) -> str:
@@ -196,7 +203,7 @@ def _saves(client: FlaskClient) -> int:
                        headers={"X-CSRFToken": token.value}).status_code
 
 
-def _db(app_client: FlaskClient, tmp_path: Path) -> sa.Engine:
+def _db(tmp_path: Path) -> sa.Engine:
     return make_engine(f"sqlite:///{tmp_path / 'mata_garuda.db'}")
 
 
@@ -216,7 +223,7 @@ def test_sign_out_ends_a_copied_session(app_client: FlaskClient, tmp_path: Path)
     assert app_client.post("/keluar", data={"csrf_token": token.value}).status_code == 302
     assert thief.get("/tabel").status_code == 302
     assert _saves(thief) == 401
-    assert ("jabar", "signout", "jabar", "127.0.0.1") in _actions(_db(app_client, tmp_path))
+    assert ("jabar", "signout", "jabar", "127.0.0.1") in _actions(_db(tmp_path))
 
 
 def test_password_change_asks_for_the_current_one_and_ends_other_sessions(
@@ -235,7 +242,7 @@ def test_password_change_asks_for_the_current_one_and_ends_other_sessions(
     assert done.status_code == 302
     assert app_client.get("/tabel").status_code == 200  # this session goes on
     assert thief.get("/tabel").status_code == 302 and _saves(thief) == 401
-    actions = _actions(_db(app_client, tmp_path))
+    actions = _actions(_db(tmp_path))
     assert ("jabar", "account.password.refused", "jabar", "127.0.0.1") in actions
     assert ("jabar", "account.password", "jabar", "127.0.0.1") in actions
 
@@ -252,7 +259,7 @@ def test_reset_and_deactivation_end_every_session(app_client: FlaskClient, tmp_p
                                                   action: str) -> None:
     assert sign_in(app_client) == 302
     assert app_client.get("/tabel").status_code == 200
-    with _db(app_client, tmp_path).begin() as conn:
+    with _db(tmp_path).begin() as conn:
         if action == "reset":
             set_password(conn, "jabar", by="admin")
         else:
@@ -285,7 +292,7 @@ def test_refusals_and_csrf_failures_are_audited(app_client: FlaskClient, tmp_pat
     assert app_client.post("/_dash-update-component", json=DASH_BODY,
                            headers={"X-CSRFToken": "forged"}).status_code == 403
     assert app_client.get("/ekspor/audit.csv").status_code == 403  # admin only
-    actions = [(a, t) for _u, a, t, _r in _actions(_db(app_client, tmp_path))]
+    actions = [(a, t) for _u, a, t, _r in _actions(_db(tmp_path))]
     assert ("csrf.failed", "/_dash-update-component") in actions
     assert ("request.refused", "/ekspor/audit.csv") in actions
 
@@ -293,14 +300,7 @@ def test_refusals_and_csrf_failures_are_audited(app_client: FlaskClient, tmp_pat
 def test_a_trusted_proxy_gives_each_client_its_own_address(tmp_path: Path,
                                                            registry: Registry) -> None:
     """Finding 3: behind a proxy every user shared one address, so 20 failures locked all."""
-    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
-                        published_dir=tmp_path / "none", trusted_proxies=1)
-    engine = make_engine(settings.db_url)
-    prepare_database(engine, registry)
-    with engine.begin() as conn:
-        add_account(conn, registry, username="jabar", role="provinsi", region_code="32",
-                    password=PASSWORD)
-    app = create_app(settings).server
+    app = jabar_app(tmp_path, registry, trusted_proxies=1)
 
     def client(address: str) -> FlaskClient:
         made = app.test_client()
@@ -318,19 +318,12 @@ def test_a_trusted_proxy_gives_each_client_its_own_address(tmp_path: Path,
     token = form_token(user)
     assert user.post("/masuk", data={"username": "jabar", "password": PASSWORD,
                                      "csrf_token": token}).status_code == 302
-    assert ("jabar", "signin", "jabar", "198.51.100.7") in _actions(engine)
+    assert ("jabar", "signin", "jabar", "198.51.100.7") in _actions(_db(tmp_path))
 
 
 def test_a_short_idle_limit_is_renewed_by_each_request(tmp_path: Path, registry: Registry,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(var_dir=tmp_path, boundaries_dir=tmp_path / "none",
-                        published_dir=tmp_path / "none", session_idle_minutes=1)
-    engine = make_engine(settings.db_url)
-    prepare_database(engine, registry)
-    with engine.begin() as conn:
-        add_account(conn, registry, username="jabar", role="provinsi", region_code="32",
-                    password=PASSWORD)
-    client = create_app(settings).server.test_client()
+    client = jabar_app(tmp_path, registry, session_idle_minutes=1).test_client()
     now = [1_800_000_000.0]
     monkeypatch.setattr(auth.web, "_clock", lambda: now[0])
     assert sign_in(client) == 302
