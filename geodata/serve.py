@@ -202,9 +202,16 @@ class BoundaryStore:
         return available_levels(self.directory)
 
     def warm(self) -> None:
-        """Build the national view of every installed level, so no first visitor waits."""
+        """Build the national view of every installed level, so no first visitor waits.
+
+        The provinces of earlier boundary vintages too: they are dissolved from the kab/kota
+        when no file holds them, which a first visitor of a 2019 map should not wait for.
+        """
         for level in self.levels():
             self.payload(level)
+        if "provinsi" in self.levels():
+            for vintage in VINTAGES:
+                self.payload("provinsi", vintage=vintage)
 
     def payload(self, level: str, parent: str | None = None, fmt: str = "geojson",
                 vintage: str | None = None) -> Payload:

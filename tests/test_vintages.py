@@ -90,6 +90,16 @@ def test_the_store_serves_34_provinces_for_2019_and_38_today(boundaries_dir: Pat
         store.payload("provinsi", vintage="1999")
 
 
+def test_warming_the_store_dissolves_the_old_provinces_before_any_request(
+        boundaries_dir: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = BoundaryStore(boundaries_dir, registry)
+    store.warm()
+    def no_more(*_args: object) -> None:
+        raise AssertionError("dissolved on a request, after warm()")
+    monkeypatch.setattr(store, "_build", no_more)
+    assert store.payload("provinsi", vintage=PRE_SPLIT).body
+
+
 def test_the_import_writes_the_old_provinces(boundaries_dir: Path, registry: Registry,
                                              tmp_path: Path) -> None:
     report = import_boundaries(boundaries_dir / "kabkota.parquet", level="kabkota",
