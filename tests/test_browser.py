@@ -286,7 +286,8 @@ def test_official_data_only_hides_simulated_values(page, server: str,  # type: i
 
     page.get_by_role("switch", name="Hanya data resmi").click()
     page.locator(".legend-provenance", has_text=f"{simulated} simulasi").wait_for()
-    assert "resmi=1" not in page.url
+    # The URL follows the drawn view (written after the colours arrive).
+    page.wait_for_url(lambda url: "resmi=1" not in url)
 
 
 def read_csv_body(body: bytes) -> list[list[str]]:
