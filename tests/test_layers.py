@@ -25,6 +25,7 @@ from settings import PROJECT_ROOT
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("settings", "ids", "i18n")),
     ("geodata", ("geodata",)),
+    ("lake", ("lake",)),
     ("queries", ("queries",)),
     ("presentation", ("presentation",)),
     ("auth", ("auth",)),
