@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import shapely
+from numpy.typing import NDArray
 
 from geodata.boundaries import read_layer
 from geodata.registry import NATIONAL_CODE, Registry
@@ -452,7 +453,8 @@ def _month_weights(year: int) -> FloatArray:
     for (y, m), factor in spikes.items():
         if y == year:
             weight[m - 1] *= factor
-    return weight / weight.sum()
+    share: FloatArray = weight / weight.sum()
+    return share
 
 
 def incident_counts(world: _World, scale: Scale) -> IntArray:
@@ -475,45 +477,46 @@ def incident_counts(world: _World, scale: Scale) -> IntArray:
     return counts
 
 
-def points_in(geometry: shapely.Geometry, n: int, rng: np.random.Generator) -> FloatArray:
-    """Return ``n`` points (lon, lat) drawn uniformly inside ``geometry``."""
+def points_in(geometry: NDArray[np.object_], rng: np.random.Generator) -> FloatArray:
+    """Return one point (lon, lat) drawn uniformly inside each polygon of ``geometry``.
+
+    Points are drawn in each bounding box until they fall inside; after 200 rounds (a
+    sliver its box hardly covers) the polygon's point on surface is taken.
+    """
     shapely.prepare(geometry)
-    xmin, ymin, xmax, ymax = shapely.bounds(geometry)
-    found: list[FloatArray] = []
-    have = 0
+    bounds = shapely.bounds(geometry)
+    points = np.full((len(geometry), 2), np.nan)
+    todo = np.arange(len(geometry))
     for _ in range(200):
-        m = max(2 * (n - have), 32)
-        x, y = rng.uniform(xmin, xmax, m), rng.uniform(ymin, ymax, m)
-        inside = shapely.contains_xy(geometry, x, y)
-        found.append(np.column_stack([x[inside], y[inside]]))
-        have += int(inside.sum())
-        if have >= n:
-            return np.concatenate(found)[:n]
-    # A sliver the bounding box hardly covers: fall back to a point surely inside.
-    rep = shapely.get_coordinates(shapely.point_on_surface(geometry))
-    return np.concatenate([*found, np.repeat(rep, n, axis=0)])[:n]
+        if not len(todo):
+            break
+        box = bounds[todo]
+        x = box[:, 0] + rng.random(len(todo)) * (box[:, 2] - box[:, 0])
+        y = box[:, 1] + rng.random(len(todo)) * (box[:, 3] - box[:, 1])
+        inside = shapely.contains_xy(geometry[todo], x, y)
+        points[todo[inside]] = np.column_stack([x[inside], y[inside]])
+        todo = todo[~inside]
+    points[todo] = shapely.get_coordinates(shapely.point_on_surface(geometry[todo]))
+    return points
 
 
 def incident_frames(world: _World, scale: Scale, boundaries: Path) -> Iterator[pl.DataFrame]:
     """Yield the incidents, one frame per year of :data:`INCIDENT_YEARS`."""
     tree = world.tree
     layer = read_layer(boundaries, "kecamatan")
-    geometry = dict(zip(layer["code"], layer.geometry, strict=True))
+    position = {code: i for i, code in enumerate(layer["code"].tolist())}
     counts = incident_counts(world, scale)
     missing = [c for c, k in zip(tree.codes[3].tolist(), counts.sum(axis=1).tolist(),
-                                 strict=True) if k and c not in geometry]
+                                 strict=True) if k and c not in position]
     if missing:
         raise ValueError(f"{len(missing)} kecamatan have incidents but no polygon in "
                          f"{boundaries}, e.g. {missing[0]}")
-    rng = world.rng("incidents", "points")
-    points = np.zeros((int(counts.sum()), 2))
-    starts = np.concatenate([[0], np.cumsum(counts.sum(axis=1))])
-    for kec in np.flatnonzero(counts.sum(axis=1)).tolist():
-        points[starts[kec]:starts[kec + 1]] = points_in(
-            geometry[tree.codes[3][kec]], int(starts[kec + 1] - starts[kec]), rng)
-    # Points are laid out kecamatan by kecamatan, years within each.
+    # Incidents are laid out kecamatan by kecamatan, years within each.
     kec_of = np.repeat(np.arange(tree.size(3)), counts.sum(axis=1))
     year_of = np.concatenate([np.repeat(np.array(INCIDENT_YEARS), row) for row in counts])
+    polygons = np.asarray(layer.geometry.values, dtype=object)
+    rows_of = np.array([position.get(c, -1) for c in tree.codes[3].tolist()])
+    points = points_in(polygons[rows_of[kec_of]], world.rng("incidents", "points"))
     papua = (tree.island[tree.up(3, 1)] == 9)[kec_of]
     kab_of, prov_of = tree.up(3, 2)[kec_of], tree.up(3, 1)[kec_of]
     serial = 0
@@ -522,6 +525,16 @@ def incident_frames(world: _World, scale: Scale, boundaries: Path) -> Iterator[p
         yield _incident_frame(world, rows, year, points, kec_of, kab_of, prov_of, papua,
                               serial)
         serial += len(rows)
+
+
+def _options(table: Mapping[str, tuple[str | None, ...]], kind: IntArray,
+             rng: np.random.Generator) -> pl.Series:
+    """Return, per row, one option of its event type's tuple in ``table``, drawn uniformly."""
+    tuples = [table[event] for event in ACLED_EVENT_TYPES]
+    sizes = np.array([len(t) for t in tuples])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    pick = offsets[kind] + (rng.random(len(kind)) * sizes[kind]).astype(np.int64)
+    return pl.Series([o for t in tuples for o in t], dtype=pl.String).gather(pick)
 
 
 def _incident_frame(world: _World, rows: IntArray, year: int, points: FloatArray,
@@ -537,47 +550,41 @@ def _incident_frame(world: _World, rows: IntArray, year: int, points: FloatArray
     u = rng.random(n)
     kind = np.where(papua[rows], np.searchsorted(np.cumsum(_TYPE_SHARE_PAPUA), u),
                     np.searchsorted(np.cumsum(_TYPE_SHARE), u)).clip(0, 5)
-    types = np.array(ACLED_EVENT_TYPES)[kind]
-    sub, actor1, actor2 = (np.empty(n, dtype=object) for _ in range(3))
-    fatalities = np.zeros(n, dtype=np.int32)
-    for event in ACLED_EVENT_TYPES:
-        idx = np.flatnonzero(types == event)
-        first_actors, second_actors = _ACTORS[event]
-        sub[idx] = np.array(_SUB_EVENTS[event])[rng.integers(0, len(_SUB_EVENTS[event]),
-                                                             len(idx))]
-        actor1[idx] = np.array(first_actors)[rng.integers(0, len(first_actors), len(idx))]
-        actor2[idx] = np.array(second_actors, dtype=object)[rng.integers(
-            0, len(second_actors), len(idx))]
-        fatalities[idx] = rng.poisson(_FATALITY_MEAN[event], len(idx))
-    kec, kab, prov = kec_of[rows], kab_of[rows], prov_of[rows]
-    name = np.vectorize(world.names.__getitem__, otypes=[object])
-    kec_names, kab_names, prov_names = (name(tree.codes[lvl][i])
-                                        for lvl, i in ((3, kec), (2, kab), (1, prov)))
+    fatality_mean = np.array([_FATALITY_MEAN[e] for e in ACLED_EVENT_TYPES])
+
+    def names(level: int, index: IntArray) -> pl.Series:
+        codes = tree.codes[level].tolist()
+        return pl.Series([world.names[c] for c in codes], dtype=pl.String).gather(index)
+
+    kec = kec_of[rows]
     frame = pl.DataFrame({
-        "event_id": [f"IDN{serial + i + 1}" for i in range(n)],
+        "event_id": np.zeros(n, dtype=np.int64),
         "date": day,
         "time_precision": rng.choice(np.array([1, 2, 3], dtype=np.int8), size=n,
                                      p=[0.85, 0.12, 0.03]),
-        "event_type": types,
-        "sub_event_type": sub.astype(str),
-        "actor1": actor1.astype(str),
-        "actor2": pl.Series(actor2.tolist(), dtype=pl.String),
-        "fatalities": fatalities,
+        "event_type": pl.Series(ACLED_EVENT_TYPES).gather(kind),
+        "sub_event_type": _options(_SUB_EVENTS, kind, rng),
+        "actor1": _options({k: v[0] for k, v in _ACTORS.items()}, kind, rng),
+        "actor2": _options({k: v[1] for k, v in _ACTORS.items()}, kind, rng),
+        "fatalities": rng.poisson(fatality_mean[kind]).astype(np.int32),
         "latitude": points[rows, 1],
         "longitude": points[rows, 0],
-        "location": kec_names.astype(str),
-        "admin1": prov_names.astype(str),
-        "admin2": kab_names.astype(str),
-        "admin3": kec_names.astype(str),
-        "source": np.array(_SOURCES)[rng.integers(0, len(_SOURCES), n)],
-        "notes": pl.Series((sub + " di " + kec_names + ", " + kab_names).tolist(),
-                           dtype=pl.String),
-        "region_code": tree.codes[3][kec],
+        "location": names(3, kec),
+        "admin1": names(1, prov_of[rows]),
+        "admin2": names(2, kab_of[rows]),
+        "admin3": names(3, kec),
+        "source": pl.Series(_SOURCES).gather(rng.integers(0, len(_SOURCES), n)),
+        "notes": np.zeros(n, dtype=np.int64),
+        "region_code": pl.Series(tree.codes[3]).gather(kec),
         "located_by": np.full(n, "code"),
         "simulated": np.ones(n, dtype=np.bool_),
-    }, schema=INCIDENTS.schema)
-    return frame.with_columns(pl.concat_str(pl.lit("DATA SIMULASI: "), "notes")
-                              .alias("notes")).sort("date", "event_id", maintain_order=True)
+    })
+    # ACLED numbers events in date order; the notes say what the record is.
+    return frame.sort("date", "region_code", maintain_order=True).with_columns(
+        pl.format("IDN{}", pl.int_range(pl.len()) + serial + 1).alias("event_id"),
+        pl.format("DATA SIMULASI: {} di {}, {}", "sub_event_type", "location", "admin2")
+        .alias("notes"),
+    ).cast(dict(INCIDENTS.schema))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- media
@@ -612,7 +619,7 @@ def media_frames(world: _World, scale: Scale) -> Iterator[pl.DataFrame]:
     day_w = np.linspace(1.0, 2.0, len(days))  # more mentions every year
     polls = np.array([np.datetime64(d) for _, d in ELECTIONS if d >= MEDIA_FIRST])
     to_poll = (polls[None, :] - days[:, None]).astype(np.int64)
-    campaign = ((to_poll >= 0) & (to_poll < _CAMPAIGN_DAYS)).any(axis=1)
+    campaign: BoolArray = np.asarray(((to_poll >= 0) & (to_poll < _CAMPAIGN_DAYS)).any(axis=1))
     day_w[campaign] *= 1.3
     cum_day = np.cumsum(day_w) / day_w.sum()
     topic_normal = np.cumsum(_TOPIC_SHARE / _TOPIC_SHARE.sum())
