@@ -32,7 +32,7 @@ from ingest.demo.records import (
     registered,
     write_demo_records,
 )
-from lake.streams import ACLED_EVENT_TYPES, ORMAS_FORMS, ORMAS_STATUS, STREAMS
+from lake.streams import ACLED_EVENT_TYPES, ELECTIONS, ORMAS_FORMS, ORMAS_STATUS, STREAMS
 
 SEED = 11
 
@@ -157,6 +157,13 @@ def test_tps_records_are_consistent(small: dict[str, pl.DataFrame]) -> None:
     assert tps.select(pl.min_horizontal("dpt", "dptb", "dpk", "voters", "valid_votes",
                                         "invalid_votes").min()).item() >= 0
     assert tps["dpt"].min() >= 1 and tps["tps"].min() == 1
+    assert set(tps["election"]) == set(ELECTIONS)
+    # Pilpres and pileg of one polling day share their TPS and voter lists.
+    for year in (2019, 2024):
+        lists = [tps.filter(pl.col("election") == e, pl.col("date").dt.year() == year)
+                 .select("region_code", "tps", "dpt", "dptb", "dpk")
+                 for e in ("pilpres", "pileg_dpr")]
+        assert_frame_equal(*lists)
     share = tps.group_by("election").agg(
         (pl.col("invalid_votes").sum() / pl.col("voters").sum()).alias("invalid"),
         pl.col("region_code").n_unique().alias("desa"))

@@ -65,7 +65,7 @@ from queries.catalogue import Indicator, load_catalogue_file
 
 DEMO_RECORDS_SEED = 2024
 
-ELECTIONS: tuple[tuple[str, date], ...] = (
+POLLS: tuple[tuple[str, date], ...] = (
     ("pilpres", date(2019, 4, 17)),
     ("pileg_dpr", date(2019, 4, 17)),
     ("pilpres", date(2024, 2, 14)),
@@ -314,8 +314,8 @@ def _tps_frame(world: _World, election: str, day: date, scale: Scale,
 
 def tps_frames(world: _World, scale: Scale, catalogue: Mapping[str, Indicator],
                published: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    """Yield the TPS records, one frame per election of :data:`ELECTIONS`."""
-    for election, day in ELECTIONS:
+    """Yield the TPS records, one frame per election of :data:`POLLS`."""
+    for election, day in POLLS:
         yield _tps_frame(world, election, day, scale, catalogue, published)
 
 
@@ -435,7 +435,7 @@ _ACTORS: dict[str, tuple[tuple[str, ...], tuple[str | None, ...]]] = {
                                 "Government of Indonesia (2014-2024)"), (None,)),
 }
 _FATALITY_MEAN = {"Battles": 0.8, "Violence against civilians": 0.35,
-                  "Explosions/Remote violence": 0.3, "Riots": 0.05, "Protests": 0.01,
+                  "Explosions/Remote violence": 0.3, "Riots": 0.05, "Protests": 0.002,
                   "Strategic developments": 0.0}
 # Shares of the event types (in ACLED_EVENT_TYPES order), in Papua and elsewhere.
 _TYPE_SHARE_PAPUA = (0.14, 0.16, 0.02, 0.12, 0.46, 0.10)
@@ -617,7 +617,7 @@ def media_frames(world: _World, scale: Scale) -> Iterator[pl.DataFrame]:
     cum_old, cum_new = np.cumsum(p_old), np.cumsum(p_new)
     days = np.arange(np.datetime64(MEDIA_FIRST), np.datetime64(MEDIA_LAST) + 1)
     day_w = np.linspace(1.0, 2.0, len(days))  # more mentions every year
-    polls = np.array([np.datetime64(d) for _, d in ELECTIONS if d >= MEDIA_FIRST])
+    polls = np.array([np.datetime64(d) for _, d in POLLS if d >= MEDIA_FIRST])
     to_poll = (polls[None, :] - days[:, None]).astype(np.int64)
     campaign: BoolArray = np.asarray(((to_poll >= 0) & (to_poll < _CAMPAIGN_DAYS)).any(axis=1))
     day_w[campaign] *= 1.3
