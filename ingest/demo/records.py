@@ -365,7 +365,7 @@ def ormas_frames(world: _World, scale: Scale) -> Iterator[pl.DataFrame]:
     at_desa, lo, hi = at_desa[hi > lo], lo[hi > lo], hi[hi > lo]
     point = cum[lo] + rng.random(len(at_desa)) * (cum[hi] - cum[lo])
     pick_desa = np.clip(np.searchsorted(cum, point, side="right") - 1, lo, hi - 1)
-    code = np.where(np.isin(np.arange(n), at_desa), "", code).astype(object)
+    code = code.astype(object)  # desa codes are longer than kab/kota ones
     code[at_desa] = world.desa_codes[order[pick_desa]]
     frame = pl.DataFrame({
         "date": registered_on,
