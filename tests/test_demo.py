@@ -17,6 +17,7 @@ from ingest.demo import (
     SCHEMA,
     generate,
     pilkada_regions,
+    simulated_catalogue,
     weights,
 )
 from queries.catalogue import Indicator, category_index, load_catalogue_file, read_catalogue
@@ -55,7 +56,8 @@ def registry() -> Registry:
 
 @pytest.fixture(scope="module")
 def catalogue() -> dict[str, Indicator]:
-    return load_catalogue_file()
+    """The indicators the demo simulates, at the levels it simulates them."""
+    return simulated_catalogue(load_catalogue_file())
 
 
 @pytest.fixture(scope="module")
