@@ -131,21 +131,26 @@ def seed_regions(conn: Connection, registry: Registry) -> int:
     return len(rows)
 
 
+def indicator_row(ind: Indicator) -> dict[str, object]:
+    """Return the ``indicator`` table row of a catalogue entry, without its id."""
+    return {
+        "short_name": ind.short_name, "name_id": ind.name_id, "name_en": ind.name_en,
+        "publisher": ind.publisher, "unit_id": ind.unit_id, "unit_en": ind.unit_en,
+        "scale_min": ind.scale_min, "scale_max": ind.scale_max,
+        "direction": ind.direction, "aggregation": ind.aggregation,
+        "lowest_level": ind.lowest_level, "cadence": ind.cadence, "decimals": ind.decimals,
+        "periods": ",".join(map(str, ind.periods)),
+        "notes_id": ind.notes_id, "notes_en": ind.notes_en, "from_records": ind.from_records,
+    }
+
+
 def seed_catalogue(conn: Connection, catalogue: dict[str, Indicator]) -> None:
     """Make the catalogue tables equal to ``catalogue`` (reference data, not user data)."""
     conn.execute(indicator_category.delete())
     conn.execute(indicator_break.delete())
     known = set(conn.scalars(select(indicator.c.id)))
     for ind in catalogue.values():
-        row = {
-            "short_name": ind.short_name, "name_id": ind.name_id, "name_en": ind.name_en,
-            "publisher": ind.publisher, "unit_id": ind.unit_id, "unit_en": ind.unit_en,
-            "scale_min": ind.scale_min, "scale_max": ind.scale_max,
-            "direction": ind.direction, "aggregation": ind.aggregation,
-            "lowest_level": ind.lowest_level, "cadence": ind.cadence, "decimals": ind.decimals,
-            "periods": ",".join(map(str, ind.periods)),
-            "notes_id": ind.notes_id, "notes_en": ind.notes_en, "from_records": ind.from_records,
-        }
+        row = indicator_row(ind)
         if ind.id in known:
             conn.execute(indicator.update().where(indicator.c.id == ind.id).values(**row))
         else:

@@ -194,8 +194,9 @@ def test_exports_carry_the_record_count(engine: sa.Engine, registry: Registry,
              "en": "KPU: computed from 140,000 records"}[lang]
     rows = list(csv.reader(io.StringIO(to_csv(table).decode("utf-8-sig"))))
     start = next(n for n, r in enumerate(rows) if header in r)
-    records, source = rows[start].index(header), rows[start].index(table.columns[-3].header)
-    by_code = {r[rows[start].index(table.columns[3].header)]: r for r in rows[start + 1:]}
+    headers = {c.key: c.header for c in table.columns}
+    records, source = rows[start].index(header), rows[start].index(headers["source_text"])
+    by_code = {r[rows[start].index(headers["code"])]: r for r in rows[start + 1:]}
     assert (by_code["32"][records], by_code["32"][source]) == ("140000", label)
     assert by_code["11"][records] == "9000"  # a simulated rollup says its count too
     assert by_code["33"][records] == ""  # no value, no count: not zero
@@ -203,8 +204,7 @@ def test_exports_carry_the_record_count(engine: sa.Engine, registry: Registry,
     assert sheet is not None
     cells = [[c.value for c in row] for row in sheet.iter_rows()]
     head = next(n for n, r in enumerate(cells) if header in r)
-    row_32 = next(r for r in cells[head + 1:] if r[cells[head].index(table.columns[3].header)]
-                  == "32")
+    row_32 = next(r for r in cells[head + 1:] if r[cells[head].index(headers["code"])] == "32")
     assert row_32[cells[head].index(header)] == 140_000
     trend_rows = {r[0]: r for r in trend_tab.rows()}
     keys = [c.key for c in trend_tab.columns]
