@@ -64,12 +64,14 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
     simulated = frame["simulated"].to_list()
     provenance = frame["provenance"].to_list()
     labels_of = sorted({p for p in provenance if p is not None})
+    # A label per record count can make thousands of labels: index them once.
+    label_index = {label: n for n, label in enumerate(labels_of)}
     dec = data.indicator.decimals
     for i, code in enumerate(codes):
         cls = data.classes.index[i]
         value = None if values[i] is None else round(values[i], dec)
         change = None if changes[i] is None else round(changes[i], dec)
-        source = None if provenance[i] is None else labels_of.index(provenance[i])
+        source = None if provenance[i] is None else label_index[provenance[i]]
         rows[code] = [cls, value, cats[i], ranks[i], siblings[i], change, source,
                       1 if simulated[i] else 0]
         if shown[i] is None:

@@ -83,6 +83,7 @@ def _region_table(frame: pl.DataFrame, ind: Indicator, period: int | None, lang:
         Column("siblings", t("export.col.siblings", lang)),
         Column("change", change, ind.decimals),
         *extra,
+        Column("records", t("export.col.records", lang)),
         Column("kind_text", t("export.col.kind", lang)),
         Column("simulated_text", t("export.col.simulated", lang)),
         Column("source_text", t("col.source", lang)),

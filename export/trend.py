@@ -151,8 +151,9 @@ def trend_table(tr: Trend, now: datetime, lang: str = "id") -> Table:
     """Return the trend as a table: one row per year, the region's and the national values.
 
     Columns: year, the region's value, source (DATA SIMULASI for a simulated value) and
-    simulated flag, then the national value and flag (not for Indonesia itself), then
-    the national target of the year when the indicator has one in the years covered.
+    simulated flag, the number of records each value was computed from when any was,
+    then the national value and flag (not for Indonesia itself), then the national
+    target of the year when the indicator has one in the years covered.
     Missing values are empty cells, never zero.
     """
     ind = tr.indicator
@@ -175,6 +176,8 @@ def trend_table(tr: Trend, now: datetime, lang: str = "id") -> Table:
         Column("source_text", t("col.source", lang)),
         Column("simulated_text", t("export.trend.col.simulated", lang, name=name)),
     ]
+    if frame["records"].is_not_null().any():
+        columns.append(Column("records", t("export.col.records", lang)))
     if not tr.national_only:
         national = t("peta.kpi.national", lang)
         columns += [Column("national", t("export.trend.col.value", lang, name=national),

@@ -52,10 +52,14 @@ def _mark_loaded(engine: Engine, name: str, fingerprint: str) -> None:
 
 
 def prepare_database(engine: Engine, registry: Registry | None = None) -> None:
-    """Migrate to the newest schema and seed the region registry and catalogue."""
+    """Migrate to the newest schema and seed the region registry and catalogue.
+
+    The regions are the registry's down to desa (values rolled up from records exist
+    there), unless ``registry`` is given (tests pass a smaller one).
+    """
     upgrade(engine)
     with engine.begin() as conn:
-        seed_regions(conn, registry or load_registry())
+        seed_regions(conn, registry or load_registry(include_desa=True))
         seed_catalogue(conn, load_catalogue_file())
 
 

@@ -33,6 +33,7 @@ class NewValue:
     provenance: str
     source_url: str = ""
     note: str = ""
+    records: int | None = None  # how many records it was computed from (a rollup)
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,10 @@ class WriteReport:
 
 def current_values(
     conn: Connection, source_kind: str, indicator_ids: Iterable[str]
-) -> dict[Key, tuple[int, float, str, str]]:
+) -> dict[Key, tuple[int, float, str, str, int | None]]:
     """Return the newest version of every value of ``source_kind`` for the given indicators.
 
-    Maps (indicator, region, period) to (version, value, source_url, note).
+    Maps (indicator, region, period) to (version, value, source_url, note, records).
     """
     ids = sorted(set(indicator_ids))
     newest = (
@@ -65,13 +66,13 @@ def current_values(
     )
     o = observation.c
     query = select(o.indicator_id, o.region_code, o.period, o.version, o.value, o.source_url,
-                   o.note).join(newest, and_(
+                   o.note, o.records).join(newest, and_(
         o.indicator_id == newest.c.indicator_id,
         o.region_code == newest.c.region_code,
         o.period == newest.c.period,
         o.version == newest.c.version,
     )).where(o.source_kind == source_kind)
-    return {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6]) for r in conn.execute(query)}
+    return {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6], r[7]) for r in conn.execute(query)}
 
 
 def write_values(
@@ -85,8 +86,8 @@ def write_values(
 ) -> WriteReport:
     """Append ``values`` as new versions where they differ from the stored ones.
 
-    A value equal to the newest stored version (same number, source URL and note) is
-    skipped, so writing the same data twice changes nothing. Runs inside the caller's
+    A value equal to the newest stored version (same number, source URL, note and record
+    count) is skipped, so writing the same data twice changes nothing. Runs inside the caller's
     transaction: the caller commits all or nothing.
 
     Parameters
@@ -101,7 +102,7 @@ def write_values(
     for v in values:
         key = (v.indicator_id, v.region_code, v.period)
         old = existing.get(key)
-        if old is not None and (old[1], old[2], old[3]) == (v.value, v.source_url, v.note):
+        if old is not None and old[1:] == (v.value, v.source_url, v.note, v.records):
             unchanged += 1
             continue
         corrected += old is not None
@@ -110,7 +111,7 @@ def write_values(
             "value": v.value, "source_kind": source_kind, "status": status,
             "version": 1 if old is None else old[0] + 1, "source": source_of[v.indicator_id],
             "source_url": v.source_url, "note": v.note, "provenance": v.provenance,
-            "recorded_by": recorded_by, "recorded_at": now,
+            "recorded_by": recorded_by, "recorded_at": now, "records": v.records,
         })
     for start in range(0, len(rows), 20_000):
         conn.execute(insert(observation), rows[start:start + 20_000])
@@ -130,21 +131,26 @@ def seed_regions(conn: Connection, registry: Registry) -> int:
     return len(rows)
 
 
+def indicator_row(ind: Indicator) -> dict[str, object]:
+    """Return the ``indicator`` table row of a catalogue entry, without its id."""
+    return {
+        "short_name": ind.short_name, "name_id": ind.name_id, "name_en": ind.name_en,
+        "publisher": ind.publisher, "unit_id": ind.unit_id, "unit_en": ind.unit_en,
+        "scale_min": ind.scale_min, "scale_max": ind.scale_max,
+        "direction": ind.direction, "aggregation": ind.aggregation,
+        "lowest_level": ind.lowest_level, "cadence": ind.cadence, "decimals": ind.decimals,
+        "periods": ",".join(map(str, ind.periods)),
+        "notes_id": ind.notes_id, "notes_en": ind.notes_en, "from_records": ind.from_records,
+    }
+
+
 def seed_catalogue(conn: Connection, catalogue: dict[str, Indicator]) -> None:
     """Make the catalogue tables equal to ``catalogue`` (reference data, not user data)."""
     conn.execute(indicator_category.delete())
     conn.execute(indicator_break.delete())
     known = set(conn.scalars(select(indicator.c.id)))
     for ind in catalogue.values():
-        row = {
-            "short_name": ind.short_name, "name_id": ind.name_id, "name_en": ind.name_en,
-            "publisher": ind.publisher, "unit_id": ind.unit_id, "unit_en": ind.unit_en,
-            "scale_min": ind.scale_min, "scale_max": ind.scale_max,
-            "direction": ind.direction, "aggregation": ind.aggregation,
-            "lowest_level": ind.lowest_level, "cadence": ind.cadence, "decimals": ind.decimals,
-            "periods": ",".join(map(str, ind.periods)),
-            "notes_id": ind.notes_id, "notes_en": ind.notes_en,
-        }
+        row = indicator_row(ind)
         if ind.id in known:
             conn.execute(indicator.update().where(indicator.c.id == ind.id).values(**row))
         else:

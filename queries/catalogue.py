@@ -191,6 +191,8 @@ class Indicator:
     notes_en: str = ""
     editions: tuple[Edition, ...] = field(default_factory=tuple)
     breaks: tuple[MethodBreak, ...] = field(default_factory=tuple)
+    # Values only come from rollups of records (the lake), not from files or the demo.
+    from_records: bool = False
     observed: tuple[int, ...] = ()  # the years with a stored value (see with_observed)
 
     def __post_init__(self) -> None:
@@ -298,7 +300,7 @@ def parse_indicator(entry: dict[str, Any]) -> Indicator:
     """Build an :class:`Indicator` from one catalogue table, checking its fields."""
     _check(entry, "direction", DIRECTIONS)
     _check(entry, "aggregation", AGGREGATIONS)
-    _check(entry, "lowest_level", LEVELS[1:4])
+    _check(entry, "lowest_level", LEVELS[1:])
     data = dict(entry)
     if "categories" in data and "editions" in data:
         raise CatalogueError(f"indicator {entry.get('id')!r}: give categories or editions,"

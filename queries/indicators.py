@@ -1,9 +1,10 @@
 """Read queries: an indicator's values for a level and period, time series, rankings.
 
 All SQL uses bound parameters. Results are Polars frames; a region without a value
-has a null ``value`` (never zero). Where a published and a simulated value exist for
-the same indicator, region and period, the published one wins; within one source
-the newest version wins.
+has a null ``value`` (never zero). Where values of several kinds exist for the same
+indicator, region and period, the first of :data:`SOURCE_PRIORITY` wins (published,
+verified entry, computed from records, simulated); within one kind the newest version
+wins.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from queries.catalogue import Category, Indicator, category_index
 from queries.provenance import stored_kinds, with_provenance
 from queries.schema import observation, region, target
 
-# Published figures first, then verified entries of the offices, then simulated values.
-SOURCE_PRIORITY = {"published": 0, "entry": 1, "simulasi": 2}
+# Published figures first, then verified entries of the offices, then values computed
+# from records (the lake's rollups), then simulated values (stored source_kind).
+SOURCE_PRIORITY = {"published": 0, "entry": 1, "agregat": 2, "simulasi": 3}
 # Why a region has no change since a base year, in the order they are decided: no value
 # in the period shown, none in the base year, a method break between the two, values of
 # different kinds (published, entry, simulated).
@@ -30,6 +32,7 @@ CHANGE_REASONS = ("nilai", "dasar", "batas", "metode", "jenis")
 _OBS_SCHEMA = {
     "region_code": pl.String, "period": pl.Int64, "value": pl.Float64,
     "source_kind": pl.String, "version": pl.Int64, "source": pl.String, "source_url": pl.String,
+    "records": pl.Int64,
 }
 
 
@@ -68,7 +71,7 @@ def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
     """
     o = observation.c
     query = select(o.region_code, o.period, o.value, o.source_kind, o.version, o.source,
-                   o.source_url, o.status).where(o.indicator_id == indicator_id,
+                   o.source_url, o.records, o.status).where(o.indicator_id == indicator_id,
                                                  o.period.in_(periods),
                                                  o.source_kind.in_(stored_kinds(simulated)))
     if code is not None:
@@ -152,8 +155,8 @@ def indicator_values(
     polars.DataFrame
         One row per region that existed in ``period`` (34 provinces before the 2022
         Papua split, :mod:`geodata.vintages`), sorted by code: ``code, name, parent_code,
-        value, source_kind, source, source_url, kind, simulated, provenance, category,
-        category_index, rank, siblings, previous_period, previous_value, change,
+        value, source_kind, source, source_url, records, kind, simulated, provenance,
+        category, category_index, rank, siblings, previous_period, previous_value, change,
         change_reason`` (``kind`` and ``provenance``:
         :func:`queries.provenance.with_provenance`). ``rank`` is among siblings (same
         parent), 1 = best given the indicator's direction; regions without a value have
@@ -208,12 +211,12 @@ def time_series(conn: Connection, ind: Indicator, code: str, lang: str = "id", *
                 simulated: bool = True) -> pl.DataFrame:
     """Return one region's values over all periods.
 
-    Columns ``period, value, source_kind, source, source_url, kind, simulated,
+    Columns ``period, value, source_kind, source, source_url, records, kind, simulated,
     provenance``; without ``simulated``, no simulated value.
     """
     obs = _observations(conn, ind.id, list(ind.shown_periods), simulated=simulated, code=code)
     return (
-        obs.select("period", "value", "source_kind", "source", "source_url")
+        obs.select("period", "value", "source_kind", "source", "source_url", "records")
         .pipe(with_provenance, lang)
         .sort("period")
         .collect()

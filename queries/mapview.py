@@ -482,8 +482,9 @@ class Summary:
     category_counts: list[tuple[str, int]]
     best: pl.DataFrame  # ranked by the column the map shows: value, or change_since
     worst: pl.DataFrame
-    series: pl.DataFrame  # period, value, simulated, source, provenance, national,
-    #                       national_simulated, national_source, national_provenance
+    series: pl.DataFrame  # period, value, simulated, source, records, provenance,
+    #                       national, national_simulated, national_source,
+    #                       national_provenance
 
 
 def region_values(conn: Connection, data: MapData, code: str, lang: str = "id") -> pl.DataFrame:
@@ -531,7 +532,7 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
     best = ranked.head(5)
     worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
     series = time_series(conn, ind, code, lang, simulated=data.simulated).select(
-        "period", "value", "simulated", "source", "provenance")
+        "period", "value", "simulated", "source", "records", "provenance")
     nat_series = time_series(conn, ind, NATIONAL_CODE, lang, simulated=data.simulated).select(
         "period", pl.col("value").alias("national"),
         pl.col("simulated").alias("national_simulated"),

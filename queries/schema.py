@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -65,6 +66,8 @@ indicator = Table(
     Column("periods", String(400), nullable=False),
     Column("notes_id", Text, nullable=False, default=""),
     Column("notes_en", Text, nullable=False, default=""),
+    # Values only come from rollups of records (the lake); the demo does not simulate them.
+    Column("from_records", Boolean, nullable=False, server_default=false()),
 )
 
 indicator_category = Table(
@@ -93,9 +96,10 @@ indicator_break = Table(
 )
 
 # One row per version of a value. A correction inserts version n+1; nothing is
-# updated or deleted. `source_kind` separates published figures, simulated ones and
-# values entered by Kesbangpol offices; an entry's status (draft, submitted, verified,
-# rejected, withdrawn) changes by adding a version too.
+# updated or deleted. `source_kind` separates published figures, simulated ones, values
+# entered by Kesbangpol offices and values rolled up from records ('agregat'); an
+# entry's status (draft, submitted, verified, rejected, withdrawn) changes by adding a
+# version too.
 observation = Table(
     "observation",
     metadata,
@@ -115,9 +119,12 @@ observation = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     # Why a version was made (an operator's reason, a verifier's rejection comment).
     Column("reason", Text, nullable=False, server_default=""),
+    # How many records a value was computed from (a rollup of the lake); NULL otherwise.
+    Column("records", BigInteger, nullable=True),
     UniqueConstraint("indicator_id", "region_code", "period", "source_kind", "version"),
     CheckConstraint("version >= 1", name="version_positive"),
-    CheckConstraint("source_kind IN ('published', 'simulasi', 'entry')", name="source_kind_known"),
+    CheckConstraint("source_kind IN ('published', 'simulasi', 'entry', 'agregat')",
+                    name="source_kind_known"),
     Index("ix_observation_lookup", "indicator_id", "period", "region_code"),
 )
 

@@ -17,6 +17,7 @@ from ingest.demo import (
     SCHEMA,
     generate,
     pilkada_regions,
+    simulated_catalogue,
     weights,
 )
 from queries.catalogue import Indicator, category_index, load_catalogue_file, read_catalogue
@@ -55,7 +56,8 @@ def registry() -> Registry:
 
 @pytest.fixture(scope="module")
 def catalogue() -> dict[str, Indicator]:
-    return load_catalogue_file()
+    """The indicators the demo simulates, at the levels it simulates them."""
+    return simulated_catalogue(load_catalogue_file())
 
 
 @pytest.fixture(scope="module")
@@ -683,3 +685,21 @@ def test_published_rows_with_nothing_simulated_around_them_change_nothing(
     pub = pl.DataFrame([("idi", "99", 2024, 50.0), ("idi", NATIONAL_CODE, 2009, 67.3),
                         ("unknown", NATIONAL_CODE, 2024, 1.0)], schema=SCHEMA, orient="row")
     assert_frame_equal(generate(registry, catalogue, published=pub), raw)
+
+
+def test_the_demo_simulates_no_desa_and_no_indicator_computed_from_records(
+        registry: Registry) -> None:
+    """Desa values and record-only indicators come from rollups of simulated records."""
+    full = load_catalogue_file()
+    simulated = simulated_catalogue(full)
+    from_records = {k for k, ind in full.items() if ind.from_records}
+    assert from_records == {"suara_tidak_sah_pilpres", "konflik_korban", "ormas_kedaluwarsa",
+                            "ormas_baru", "media_negatif"}
+    assert set(simulated) == set(full) - from_records
+    assert full["turnout_pilpres"].lowest_level == "desa"
+    assert simulated["turnout_pilpres"].lowest_level == "kecamatan"
+    assert simulated["ikp"] == full["ikp"]
+    frame = generate(registry, full, first_year=2024, last_year=2024)
+    assert set(frame["indicator_id"]) == {k for k, ind in simulated.items() if 2024 in ind.periods}
+    assert frame["region_code"].str.count_matches(r"\.").max() == 2  # kecamatan, no desa
+    assert frame.filter(pl.col("indicator_id") == "turnout_pilpres")["region_code"].len() > 7000

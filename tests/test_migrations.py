@@ -203,3 +203,28 @@ def test_every_migration_file_is_a_documented_revision() -> None:
         assert revises is not None and revises[1] == (script.down_revision or ""), (
             f"{path.name}: docstring says Revises {revises and revises[1]!r}, "
             f"down_revision is {script.down_revision!r}")
+
+
+def test_0006_leaves_old_values_without_a_record_count_and_takes_agregat(db_url: str) -> None:
+    """Values stored before 0006 were not computed from records; after it, rollups fit."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0005")
+        with engine.begin() as conn:
+            fill(conn)
+        upgrade(engine, "head")
+        obs = sa.Table("observation", sa.MetaData(), autoload_with=engine)
+        ind = sa.Table("indicator", sa.MetaData(), autoload_with=engine)
+        with engine.begin() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).where(obs.c.records.is_not(None))) == 0
+            assert set(conn.scalars(sa.select(ind.c.from_records))) == {False}
+            row = dict(conn.execute(sa.select(obs).limit(1)).mappings().one())
+            del row["id"]
+            conn.execute(sa.insert(obs).values({**row, "source_kind": "agregat", "version": 1,
+                                                "records": 2**40}))
+            assert conn.scalar(sa.select(obs.c.records).where(
+                obs.c.source_kind == "agregat")) == 2**40
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.insert(obs).values({**row, "source_kind": "rumor", "version": 1}))
+    finally:
+        engine.dispose()

@@ -25,9 +25,12 @@ from queries.provenance import (
 from queries.schema import observation
 
 
-def values(*rows: tuple[str | None, str | None, float | None]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema={"source_kind": pl.String, "source": pl.String,
-                                            "value": pl.Float64}, orient="row")
+def values(*rows: tuple[str | None, str | None, float | None]
+           | tuple[str | None, str | None, float | None, int | None]) -> pl.DataFrame:
+    """A value frame: source kind, source, value and (optionally) the record count."""
+    return pl.DataFrame([(*r, None)[:4] for r in rows],
+                        schema={"source_kind": pl.String, "source": pl.String,
+                                "value": pl.Float64, "records": pl.Int64}, orient="row")
 
 
 def test_each_stored_kind_gets_its_kind_and_label() -> None:
@@ -45,12 +48,31 @@ def test_labels_in_both_languages() -> None:
     assert label("published", None, "en") == "Published figure"
     assert label("entry", "Kesbangpol Jawa Barat", "en") == "Verified entry: Kesbangpol Jawa Barat"
     assert label("entry", None, "en") == "Verified office entry"
-    assert label("aggregated", None, "id") == "Agregat dari isian"
+    assert label("aggregated", None, "id") == "Dihitung dari catatan"
     assert label("simulated", "simulasi", "en") == "SIMULATED DATA"
     assert label(None, "BPS", "id") is None
     names = pl.DataFrame({"kind": [*KINDS, None]}).select(kind_label("kind", "en"))
     assert names["kind"].to_list() == ["Published figure", "Verified office entry",
-                                       "Aggregated from records", "SIMULATED DATA", None]
+                                       "Computed from records", "SIMULATED DATA", None]
+
+
+def test_a_value_from_records_says_how_many_in_both_languages() -> None:
+    frame = with_provenance(values(("agregat", "KPU (data TPS)", 2.5, 1234),
+                                   ("simulasi", "simulasi", 3.1, 1),
+                                   ("simulasi", "simulasi", 3.1, None),
+                                   ("published", "KPU", 80.0, None)).lazy(), "id").collect()
+    assert frame["kind"].to_list() == ["aggregated", "simulated", "simulated", "published"]
+    assert frame["simulated"].to_list() == [False, True, True, False]
+    assert frame["provenance"].to_list() == [
+        "KPU (data TPS): dihitung dari 1.234 catatan", "DATA SIMULASI · dihitung dari 1 catatan",
+        "DATA SIMULASI", "KPU"]
+    assert label("aggregated", "KPU (data TPS)", "en", 1234) == (
+        "KPU (data TPS): computed from 1,234 records")
+    assert label("aggregated", None, "id", 1234) == "Dihitung dari 1.234 catatan"
+    assert label("aggregated", None, "en", 1) == "Computed from 1 record"
+    assert label("simulated", "simulasi", "en", 12_345) == (
+        "SIMULATED DATA · computed from 12,345 records")
+    assert label("simulated", "simulasi", "en", 1) == "SIMULATED DATA · computed from 1 record"
 
 
 def test_an_unknown_stored_kind_is_refused() -> None:
@@ -59,8 +81,8 @@ def test_an_unknown_stored_kind_is_refused() -> None:
 
 
 def test_stored_kinds_leave_out_the_simulated_only_when_asked() -> None:
-    assert set(stored_kinds(True)) == {"published", "entry", "simulasi"}
-    assert set(stored_kinds(False)) == {"published", "entry"}
+    assert set(stored_kinds(True)) == {"published", "entry", "agregat", "simulasi"}
+    assert set(stored_kinds(False)) == {"published", "entry", "agregat"}
 
 
 def test_count_kinds_counts_the_shown_column() -> None:

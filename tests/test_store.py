@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from geodata.registry import Registry
-from ingest.bootstrap import load_published
+from geodata.registry import Registry, load_registry
+from ingest.bootstrap import load_published, prepare_database
 from ingest.published import ImportRejectedError, import_file, import_targets
+from ingest.store import seed_regions
 from queries.catalogue import load_catalogue_file, read_catalogue
-from queries.db import current_revision, head_revision
-from queries.schema import metadata, observation, target
+from queries.db import current_revision, head_revision, make_engine
+from queries.schema import metadata, observation, region, target
 
 HEADER = ["indicator", "level", "code", "name", "year", "value", "unit", "source_url", "note"]
 GOOD = ["idi", "provinsi", "32", "Jawa Barat", "2024", "78.5", "index 0-100", "https://x.test", ""]
@@ -132,3 +133,21 @@ def test_common_name_forms_are_accepted(engine: sa.Engine, registry: Registry,
             ["turnout_pileg", "nasional", "", "Indonesia", "2024", "82", "", "", ""]]
     result = import_file(write_csv(tmp_path / "forms.csv", rows), engine, registry)
     assert result.report.inserted == 3
+
+
+def test_the_region_table_holds_every_desa(db_url: str) -> None:
+    """Values computed from records exist per desa: the app's database seeds all 83,762."""
+    eng = make_engine(db_url)
+    try:
+        prepare_database(eng)
+        with eng.begin() as conn:
+            levels = dict(conn.execute(sa.select(region.c.level, sa.func.count())
+                                       .group_by(region.c.level)).all())
+            assert seed_regions(conn, load_registry(include_desa=True)) == 0  # once only
+            parent = conn.scalar(sa.select(region.c.parent_code)
+                                 .where(region.c.code == "32.73.01.1001"))
+    finally:
+        eng.dispose()
+    assert levels == {"nasional": 1, "provinsi": 38, "kabkota": 514, "kecamatan": 7285,
+                      "desa": 83_762}
+    assert parent == "32.73.01"

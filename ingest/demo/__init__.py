@@ -1,8 +1,9 @@
 """Deterministic synthetic indicator values for the demo, tests and benchmarks.
 
 :func:`generate` fills every catalogue indicator at every level where it is defined
-(national ``"ID"`` down to the indicator's ``lowest_level``) for its periods within a
-window of years. The same registry, catalogue, seed and window give the identical frame.
+(national ``"ID"`` down to the indicator's ``lowest_level``, at most kecamatan; indicators
+computed only from records are left out: :func:`simulated_catalogue`) for its periods
+within a window of years. The same registry, catalogue, seed and window give the identical frame.
 The values are invented; they only look plausible.
 
 Model
@@ -108,7 +109,7 @@ Modules
   for the lake, built on the same weights and effects.
 """
 
-from ingest.demo.generator import SCHEMA, generate, weights
+from ingest.demo.generator import SCHEMA, generate, simulated_catalogue, weights
 from ingest.demo.pilkada import pilkada_regions
 from ingest.demo.profiles import ISLAND_GROUPS
 from ingest.demo.values import (
@@ -131,5 +132,6 @@ __all__ = [
     "SCHEMA",
     "generate",
     "pilkada_regions",
+    "simulated_catalogue",
     "weights",
 ]

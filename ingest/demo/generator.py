@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -25,6 +26,21 @@ SCHEMA = pl.Schema(
 """Columns and types of the frame :func:`generate` returns."""
 
 _LEAF_LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan")
+
+
+def simulated_catalogue(catalogue: Mapping[str, Indicator]) -> dict[str, Indicator]:
+    """Return the indicators the demo simulates directly, each down to the level it does.
+
+    The demo draws values at an indicator's lowest level, but never below kecamatan:
+    desa values (turnout per desa, say) come from rollups of simulated records in the
+    lake, as do all the values of an indicator computed only from records
+    (``from_records``), which the demo leaves out.
+    """
+    finest = LEVELS.index(_LEAF_LEVELS[-1])
+    return {
+        key: replace(ind, lowest_level=LEVELS[min(LEVELS.index(ind.lowest_level), finest)])
+        for key, ind in catalogue.items() if not ind.from_records
+    }
 
 _WEIGHT_ISLAND = np.array(
     islands(
@@ -198,9 +214,10 @@ def generate(
     published: pl.DataFrame | None = None,
     exclude: Mapping[str, Iterable[int]] | None = None,
 ) -> pl.DataFrame:
-    """Generate deterministic synthetic values for every indicator of the catalogue.
+    """Generate deterministic synthetic values for the indicators of the catalogue.
 
-    Values are drawn at each indicator's lowest level and rolled up to the nation (see
+    Values are drawn at each indicator's lowest level (the indicators and levels of
+    :func:`simulated_catalogue`) and rolled up to the nation (see
     :mod:`ingest.demo` for the model, the roll-up, the rounding tolerance and the
     deliberate gaps). Missing values are absent rows.
 
@@ -237,7 +254,7 @@ def generate(
     ------
     ValueError
         If ``first_year > last_year``, ``seed`` is negative, an indicator's lowest level
-        is not provinsi, kabkota or kecamatan, or the registry is not a tree.
+        is nasional, or the registry is not a tree.
     """
     if first_year > last_year:
         raise ValueError(f"first_year ({first_year}) is after last_year ({last_year})")
@@ -248,7 +265,7 @@ def generate(
     fixed = pl.DataFrame(schema=SCHEMA) if published is None else published
     frames = [
         frame
-        for indicator in catalogue.values()
+        for indicator in simulated_catalogue(catalogue).values()
         for frame in _indicator_frames(
             indicator, tree, level_weights, seed, first_year, last_year, fixed
         )
