@@ -103,7 +103,11 @@ def _one_of(column: str, allowed: Sequence[str]) -> Rule:
 
 
 def rules(stream: str) -> list[Rule]:
-    """Return the checks of a stream's coerced rows (types and region codes come before)."""
+    """Return the checks of a stream's coerced rows.
+
+    Types, missing values (an empty or blank cell in a required column, such as a media
+    ``topic``) and region codes are checked before, by :func:`check_chunk`.
+    """
     if stream == "tps":
         return [
             _one_of("election", ELECTIONS),
@@ -124,10 +128,7 @@ def rules(stream: str) -> list[Rule]:
     if stream == "incidents":
         return [_one_of("event_type", ACLED_EVENT_TYPES), *_nonnegative("fatalities")]
     if stream == "media":
-        return [
-            Rule("tone", "must be -1, 0 or 1", ~pl.col("tone").is_between(-1, 1)),
-            Rule("topic", "must not be empty", pl.col("topic").str.strip_chars() == ""),
-        ]
+        return [Rule("tone", "must be -1, 0 or 1", ~pl.col("tone").is_between(-1, 1))]
     raise ValueError(f"unknown stream {stream!r}")
 
 
@@ -296,8 +297,9 @@ def check_chunk(ctx: _Context, raw: pl.DataFrame,
         coerced = _locate(ctx, coerced)
         outside = ("point lies outside every kecamatan boundary" if ctx.boundaries else
                    "no region code, and no boundaries given to locate the point")
-        problems.append(_problems(coerced, [("region_code", outside,
-                                             pl.col("region_code").is_null())]))
+        unlocated = (pl.col("region_code").is_null() & pl.col("latitude").is_not_null()
+                     & pl.col("longitude").is_not_null())  # else latitude's problem says why
+        problems.append(_problems(coerced, [("region_code", outside, unlocated)]))
     levels = " or ".join(stream.levels)
     known = coerced.join(ctx.registry_codes, left_on="region_code", right_on="code",
                          how="left")

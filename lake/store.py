@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -267,8 +268,10 @@ def vacuum(lake: Lake) -> list[Path]:
     """Delete data files the manifest does not name, and leftovers of crashed writes.
 
     Those are orphans of an ingest that crashed before publishing (or files a later
-    commit replaced), temporary manifests, and quarantine files of snapshots never
-    published. Holds the writer lock, so it never removes a commit's files in flight.
+    commit replaced), temporary manifests, staging folders of processes no longer running,
+    and quarantine files of snapshots never published. It holds the writer lock, so it
+    never removes a commit's files in flight; run it when no ingest is running, as an
+    ingest writes its quarantine file before it commits.
 
     Returns
     -------
@@ -289,10 +292,24 @@ def vacuum(lake: Lake) -> list[Path]:
             if path not in live:
                 path.unlink()
                 removed.append(path)
+        for staging in (lake.root / "staging").glob("*"):
+            if not _running(int(staging.name.split("-", 1)[0])):
+                removed += [p for p in staging.rglob("*") if p.is_file()]
+                shutil.rmtree(staging)
         for folder in sorted((lake.root / "data").rglob("*"), reverse=True):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
     return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)
