@@ -317,11 +317,6 @@ def check_chunk(ctx: _Context, raw: pl.DataFrame,
 
 # --- storing ---------------------------------------------------------------------------
 
-def _with_partition(frame: pl.LazyFrame) -> pl.LazyFrame:
-    return frame.with_columns(pl.col("date").dt.year().cast(pl.Int64).alias("_year"),
-                              pl.col("region_code").str.slice(0, 2).alias("_prov"))
-
-
 def _quarantine(path: Path, raw: pl.DataFrame, problems: pl.DataFrame,
                 mapping: dict[str, str], header: Sequence[str]) -> None:
     """Append problems with the raw values of their rows to the quarantine file."""
@@ -349,39 +344,63 @@ def _key_moves_partition(stream: Stream) -> bool:
     return not {"date", "region_code"} <= set(stream.key)
 
 
-def _merge(lake: Lake, base: Snapshot, stream: Stream, staged: list[Path]
+Staged = dict[Partition, list[Path]]
+"""The checked rows of a file, written to staging files per partition."""
+
+
+def _stage(staging: Path, good: pl.DataFrame, n: int, staged: Staged) -> None:
+    """Write one chunk's good rows to staging, one file per partition."""
+    parts = good.with_columns(pl.col("date").dt.year().alias("_year"),
+                              pl.col("region_code").str.slice(0, 2).alias("_prov"))
+    for (year, prov), frame in parts.partition_by("_year", "_prov", as_dict=True).items():
+        key = (int(year), str(prov))
+        path = staging / f"{key[0]}-{key[1]}-{n}.parquet"
+        frame.drop("_year", "_prov").write_parquet(path)
+        staged.setdefault(key, []).append(path)
+
+
+def _merge(lake: Lake, base: Snapshot, stream: Stream, staged: Staged, dropped: pl.DataFrame
            ) -> tuple[dict[Partition, pl.LazyFrame], int, int]:
-    """Return the new content of every partition touched, rows stored and replaced."""
+    """Return the new content of every partition touched, rows stored and replaced.
+
+    ``dropped`` holds the :data:`ROW` of staged rows not to store. A stored record whose key
+    comes again is left out of its partition; with a key that does not hold the date and
+    region (:func:`_key_moves_partition`), it is looked for in every partition.
+    """
     key = list(stream.key)
-    new = _with_partition(pl.scan_parquet(staged))
-    targets = {(int(y), str(p)) for y, p in
-               new.select("_year", "_prov").unique().collect().iter_rows()}
-    new_keys = new.select(key).unique()
+    columns = stream.schema.names()
+
+    def fresh(part: Partition) -> pl.LazyFrame:
+        return pl.scan_parquet(staged[part]).join(dropped.lazy(), on=ROW, how="anti")
+
+    targets = set(staged)
+    moves = _key_moves_partition(stream)
+    all_keys = (pl.concat([fresh(p).select(key) for p in staged]).collect()
+                if moves else pl.DataFrame())
     files = base.stream_files(stream.name)
-    if _key_moves_partition(stream) and files:
+    if moves and files:
         by_path = {str(lake.root / f.path): (f.year, f.prov) for f in files}
         holding = (pl.scan_parquet(list(by_path), schema=stream.schema,
                                    include_file_paths="_file")
-                   .join(new_keys, on=key, how="semi").select("_file").unique().collect())
+                   .join(all_keys.lazy(), on=key, how="semi").select("_file").unique().collect())
         targets |= {by_path[f] for f in holding["_file"]}
-    existing = lake.scan(stream.name, years={y for y, _ in targets},
-                         provs={p for _, p in targets}, snapshot=base)
-    replaced = existing.join(new_keys, on=key, how="semi").select(pl.len()).collect().item()
-    stored = new.select(pl.len()).collect().item()
-    columns = stream.schema.names()
-    merged = {}
-    for year, prov in sorted(targets):
-        old = (lake.scan(stream.name, years=[year], provs=[prov], snapshot=base)
-               .join(new_keys, on=key, how="anti"))
-        fresh = new.filter((pl.col("_year") == year) & (pl.col("_prov") == prov)).select(columns)
-        merged[(year, prov)] = pl.concat([old, fresh]).sort(key)
+    merged: dict[Partition, pl.LazyFrame] = {}
+    stored = replaced = 0
+    for part in sorted(targets):
+        new = fresh(part) if part in staged else pl.LazyFrame(schema=stream.schema)
+        keys = all_keys.lazy() if moves else new.select(key)
+        old = lake.scan(stream.name, years=[part[0]], provs=[part[1]], snapshot=base)
+        stored += new.select(pl.len()).collect().item()
+        replaced += old.join(keys, on=key, how="semi").select(pl.len()).collect().item()
+        merged[part] = pl.concat([old.join(keys, on=key, how="anti"),
+                                  new.select(columns)]).sort(key)
     return merged, stored, replaced
 
 
-def _duplicates(staged: list[Path], stream: Stream) -> pl.DataFrame:
+def _duplicates(staged: Staged, stream: Stream) -> pl.DataFrame:
     """Return (row, column, reason) for rows whose key a later row of the file repeats."""
     key = list(stream.key)
-    return (pl.scan_parquet(staged).select(ROW, *key)
+    return (pl.scan_parquet([p for paths in staged.values() for p in paths]).select(ROW, *key)
             .filter(pl.col(ROW) != pl.col(ROW).max().over(key))
             .select(ROW, pl.lit(key[0]).alias("column"),
                     pl.lit(f"same key ({', '.join(key)}) as a later row of the file,"
@@ -398,18 +417,18 @@ def _ingest_file(lake: Lake, ctx: _Context, path: Path, mapping: dict[str, str],
     quarantine.unlink(missing_ok=True)  # left by a crashed ingest of the same snapshot id
     staging = _staging(lake)
     try:
-        staged: list[Path] = []
+        staged: Staged = {}
         rows = bad = 0
         for n, raw in enumerate(_chunks(path, header)):
             good, problems = check_chunk(ctx, raw, mapping)
             _quarantine(quarantine, raw, problems, mapping, header)
             rows += raw.height
             bad += problems[ROW].n_unique()
-            if good.height:
-                staged.append(staging / f"{n}.parquet")
-                good.write_parquet(staged[-1])
+            _stage(staging, good, n, staged)
             if progress:
                 progress(raw.height)
+        partitions: dict[Partition, pl.LazyFrame] = {}
+        stored = replaced = 0
         if staged:
             dups = _duplicates(staged, stream)
             if dups.height:
@@ -417,10 +436,7 @@ def _ingest_file(lake: Lake, ctx: _Context, path: Path, mapping: dict[str, str],
                     in_chunk = dups.filter(pl.col(ROW).is_in(raw[ROW].implode()))
                     _quarantine(quarantine, raw, in_chunk, mapping, header)
                 bad += dups.height
-                staged = [_drop_rows(p, dups[ROW]) for p in staged]
-            partitions, stored, replaced = _merge(lake, base, stream, staged)
-        else:
-            partitions, stored, replaced = {}, 0, 0
+            partitions, stored, replaced = _merge(lake, base, stream, staged, dups.select(ROW))
         source = Source(stream=stream.name, name=path.name, sha256=digest, snapshot=0,
                         rows_read=rows, stored=stored, replaced=replaced, quarantined=bad,
                         at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -435,12 +451,6 @@ def _ingest_file(lake: Lake, ctx: _Context, path: Path, mapping: dict[str, str],
     result.partitions |= set(partitions)
     if quarantine.exists():
         result.quarantine_files.append(quarantine)
-
-
-def _drop_rows(path: Path, rows: pl.Series) -> Path:
-    frame = pl.read_parquet(path)
-    frame.filter(~pl.col(ROW).is_in(rows.implode())).write_parquet(path)
-    return path
 
 
 def _registry_codes(registry: Registry, stream: Stream) -> pl.DataFrame:
