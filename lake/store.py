@@ -287,7 +287,7 @@ def vacuum(lake: Lake) -> list[Path]:
         candidates = [p for p in (lake.root / "data").rglob("*") if p.is_file()]
         candidates += list(lake.root.glob(f".{MANIFEST}.*.tmp"))
         candidates += [p for p in (lake.root / "quarantine").rglob("*.csv")
-                       if int(p.name.split("-", 1)[0]) > snap.id]
+                       if (n := p.name.split("-", 1)[0]).isdigit() and int(n) > snap.id]
         for path in candidates:
             if path not in live:
                 path.unlink()

@@ -157,6 +157,18 @@ def test_an_incident_with_a_region_code_keeps_it(tmp_path: Path, desa_registry: 
         "32.73.01", "code")
 
 
+def test_without_boundaries_an_incident_without_a_code_is_quarantined(
+        tmp_path: Path, desa_registry: Registry) -> None:
+    lake = Lake(tmp_path / "lake")
+    result = ingest(lake, "incidents", [ACLED], registry=desa_registry)
+    assert (result.stored, result.quarantined) == (0, 4)
+    entries = quarantine_rows(result.quarantine_files[0])
+    assert [(e["row"], e["column"]) for e in entries] == [
+        ("2", "region_code"), ("3", "region_code"), ("4", "region_code"), ("5", "region_code")]
+    assert {e["reason"] for e in entries} == {
+        "no region code, and no boundaries given to locate the point"}
+
+
 def test_the_same_file_again_changes_nothing(tmp_path: Path, desa_registry: Registry) -> None:
     source = write_csv(tmp_path / "media.csv", MEDIA_HEADER, [MEDIA_ROW])
     lake = Lake(tmp_path / "lake")
@@ -254,6 +266,8 @@ def test_lake_ingest_command(tmp_path: Path, boundaries_dir: Path) -> None:
     assert "incidents: 4 rows read, 4 stored (0 replaced), 0 quarantined; snapshot 1" \
         in result.output
     assert "rollup of 1 partition(s)" in result.output
+    result = CliRunner().invoke(main, ["lake", "status"], env=env)
+    assert "acled_bandung.csv: 4 read, 4 stored, 0 replaced, 0 quarantined" in result.output
     result = CliRunner().invoke(main, ["lake", "ingest", "--no-rollup", "incidents", str(ACLED)],
                                 env=env)
     assert "already ingested, nothing changed" in result.output
