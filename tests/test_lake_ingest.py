@@ -214,12 +214,13 @@ def test_a_key_moving_partition_leaves_no_copy_behind(tmp_path: Path,
 
 def test_a_key_repeated_in_one_file_keeps_the_last_row(tmp_path: Path,
                                                        desa_registry: Registry) -> None:
-    later = changed(MEDIA_HEADER, MEDIA_ROW, nada="1")
+    later = changed(MEDIA_HEADER, MEDIA_ROW, nada="1", tanggal="2025-01-02",
+                    kode_wilayah="31.71")  # another partition
     source = write_csv(tmp_path / "m.csv", MEDIA_HEADER, [MEDIA_ROW, later])
     lake = Lake(tmp_path / "lake")
     result = ingest(lake, "media", [source], registry=desa_registry)
     assert (result.stored, result.quarantined) == (1, 1)
-    assert lake.scan("media").select("tone").collect().item() == 1
+    assert lake.scan("media").select("tone", "region_code").collect().row(0) == (1, "31.71")
     [entry] = quarantine_rows(result.quarantine_files[0])
     assert (entry["row"], entry["column"]) == ("2", "mention_id")
     assert entry["reason"].startswith("same key (mention_id) as a later row")
