@@ -148,8 +148,11 @@ def _header(path: Path) -> list[str]:
     if suffix == ".parquet":
         return list(pq.ParquetFile(path).schema_arrow.names)
     if suffix == ".csv":
-        with open(path, encoding="utf-8-sig", newline="") as src:
-            return next(csv.reader(src), [])
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as src:
+                return next(csv.reader(src), [])
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{path}: cannot be read as UTF-8 text ({exc.reason})") from None
     raise IngestError(f"{path}: not a .csv or .parquet file")
 
 
@@ -310,8 +313,6 @@ def check_chunk(ctx: _Context, raw: pl.DataFrame,
     found = pl.concat(problems).unique(maintain_order=True)
     good = (coerced.filter(~pl.col(ROW).is_in(found[ROW].implode()))
             .with_columns(pl.lit(ctx.simulated).alias("simulated")))
-    if "located_by" not in good.columns and "located_by" in stream.schema:
-        good = good.with_columns(pl.lit(None, pl.String).alias("located_by"))
     return good.select(ROW, *stream.schema.names()).cast(stream.schema), found
 
 
@@ -424,14 +425,19 @@ def _ingest_file(lake: Lake, ctx: _Context, path: Path, mapping: dict[str, str],
     try:
         staged: Staged = {}
         rows = bad = 0
-        for n, raw in enumerate(_chunks(path, header)):
-            good, problems = check_chunk(ctx, raw, mapping)
-            _quarantine(quarantine, raw, problems, mapping, header)
-            rows += raw.height
-            bad += problems[ROW].n_unique()
-            _stage(staging, good, n, staged)
-            if progress:
-                progress(raw.height)
+        try:
+            for n, raw in enumerate(_chunks(path, header)):
+                good, problems = check_chunk(ctx, raw, mapping)
+                _quarantine(quarantine, raw, problems, mapping, header)
+                rows += raw.height
+                bad += problems[ROW].n_unique()
+                _stage(staging, good, n, staged)
+                if progress:
+                    progress(raw.height)
+        except pa.ArrowInvalid as exc:  # a malformed CSV line, text that is not UTF-8
+            quarantine.unlink(missing_ok=True)
+            raise IngestError(f"{path}: cannot be read: {exc}; nothing was ingested from it"
+                              ) from None
         partitions: dict[Partition, pl.LazyFrame] = {}
         stored = replaced = 0
         if staged:

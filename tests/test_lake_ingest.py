@@ -238,6 +238,22 @@ def test_a_file_missing_a_required_column_is_refused_whole(
     assert not lake.root.exists()
 
 
+def test_a_malformed_file_is_refused_whole(tmp_path: Path, desa_registry: Registry) -> None:
+    source = write_csv(tmp_path / "m.csv", MEDIA_HEADER,
+                       [changed(MEDIA_HEADER, MEDIA_ROW, nada="7"), MEDIA_ROW + ["extra"]])
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(IngestError, match=r"m.csv: cannot be read .*nothing was ingested"):
+        ingest(lake, "media", [source], registry=desa_registry)
+    assert lake.snapshot().id == 0 and lake.scan("media").collect().height == 0
+    assert not list(lake.root.rglob("*.csv")) and not list(lake.root.rglob("*.parquet"))
+    (tmp_path / "latin1.csv").write_bytes("mention_id,tanggal,kode_wilayah,topik,nada,catatan\n"
+                                          "M-1,2024-05-01,32.73.02,pilkada,0,ca\xe7a\n"
+                                          .encode("latin-1"))
+    with pytest.raises(IngestError, match="latin1.csv: cannot be read"):
+        ingest(lake, "media", [tmp_path / "latin1.csv"], registry=desa_registry)
+    assert lake.snapshot().id == 0
+
+
 def test_parquet_input_and_chunks_keep_row_numbers(
         tmp_path: Path, desa_registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [changed(MEDIA_HEADER, MEDIA_ROW, mention_id=f"M-{i}") for i in range(10)]
