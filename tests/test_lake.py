@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -154,10 +155,13 @@ def test_kill_9_during_an_ingest_leaves_the_previous_snapshot(tmp_path: Path) ->
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(CRASHING_INGEST),
                              str(lake.root), str(new)], cwd=PROJECT_ROOT,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, proc.kill)  # a hung child fails the test, never blocks it
+    watchdog.start()
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "publishing\n"  # every new file is written now
     finally:
+        watchdog.cancel()
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert proc.returncode == -signal.SIGKILL

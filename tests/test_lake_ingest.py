@@ -242,7 +242,8 @@ def test_a_malformed_file_is_refused_whole(tmp_path: Path, desa_registry: Regist
     source = write_csv(tmp_path / "m.csv", MEDIA_HEADER,
                        [changed(MEDIA_HEADER, MEDIA_ROW, nada="7"), MEDIA_ROW + ["extra"]])
     lake = Lake(tmp_path / "lake")
-    with pytest.raises(IngestError, match=r"m.csv: cannot be read: .*Expected 5 columns, got 6.*nothing was ingested"):
+    refused = r"m.csv: cannot be read: .*Expected 5 columns, got 6.*nothing was ingested"
+    with pytest.raises(IngestError, match=refused):
         ingest(lake, "media", [source], registry=desa_registry)
     assert lake.snapshot().id == 0 and lake.scan("media").collect().height == 0
     assert not list(lake.root.rglob("*.csv")) and not list(lake.root.rglob("*.parquet"))
