@@ -435,7 +435,6 @@ def _ingest_file(lake: Lake, ctx: _Context, path: Path, mapping: dict[str, str],
                 if progress:
                     progress(raw.height)
         except pa.ArrowInvalid as exc:  # a malformed CSV line, text that is not UTF-8
-            quarantine.unlink(missing_ok=True)
             raise IngestError(f"{path}: cannot be read: {exc}; nothing was ingested from it"
                               ) from None
         partitions: dict[Partition, pl.LazyFrame] = {}
@@ -450,8 +449,13 @@ def _ingest_file(lake: Lake, ctx: _Context, path: Path, mapping: dict[str, str],
             partitions, stored, replaced = _merge(lake, base, stream, staged, dups.select(ROW))
         source = Source(stream=stream.name, name=path.name, sha256=digest, snapshot=0,
                         rows_read=rows, stored=stored, replaced=replaced, quarantined=bad,
-                        at=datetime.now(UTC).isoformat(timespec="seconds"))
+                        at=datetime.now(UTC).isoformat(timespec="seconds"),
+                        quarantine=(quarantine.relative_to(lake.root).as_posix()
+                                    if quarantine.exists() else None))
         snap = lake.commit(stream.name, partitions, base=base, sources=[source])
+    except BaseException:
+        quarantine.unlink(missing_ok=True)  # it belongs to a snapshot never published
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.snapshot = snap.id

@@ -65,6 +65,7 @@ class Source:
     replaced: int
     quarantined: int
     at: str  # ISO timestamp, UTC
+    quarantine: str | None = None  # the quarantine file, relative to the root
 
 
 @dataclass(frozen=True)
@@ -269,9 +270,10 @@ def vacuum(lake: Lake) -> list[Path]:
 
     Those are orphans of an ingest that crashed before publishing (or files a later
     commit replaced), temporary manifests, staging folders of processes no longer running,
-    and quarantine files of snapshots never published. It holds the writer lock, so it
+    and quarantine files no ingest of the manifest names. It holds the writer lock, so it
     never removes a commit's files in flight; run it when no ingest is running, as an
-    ingest writes its quarantine file before it commits.
+    ingest writes its quarantine file before it commits. A reader still scanning an older
+    snapshot may find its files gone.
 
     Returns
     -------
@@ -284,10 +286,10 @@ def vacuum(lake: Lake) -> list[Path]:
     with lake._locked():
         snap = lake.snapshot()
         live = {lake.root / f.path for fs in snap.files.values() for f in fs}
+        live |= {lake.root / s.quarantine for s in snap.sources if s.quarantine}
         candidates = [p for p in (lake.root / "data").rglob("*") if p.is_file()]
         candidates += list(lake.root.glob(f".{MANIFEST}.*.tmp"))
-        candidates += [p for p in (lake.root / "quarantine").rglob("*.csv")
-                       if (n := p.name.split("-", 1)[0]).isdigit() and int(n) > snap.id]
+        candidates += list((lake.root / "quarantine").rglob("*.csv"))
         for path in candidates:
             if path not in live:
                 path.unlink()

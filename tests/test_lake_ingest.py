@@ -14,7 +14,7 @@ import lake.ingest as lake_ingest
 from cli import main
 from geodata.registry import Registry, load_registry
 from lake.ingest import IngestError, ingest
-from lake.store import Lake
+from lake.store import Lake, LakeError, vacuum
 
 ACLED = Path(__file__).parent / "data" / "acled_bandung.csv"
 
@@ -292,3 +292,27 @@ def test_lake_ingest_command(tmp_path: Path, boundaries_dir: Path) -> None:
     bad = write_csv(tmp_path / "bad.csv", ["event_id_cnty"], [["X"]])
     result = CliRunner().invoke(main, ["lake", "ingest", "incidents", str(bad)], env=env)
     assert result.exit_code == 1 and "required column 'date' is missing" in result.output
+
+
+def test_vacuum_keeps_only_the_quarantine_files_the_manifest_names(
+        tmp_path: Path, desa_registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = Lake(tmp_path / "lake")
+    ghost = lake.root / "quarantine" / "media" / "1-ghost.csv"  # as a killed ingest leaves it
+    ghost.parent.mkdir(parents=True)
+    ghost.write_text("row,column,reason\n")
+    source = write_csv(tmp_path / "m.csv", MEDIA_HEADER,
+                       [MEDIA_ROW, changed(MEDIA_HEADER, MEDIA_ROW, mention_id="M-2", nada="9")])
+    [kept] = ingest(lake, "media", [source], registry=desa_registry).quarantine_files
+    assert kept.name == "1-m.csv"
+    assert vacuum(lake) == [ghost]
+    assert kept.exists()
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise LakeError("the lake changed")
+
+    monkeypatch.setattr(Lake, "commit", refuse)
+    again = write_csv(tmp_path / "again.csv", MEDIA_HEADER,
+                      [changed(MEDIA_HEADER, MEDIA_ROW, mention_id="M-3", nada="9")])
+    with pytest.raises(LakeError):
+        ingest(lake, "media", [again], registry=desa_registry)
+    assert sorted(p.name for p in (lake.root / "quarantine" / "media").iterdir()) == ["1-m.csv"]
