@@ -303,7 +303,8 @@ def check_chunk(ctx: _Context, raw: pl.DataFrame,
         unlocated = (pl.col("region_code").is_null() & pl.col("latitude").is_not_null()
                      & pl.col("longitude").is_not_null())  # else latitude's problem says why
         problems.append(_problems(coerced, [("region_code", outside, unlocated)]))
-    levels = " or ".join(stream.levels)
+    levels = " or ".join([", ".join(stream.levels[:-1]), stream.levels[-1]] if
+                         len(stream.levels) > 1 else stream.levels)
     known = coerced.join(ctx.registry_codes, left_on="region_code", right_on="code",
                          how="left")
     problems.append(_problems(known, [
