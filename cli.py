@@ -477,13 +477,41 @@ def lake_vacuum() -> None:
 
 @main.command()
 @click.option("--seed", type=int, default=None, help="Random seed (default: the demo seed).")
-def demo(seed: int | None) -> None:
-    """Generate and store the synthetic demo data (DATA SIMULASI)."""
-    from ingest.bootstrap import DEMO_SEED, load_demo, prepare_database
+@click.option("--scale", type=click.Choice(["small", "full"]), default="small",
+              show_default=True,
+              help="Size of the synthetic record streams (TPS, ormas, incidents, media):"
+                   " small is fast; full has realistic sizes (100 million media rows).")
+def demo(seed: int | None, scale: str) -> None:
+    """Generate and store the synthetic demo data (DATA SIMULASI).
 
-    engine = _engine(_settings())
+    Also writes the synthetic record streams as Parquet files under
+    <var_dir>/demo-records/<scale>-seed<seed> (once; an existing directory is kept).
+    """
+    from ingest.bootstrap import DEMO_SEED, load_demo, prepare_database
+    from ingest.demo.records import read_published, write_demo_records
+
+    settings = _settings()
+    engine = _engine(settings)
     prepare_database(engine)
-    load_demo(engine, load_registry(), click.echo, seed=DEMO_SEED if seed is None else seed)
+    seed = DEMO_SEED if seed is None else seed
+    load_demo(engine, load_registry(), click.echo, seed=seed)
+    target = settings.var_dir / "demo-records" / f"{scale}-seed{seed}"
+    if target.is_dir():
+        click.echo(f"  demo records (DATA SIMULASI) already in {target}")
+    else:
+        partial = target.with_name(f".{target.name}.partial")
+        if partial.exists():
+            import shutil
+
+            shutil.rmtree(partial)  # left by an interrupted run: never read
+        published = settings.published_dir
+        written = write_demo_records(
+            partial, load_registry(include_desa=True), settings.boundaries_dir, scale, seed,
+            published=read_published(published) if published.is_dir() else None,
+        )
+        os.replace(partial, target)
+        files = ", ".join(f"{name} {len(paths)}" for name, paths in written.items())
+        click.echo(f"  demo records (DATA SIMULASI, {scale}) in {target}: {files} file(s)")
     click.echo("demo data ready")
 
 

@@ -52,6 +52,17 @@ def provinces_missing(vintage: str | None) -> tuple[str, ...]:
     return tuple(sorted(SPLIT_FROM)) if vintage == PRE_SPLIT else ()
 
 
+def provinces_reshaped(earlier: int | None, later: int | None) -> tuple[str, ...]:
+    """Return the provinces whose area differs between the boundaries of two periods.
+
+    Papua (91) and Papua Barat (92) lost the four new provinces in 2022: a value of 2019
+    and one of 2024 measure different areas.
+    """
+    if earlier is None or vintage_of(earlier) == vintage_of(later):
+        return ()
+    return tuple(sorted(set(SPLIT_FROM.values())))
+
+
 def vintage_file(vintage: str) -> str:
     """Return the file name of the provinces of ``vintage`` in a boundaries directory."""
     return f"provinsi-{vintage}.parquet"

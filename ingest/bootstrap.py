@@ -8,7 +8,7 @@ it was conditioned on), so a second start skips it in milliseconds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,13 +98,16 @@ def _digest(published: pl.DataFrame) -> str:
 
 
 def store_demo(engine: Engine, registry: Registry, catalogue: dict[str, Indicator],
-               published: pl.DataFrame, seed: int = DEMO_SEED) -> WriteReport:
+               published: pl.DataFrame, seed: int = DEMO_SEED,
+               exclude: Mapping[str, Iterable[int]] | None = None) -> WriteReport:
     """Generate the synthetic data set around ``published`` and store it as ``simulasi``.
 
     A simulated value that changed (for example because a published figure above it
-    arrived) is stored as a new version; nothing is overwritten or deleted.
+    arrived) is stored as a new version; nothing is overwritten or deleted. ``exclude``
+    (indicator id -> periods, e.g. ``ingest.demo.records.RECORD_DERIVED``) leaves out the
+    values the roll-up of the demo records writes instead.
     """
-    frame = generate(registry, catalogue, seed=seed, published=published)
+    frame = generate(registry, catalogue, seed=seed, published=published, exclude=exclude)
     provenance = (f"demo generator v{DEMO_VERSION} seed {seed},"
                   f" conditioned on published values {_digest(published)}")
     values = [NewValue(ind, code, int(period), float(value), provenance)
@@ -115,7 +118,7 @@ def store_demo(engine: Engine, registry: Registry, catalogue: dict[str, Indicato
 
 
 def load_demo(engine: Engine, registry: Registry, echo: Echo = print,
-              seed: int = DEMO_SEED) -> None:
+              seed: int = DEMO_SEED, exclude: Mapping[str, Iterable[int]] | None = None) -> None:
     """Store the demo data once per (generator version, seed, published values).
 
     Run again after new published figures were imported, it re-conditions the simulated
@@ -126,9 +129,12 @@ def load_demo(engine: Engine, registry: Registry, echo: Echo = print,
         catalogue = read_catalogue(conn)
         published = published_values(conn, catalogue)
     fingerprint = f"v{DEMO_VERSION} seed {seed} published {_digest(published)}"
+    if exclude:
+        left_out = sorted((k, sorted(v)) for k, v in exclude.items())
+        fingerprint += f" without {hashlib.sha256(repr(left_out).encode()).hexdigest()[:12]}"
     if _fingerprint(engine, "demo") == fingerprint:
         return
-    report = store_demo(engine, registry, catalogue, published, seed)
+    report = store_demo(engine, registry, catalogue, published, seed, exclude)
     echo(f"  demo data (DATA SIMULASI): {report.inserted} new values, {report.corrected} changed")
     _mark_loaded(engine, "demo", fingerprint)
 

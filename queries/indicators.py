@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import Connection, Select, func, select
 
 from geodata.registry import MAP_LEVELS, NATIONAL_CODE, Level
-from geodata.vintages import provinces_missing, vintage_of
+from geodata.vintages import provinces_missing, provinces_reshaped, vintage_of
 from queries.catalogue import Category, Indicator, category_index
 from queries.provenance import stored_kinds, with_provenance
 from queries.schema import observation, region, target
@@ -25,7 +25,7 @@ SOURCE_PRIORITY = {"published": 0, "entry": 1, "simulasi": 2}
 # Why a region has no change since a base year, in the order they are decided: no value
 # in the period shown, none in the base year, a method break between the two, values of
 # different kinds (published, entry, simulated).
-CHANGE_REASONS = ("nilai", "dasar", "metode", "jenis")
+CHANGE_REASONS = ("nilai", "dasar", "batas", "metode", "jenis")
 
 _OBS_SCHEMA = {
     "region_code": pl.String, "period": pl.Int64, "value": pl.Float64,
@@ -91,13 +91,14 @@ def _observations(conn: Connection, indicator_id: str, periods: list[int], *,
     )
 
 
-def change_rule(base_value: str, base_kind: str, crossed: bool) -> tuple[pl.Expr, pl.Expr]:
-    """Return the change of ``value`` since a base year and why there is none.
+def change_rule(base_value: str, base_kind: str, ind: Indicator, base: int | None,
+                period: int) -> tuple[pl.Expr, pl.Expr]:
+    """Return the change of ``value`` since the ``base`` period and why there is none.
 
     The one rule of a change, for the change to the previous period and the change view:
-    ``value - base_value`` only between values of one kind (published, entry, simulated)
-    and not across a method break (``crossed``); else null, and the reason is one of
-    :data:`CHANGE_REASONS`.
+    ``value - base_value`` only between values of one kind (published, entry, simulated),
+    of regions whose boundaries stayed the same (:func:`provinces_reshaped`) and not across
+    a method break; else null, and the reason is one of :data:`CHANGE_REASONS`.
 
     Returns
     -------
@@ -106,7 +107,8 @@ def change_rule(base_value: str, base_kind: str, crossed: bool) -> tuple[pl.Expr
     """
     reason = (pl.when(pl.col("value").is_null()).then(pl.lit("nilai"))
               .when(pl.col(base_value).is_null()).then(pl.lit("dasar"))
-              .when(pl.lit(crossed)).then(pl.lit("metode"))
+              .when(pl.col("code").is_in(provinces_reshaped(base, period))).then(pl.lit("batas"))
+              .when(pl.lit(ind.break_between(base, period) is not None)).then(pl.lit("metode"))
               .when(pl.col("source_kind") != pl.col(base_kind)).then(pl.lit("jenis")))
     return pl.when(reason.is_null()).then(pl.col("value") - pl.col(base_value)), reason
 
@@ -182,8 +184,7 @@ def empty_values(conn: Connection, ind: Indicator, level: Level, parent: str | N
 def _assemble(regions: pl.DataFrame, obs: pl.LazyFrame, ind: Indicator, period: int,
               prev: int | None, lang: str) -> pl.DataFrame:
     current = obs.filter(pl.col("period") == period).drop("period")
-    change, reason = change_rule("previous_value", "_previous_kind",
-                                 ind.break_between(prev, period) is not None)
+    change, reason = change_rule("previous_value", "_previous_kind", ind, prev, period)
     before = (obs.filter(pl.col("period") == prev) if prev is not None else obs.clear()).select(
         pl.col("region_code"), pl.col("value").alias("previous_value"),
         pl.col("source_kind").alias("_previous_kind"))

@@ -458,8 +458,7 @@ def _with_change_since(conn: Connection, ind: Indicator, layer: Layer, frame: pl
                                   simulated=simulated).select(
             "code", pl.col("value").alias("base_value"),
             pl.col("source_kind").alias("_base_kind"))
-    change, reason = change_rule("base_value", "_base_kind",
-                                 ind.break_between(base, period) is not None)
+    change, reason = change_rule("base_value", "_base_kind", ind, base, period)
     return (frame.join(before, on="code", how="left", validate="1:1")
             .with_columns(change_since=change, change_since_reason=reason).drop("_base_kind"))
 

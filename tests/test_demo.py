@@ -116,6 +116,19 @@ def test_window_selects_periods_without_changing_values(
 # -- coverage -------------------------------------------------------------------------------
 
 
+def test_exclude_leaves_out_exactly_those_indicator_periods(
+    registry: Registry, catalogue: dict[str, Indicator], raw: pl.DataFrame
+) -> None:
+    exclude = {"konflik": [2015, 2016], "turnout_pilpres": [2024]}
+    out = generate(registry, catalogue, exclude=exclude)
+    left_out = (
+        ((pl.col("indicator_id") == "konflik") & pl.col("period").is_in([2015, 2016]))
+        | ((pl.col("indicator_id") == "turnout_pilpres") & (pl.col("period") == 2024))
+    )
+    assert_frame_equal(out, raw.filter(~left_out))
+    assert raw.filter(left_out).height > 7_000
+
+
 def test_every_indicator_at_each_of_its_levels(
     frame: pl.DataFrame, catalogue: dict[str, Indicator]
 ) -> None:

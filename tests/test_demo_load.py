@@ -97,3 +97,21 @@ def test_demo_reconditioned_after_an_import_as_new_versions_only(
     national = (both["value"] * both["weight"]).sum() / both["weight"].sum()
     assert nation["source_kind"].item() == "simulasi"
     assert abs(nation["value"].item() - national) <= 0.01 + 1e-9
+
+
+def test_demo_load_can_leave_the_record_derived_periods_to_the_records(
+    engine: sa.Engine, registry: Registry
+) -> None:
+    from ingest.demo.records import RECORD_DERIVED
+
+    said: list[str] = []
+    load_demo(engine, registry, echo=said.append, exclude=RECORD_DERIVED)
+    keys = {(row[0], row[2]) for row in stored(engine).values()}
+    derived = {(ind, period) for ind, periods in RECORD_DERIVED.items() for period in periods}
+    assert not keys & derived
+    assert {("idi", 2015), ("turnout_pilkada", 2018), ("ikp", 2024)} <= keys
+    load_demo(engine, registry, echo=said.append, exclude=RECORD_DERIVED)
+    assert len(said) == 1  # same data set: skipped
+    load_demo(engine, registry, echo=said.append)  # a different data set: loaded
+    assert len(said) == 2
+    assert ("konflik", 2015) in {(row[0], row[2]) for row in stored(engine).values()}

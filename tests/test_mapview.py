@@ -250,7 +250,8 @@ def test_a_change_across_a_method_break_is_not_computed_and_says_so(
         data = map_data(conn, view, registry, read_catalogue(conn))
         panel_data = summary(conn, data, registry)
     assert data.method_break is not None and data.method_break.period == 2021
-    both = data.frame.filter(pl.col("value").is_not_null() & pl.col("base_value").is_not_null())
+    both = data.frame.filter(pl.col("value").is_not_null() & pl.col("base_value").is_not_null()
+                             & ~pl.col("code").is_in(["91", "92"]))  # these: the 2022 split
     assert both.height >= 30 and set(both["change_since_reason"]) == {"metode"}
     assert data.frame["change_since"].null_count() == data.frame.height
     box = legend(data, "id")
@@ -302,3 +303,24 @@ def test_slider_values_snap_to_periods(value: float | None, previous: int | None
 
     assert snap_period(value, previous, tuple(range(2015, 2025))) == expected
     assert snap_period(2023.95, 2024, (2019, 2024)) == 2019
+
+
+def test_a_change_across_the_papua_split_is_not_computed(demo_engine: sa.Engine,
+                                                         registry: Registry) -> None:
+    """Papua and Papua Barat of 2019 covered the four provinces formed in 2022."""
+    view = View(indikator="ikp", tahun=2024, tampil="perubahan", dari=2019)
+    with demo_engine.connect() as conn:
+        catalogue = read_catalogue(conn)
+        since = map_data(conn, view, registry, catalogue)
+        values = map_data(conn, View(indikator="ikp", tahun=2024), registry, catalogue)
+        later = map_data(conn, View(indikator="idi", tahun=2024, tampil="perubahan", dari=2022),
+                         registry, catalogue)
+    for data, column in ((since, "change_since_reason"), (values, "change_reason")):
+        rows = {r["code"]: r for r in data.frame.iter_rows(named=True)}
+        assert {code: rows[code][column] for code in ("91", "92")} == {
+            "91": "batas", "92": "batas"}, column
+        assert rows["91"]["value"] is not None and rows["91"]["previous_value"] is not None
+        assert rows["32"][column] != "batas"
+    assert "Batas wilayah berubah (pemekaran 2022): tidak sebanding" in {
+        label for label, _ in since.missing_lines("id")}
+    assert "batas" not in set(later.frame["change_since_reason"].drop_nulls())

@@ -104,6 +104,8 @@ Modules
 * :mod:`ingest.demo.condition`: conditioning on published values;
 * :mod:`ingest.demo.generator`: roll-up weights, the roll-up and :func:`generate`;
 * :mod:`ingest.demo.tree`: the registry as index arrays.
+* :mod:`ingest.demo.records`: the synthetic record streams (TPS, ormas, incidents, media)
+  for the lake, built on the same weights and effects.
 """
 
 from ingest.demo.generator import SCHEMA, generate, weights

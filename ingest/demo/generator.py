@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import polars as pl
@@ -196,6 +196,7 @@ def generate(
     first_year: int = 2015,
     last_year: int = 2024,
     published: pl.DataFrame | None = None,
+    exclude: Mapping[str, Iterable[int]] | None = None,
 ) -> pl.DataFrame:
     """Generate deterministic synthetic values for every indicator of the catalogue.
 
@@ -220,6 +221,10 @@ def generate(
         The simulated values around them are moved so that no roll-up contradicts
         them, and the published region-periods get no simulated row (see "Published
         values" in :mod:`ingest.demo`).
+    exclude
+        Indicator id -> periods left out of the frame at every level, e.g.
+        :data:`ingest.demo.records.RECORD_DERIVED` (the values the roll-up of the demo
+        records writes). Leaving them out changes no other value.
 
     Returns
     -------
@@ -250,4 +255,11 @@ def generate(
     ]
     if not frames:
         return pl.DataFrame(schema=SCHEMA)
-    return pl.concat(frames, how="vertical")
+    out = pl.concat(frames, how="vertical")
+    if exclude:
+        left_out = pl.DataFrame(
+            [(ind, period) for ind, periods in exclude.items() for period in periods],
+            schema={"indicator_id": pl.String, "period": pl.Int32}, orient="row",
+        )
+        out = out.join(left_out, on=["indicator_id", "period"], how="anti", maintain_order="left")
+    return out
