@@ -48,6 +48,7 @@ from lake.streams import (
 
 CHUNK_ROWS = 64_000  # Parquet rows per chunk
 CSV_BLOCK_BYTES = 4 << 20  # CSV bytes per chunk (about 60k rows of TPS results)
+STAGE_ROWS = 500_000  # checked rows kept before they are written to staging by partition
 ROW = "_row"  # the source row number, carried through the checks
 
 Progress = Callable[[int], None]
@@ -351,7 +352,7 @@ Staged = dict[Partition, list[Path]]
 
 
 def _stage(staging: Path, good: pl.DataFrame, n: int, staged: Staged) -> None:
-    """Write one chunk's good rows to staging, one file per partition."""
+    """Write good rows to staging, one file per partition (``n`` names the batch)."""
     parts = good.with_columns(pl.col("date").dt.year().alias("_year"),
                               pl.col("region_code").str.slice(0, 2).alias("_prov"))
     for (year, prov), frame in parts.partition_by("_year", "_prov", as_dict=True).items():
@@ -377,7 +378,8 @@ def _merge(lake: Lake, base: Snapshot, stream: Stream, staged: Staged, dropped: 
 
     targets = set(staged)
     moves = _key_moves_partition(stream)
-    all_keys = (pl.concat([fresh(p).select(key) for p in staged]).collect()
+    all_keys = (pl.scan_parquet([p for paths in staged.values() for p in paths])
+                .join(dropped.lazy(), on=ROW, how="anti").select(key).collect()
                 if moves else pl.DataFrame())
     files = base.stream_files(stream.name)
     if moves and files:
@@ -426,15 +428,22 @@ def _ingest_file(lake: Lake, ctx: _Context, path: Path, mapping: dict[str, str],
     try:
         staged: Staged = {}
         rows = bad = 0
+        pending: list[pl.DataFrame] = []  # good rows not yet staged
+        batches = 0
         try:
-            for n, raw in enumerate(_chunks(path, header)):
+            for raw in _chunks(path, header):
                 good, problems = check_chunk(ctx, raw, mapping)
                 _quarantine(quarantine, raw, problems, mapping, header)
                 rows += raw.height
                 bad += problems[ROW].n_unique()
-                _stage(staging, good, n, staged)
+                pending.append(good)
+                if sum(f.height for f in pending) >= STAGE_ROWS:
+                    _stage(staging, pl.concat(pending), batches, staged)
+                    pending, batches = [], batches + 1
                 if progress:
                     progress(raw.height)
+            if pending:
+                _stage(staging, pl.concat(pending), batches, staged)
         except pa.ArrowInvalid as exc:  # a malformed CSV line, text that is not UTF-8
             raise IngestError(f"{path}: cannot be read: {exc}; nothing was ingested from it"
                               ) from None

@@ -265,12 +265,14 @@ def test_parquet_input_and_chunks_keep_row_numbers(
     write_csv(tmp_path / "media.csv", MEDIA_HEADER, rows)
     monkeypatch.setattr(lake_ingest, "CHUNK_ROWS", 3)
     monkeypatch.setattr(lake_ingest, "CSV_BLOCK_BYTES", 100)
+    monkeypatch.setattr(lake_ingest, "STAGE_ROWS", 4)  # several staging files per partition
     for name, row in (("media.parquet", "8"), ("media.csv", "9")):
         done: list[int] = []
         lake = Lake(tmp_path / name.replace(".", "-"))
         result = ingest(lake, "media", [tmp_path / name], registry=desa_registry,
                         progress=done.append)
         assert (result.stored, result.quarantined, sum(done)) == (9, 1, 10)
+        assert lake.scan("media").collect().height == 9
         assert len(done) > 2
         [entry] = quarantine_rows(result.quarantine_files[0])
         assert (entry["row"], entry["reason"]) == (row, "must be -1, 0 or 1")
