@@ -1,4 +1,4 @@
-"""The ``mata-garuda`` command: serve, db (upgrade, backup, restore), geodata, data, demo."""
+"""The ``mata-garuda`` command: serve, db (upgrade, backup, restore), geodata, data, lake, demo."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from ingest.backup import BackupKey
+    from lake.ingest import IngestResult
 
 # Each command imports the rest of the application inside its function, to keep start-up
 # fast: importing it all here (the app alone takes seconds: Dash, matplotlib, geopandas)
@@ -401,6 +402,77 @@ def data_import(files: tuple[Path, ...]) -> None:
                    f" {r.unchanged} unchanged")
     if failed:
         sys.exit(1)
+
+
+@main.group()
+def lake() -> None:
+    """Manage the record lake: TPS results, ormas, incidents and media as Parquet files."""
+
+
+@lake.command("status")
+def lake_status() -> None:
+    """Show the live snapshot: files, rows, partitions, years and size per stream."""
+    from lake.store import Lake, status
+
+    settings = _settings()
+    snapshot, streams = status(Lake(settings.lake_dir))
+    click.echo(f"lake {settings.lake_dir}, snapshot {snapshot}")
+    for s in streams:
+        years = f"{s.years[0]}-{s.years[-1]}" if s.years else "-"
+        click.echo(f"{s.stream:10} {s.rows:>12,} rows {s.files:>6} files {s.partitions:>6}"
+                   f" partitions  years {years}  {s.bytes / 1e6:,.1f} MB")
+        for src in s.last_sources:
+            click.echo(f"    {src.at} snapshot {src.snapshot}: {src.name}: {src.rows_read:,} read,"
+                       f" {src.stored:,} stored, {src.replaced:,} replaced,"
+                       f" {src.quarantined:,} quarantined")
+
+
+@lake.command("ingest")
+@click.argument("stream", type=click.Choice(["tps", "ormas", "incidents", "media"]))
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-rollup", is_flag=True,
+              help="Do not refresh the rolled-up indicators of the partitions touched.")
+def lake_ingest(stream: str, files: tuple[Path, ...], no_rollup: bool) -> None:
+    """Ingest CSV or Parquet record files into STREAM (bad rows go to quarantine)."""
+    from lake.ingest import IngestError, ingest
+    from lake.store import Lake, LakeError
+
+    settings = _settings()
+    with tqdm(desc=f"ingest {stream}", unit="rows", unit_scale=True, file=sys.stderr) as bar:
+        try:
+            result = ingest(Lake(settings.lake_dir), stream, list(files),
+                            registry=load_registry(include_desa=True),
+                            boundaries=settings.boundaries_dir, progress=bar.update)
+        except (IngestError, LakeError) as exc:
+            raise click.ClickException(str(exc)) from None
+    for path in result.unchanged:
+        click.echo(f"{path.name}: already ingested, nothing changed")
+    click.echo(f"{stream}: {result.rows_read:,} rows read, {result.stored:,} stored"
+               f" ({result.replaced:,} replaced), {result.quarantined:,} quarantined;"
+               f" snapshot {result.snapshot}, {len(result.partitions)} partition(s) touched")
+    for path in result.quarantine_files:
+        click.echo(f"quarantined rows with their reasons: {path}")
+    if not no_rollup and result.partitions:
+        _after_ingest(result)
+
+
+def _after_ingest(result: IngestResult) -> None:
+    """Refresh the rollups of the partitions an ingest touched.
+
+    ROLLUP HOOK: the "rollup" helper replaces this body with the incremental rollup into
+    the indicator store (`lake rollup` of ``result.partitions``).
+    """
+    click.echo(f"rollup of {len(result.partitions)} partition(s): not available yet")
+
+
+@lake.command("vacuum")
+def lake_vacuum() -> None:
+    """Delete files the manifest does not name (left by a crashed ingest)."""
+    from lake.store import Lake, vacuum
+
+    removed = vacuum(Lake(_settings().lake_dir))
+    click.echo(f"{len(removed)} file(s) removed")
 
 
 @main.command()

@@ -114,6 +114,12 @@ class Settings:
             " imports on first start; skipped when absent. Default: `../shared/data/published`."
         ),
     )
+    lake_dir: Path = field(
+        default=Path(),
+        metadata=_help("Directory of the record lake (Parquet files of TPS results, ormas,"
+                       " incidents and media, and their manifest). Default: `var/lake`"
+                       " (`lake` under MATA_GARUDA_VAR_DIR)."),
+    )
     redis_url: str = field(
         default="",
         metadata=_help("Optional Redis URL for the shared cache (`redis://127.0.0.1:6379/0`);"
@@ -202,11 +208,17 @@ class Settings:
                 values[f.name] = raw.lower() in ("true", "1", "yes")
             elif f.name in ("var_dir", "boundaries_dir", "published_dir"):
                 values[f.name] = Path(raw).expanduser()
+            elif f.name == "lake_dir":
+                values[f.name] = Path(raw).expanduser().absolute()
             else:
                 values[f.name] = raw
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
+
+    def __post_init__(self) -> None:
+        if self.lake_dir == Path():  # not set: under var_dir
+            object.__setattr__(self, "lake_dir", self.var_dir / "lake")
 
     def check(self) -> None:
         """Raise :class:`SettingsError` for values that cannot work together."""

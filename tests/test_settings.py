@@ -137,3 +137,13 @@ def test_readme_and_ci_name_the_test_switches() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert f"`{REQUIRE_ALL}=1`" in readme and "`MATA_GARUDA_TEST_PG_URL`" in readme
     assert f"export {REQUIRE_ALL}=1" in (PROJECT_ROOT / ".ci" / "run").read_text()
+
+
+def test_lake_dir_defaults_to_var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(var_dir=tmp_path).lake_dir == tmp_path / "lake"
+    assert Settings.from_env({"MATA_GARUDA_VAR_DIR": str(tmp_path)}).lake_dir == tmp_path / "lake"
+    given = Settings.from_env({"MATA_GARUDA_VAR_DIR": str(tmp_path),
+                               "MATA_GARUDA_LAKE_DIR": str(tmp_path / "big")})
+    assert given.lake_dir == tmp_path / "big"
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({"MATA_GARUDA_LAKE_DIR": "."}).lake_dir == tmp_path
