@@ -30,6 +30,7 @@ from i18n import LANGUAGES, Message, t
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.db import check_not_newer, make_engine
 from queries.params import MAX_TEXT, ParameterError, choice
+from queries.records import RecordLake
 from services import EXTENSION, Services, language, services
 from settings import PROJECT_ROOT, Settings
 
@@ -70,6 +71,23 @@ def _catalogue(engine: Engine) -> dict[str, Indicator]:
     return catalogue or load_catalogue_file()
 
 
+def _lake(settings: Settings) -> RecordLake:
+    """Return the record lake at ``settings.lake_dir``.
+
+    MERGE: return ``lake.store.Lake(settings.lake_dir)`` once the lake's store lands;
+    until then a lake without records.
+    """
+    import polars as pl
+
+    from lake.streams import STREAMS
+
+    class NoRecords:
+        def scan(self, stream: str, **_filters: object) -> pl.LazyFrame:
+            return pl.LazyFrame(schema=STREAMS[stream].schema)
+
+    return NoRecords()
+
+
 def create_app(settings: Settings) -> Dash:
     """Build the dashboard for ``settings``: server, pages, services, boundaries route."""
     server = flask.Flask(__name__)
@@ -84,6 +102,7 @@ def create_app(settings: Settings) -> Dash:
         indicators=_catalogue(engine),
         boundaries=BoundaryStore(settings.boundaries_dir, registry),
         cache=Cache(server, config=_cache_config(settings)),
+        lake=_lake(settings),
     )
     server.register_blueprint(boundaries_blueprint(server.extensions[EXTENSION].boundaries))
     server.register_blueprint(export_blueprint())

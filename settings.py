@@ -114,6 +114,11 @@ class Settings:
             " imports on first start; skipped when absent. Default: `../shared/data/published`."
         ),
     )
+    lake_dir: Path | None = field(
+        default=None,
+        metadata=_help("Directory of the record lake (Parquet files and their manifest)."
+                       " Default: `lake/` in `var_dir`."),
+    )
     redis_url: str = field(
         default="",
         metadata=_help("Optional Redis URL for the shared cache (`redis://127.0.0.1:6379/0`);"
@@ -171,6 +176,11 @@ class Settings:
     host: str = field(default="127.0.0.1", metadata=_help("Address the server listens on."))
     port: int = field(default=8050, metadata=_help("Port the server listens on."))
 
+    def __post_init__(self) -> None:
+        """Resolve the defaults that follow another setting (``lake_dir`` from ``var_dir``)."""
+        if self.lake_dir is None:
+            object.__setattr__(self, "lake_dir", self.var_dir / "lake")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read settings from ``MATA_GARUDA_*`` variables (``os.environ`` by default).
@@ -200,7 +210,7 @@ class Settings:
                     raise SettingsError(f"{PREFIX}{f.name.upper()} must be true or false,"
                                         f" got {raw!r}")
                 values[f.name] = raw.lower() in ("true", "1", "yes")
-            elif f.name in ("var_dir", "boundaries_dir", "published_dir"):
+            elif f.name in ("var_dir", "boundaries_dir", "published_dir", "lake_dir"):
                 values[f.name] = Path(raw).expanduser()
             else:
                 values[f.name] = raw
