@@ -24,10 +24,13 @@ def records_href(stream: str, code: str, year: int) -> str:
 
 
 def records_link(stream: str, code: str, year: int, count: int, lang: str) -> dcc.Link:
-    """Return the link "Lihat N catatan" to the records of a value."""
+    """Return the link "Lihat N catatan" to the records of a value.
+
+    A full page load (``refresh``): the map is not unmounted by the client mid-zoom.
+    """
     return dcc.Link(t("catatan.link", lang, n=count, count=format_number(count, 0, lang)),
                     href=records_href(stream, code, year), id=ids.MAP_RECORDS,
-                    className="records-link")
+                    className="records-link", refresh=True)
 
 
 def records_grid(stream: str, lang: str) -> dag.AgGrid:
@@ -79,7 +82,8 @@ def desa_table(frame: pl.DataFrame, *, stream: str, period: int, decimals: int, 
             html.Td(format_number(value, decimals, lang),
                     className="desa-value" + (" cell-missing" if value is None else "")),
             html.Td("–" if records is None else dcc.Link(
-                format_number(records, 0, lang), href=records_href(stream, r["code"], period))),
+                format_number(records, 0, lang), href=records_href(stream, r["code"], period),
+                refresh=True)),
             html.Td(r["provenance"] or "", className="desa-simulated" if r["simulated"]
                     else None),
         ], className="rank-row-simulated" if r["simulated"] else None))

@@ -75,11 +75,11 @@ def test_records_page_pages_through_the_records(new_page, records_server: str,  
     page.goto(records_server + "/catatan?aliran=tps&wilayah=32.73&tahun=2024")
     page.wait_for_selector(f"#{ids.RECORDS_SUMMARY} >> text={total}")
     assert heading in page.inner_text("h2")
-    page.wait_for_selector(".records-grid .ag-row")
-    first = page.locator(".records-grid .ag-center-cols-container .ag-row[row-index='0']")
-    assert "32.73.01.1001" in first.inner_text()
+    rows = ".records-grid .ag-center-cols-container .ag-row"
+    page.locator(f"{rows}[row-index='0']", has_text="32.73.01.1001").wait_for()
     page.locator(".records-grid .ag-paging-button[aria-label='Next Page']").click()
-    page.wait_for_selector(".records-grid .ag-row[row-index='100']")
+    # The second page: the rest of desa 1001, whose TPS run to 150.
+    page.locator(f"{rows}[row-index='100']", has_text="32.73.01.1001").wait_for()
     csv_link = page.locator(f"#{ids.RECORDS_EXPORT} a")
     assert "/ekspor/catatan.csv?aliran=tps&wilayah=32.73&tahun=2024" in (
         csv_link.get_attribute("href") or "")
@@ -104,4 +104,4 @@ def test_a_kecamatan_lists_its_desa(new_page, records_server: str, lang: str,  #
     assert "150" in rows[0]
     page.get_by_text(link).click()
     page.wait_for_url("**/catatan?aliran=tps&wilayah=32.73.01&tahun=2024")
-    page.wait_for_selector(".records-grid .ag-row")
+    page.locator(".records-grid .ag-row[row-index='0']", has_text="32.73.01.1001").wait_for()
