@@ -101,11 +101,16 @@ def desa_table(frame: pl.DataFrame, *, stream: str, period: int, decimals: int, 
 
 def records_section(found: RecordsBehind | None, *, name: str, decimals: int, unit: str,
                     layer: bool, lang: str) -> html.Div | None:
-    """Return the side panel's records part: the link to them, the desa of a kecamatan."""
+    """Return the side panel's records part: the link to them, the desa of a kecamatan.
+
+    None for a value not computed from records.
+    """
     if found is None:
         return None
-    children: list[Any] = [html.Div(records_link(found.stream, found.code, found.period,
-                                                 found.count, lang), className="records-row")]
+    children: list[Any] = []
+    if found.count:  # a value without records (a published figure) has no link
+        children.append(html.Div(records_link(found.stream, found.code, found.period,
+                                              found.count, lang), className="records-row"))
     if found.desa is not None:
         children.append(desa_table(found.desa, stream=found.stream, period=found.period,
                                    decimals=decimals, unit=unit, kecamatan=name, layer=layer,

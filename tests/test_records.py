@@ -188,6 +188,9 @@ def test_desa_table_shows_values_missing_and_simulated(engine: sa.Engine,
                               name="Sukasari", decimals=2, unit="%", layer=False, lang="id")
     assert "Lihat 210 catatan" in _text(section)
     assert "/catatan?aliran=tps&wilayah=32.73.01&tahun=2024" in _hrefs(section)
+    none = records_section(RecordsBehind("tps", "32.73.01", 2024, 0, None), name="Sukasari",
+                           decimals=2, unit="%", layer=False, lang="id")
+    assert "catatan" not in _text(none) and _hrefs(none) == []
 
 
 # --- the page, its callbacks and the export, by role ---------------------------------------
