@@ -141,12 +141,27 @@ def records_page(lake: RecordLake, stream: str, code: str, year: int, offset: in
             skip -= n
             continue
         take = min(wanted, n - skip)
-        parts.append(_selection(lake, stream, code, year, prov)
-                     .sort(ORDER[stream]).slice(skip, take).collect())
+        parts.append(_rows_of(_selection(lake, stream, code, year, prov), stream, skip, take))
         skip, wanted = 0, wanted - take
     empty = pl.DataFrame(schema=STREAMS[stream].schema)
     page = pl.concat(parts) if parts else empty
     return page, sum(n for _, n in counts)
+
+
+def _rows_of(selection: pl.LazyFrame, stream: str, skip: int, take: int) -> pl.DataFrame:
+    """Return rows ``skip`` to ``skip + take`` of ``selection`` in the order of :data:`ORDER`.
+
+    The order starts with ``region_code``: the record counts per region (one column read)
+    say which regions hold those rows, and only their records are read and sorted.
+    """
+    sizes = (selection.group_by("region_code").agg(n=pl.len()).sort("region_code")
+             .with_columns(end=pl.col("n").cum_sum())
+             .with_columns(start=pl.col("end") - pl.col("n"))
+             .filter((pl.col("end") > skip) & (pl.col("start") < skip + take)).collect())
+    if sizes.is_empty():
+        return selection.clear().collect()
+    return (selection.filter(pl.col("region_code").is_in(sizes["region_code"].implode()))
+            .sort(ORDER[stream]).slice(skip - sizes["start"][0], take).collect())
 
 
 def records_frames(lake: RecordLake, stream: str, code: str, year: int, *,

@@ -90,6 +90,10 @@ def test_pages_follow_one_order_across_provinces(lake: FileLake, provs: list[str
     assert (page.height, total) == (10, 210)
     assert page["region_code"].unique().to_list() == ["32.73.01.1002"]
     assert page["tps"].to_list() == list(range(51, 61))
+    # A page across two desa: only their records are read and sorted.
+    page, _ = records_page(lake, "tps", "32.73", 2024, 140, 20, provinces=provs)
+    assert list(zip(page["region_code"].str.slice(-4), page["tps"], strict=True)) == [
+        *(("1001", n) for n in range(141, 151)), *(("1002", n) for n in range(1, 11))]
     assert records_page(lake, "tps", "32.73", 2024, 500, 100)[0].height == 0
 
 
