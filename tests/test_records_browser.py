@@ -69,7 +69,7 @@ def records_server(tmp_path_factory: pytest.TempPathFactory, registry: Registry,
 ])
 def test_records_page_pages_through_the_records(new_page, records_server: str,  # type: ignore[no-untyped-def]  # noqa: F811
                                                 lang: str, total: str, heading: str) -> None:
-    page = new_page()
+    page = new_page(csp=True)  # the grid's paging works under the content security policy
     sign_in(page, records_server)
     page.context.add_cookies([{"name": "lang", "value": lang, "url": records_server}])
     page.goto(records_server + "/catatan?aliran=tps&wilayah=32.73&tahun=2024")
