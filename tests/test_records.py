@@ -328,3 +328,14 @@ def test_the_stand_in_lake_prunes_partitions(lake: FileLake) -> None:
     assert lake.scan("tps", years=[2024], provs=["33"]).collect().height == 20
     assert lake.scan("media", years=[2024]).collect().height == 0
     assert isinstance(Path(lake.root), Path)
+
+
+def test_a_kecamatan_without_desa_in_the_region_table_says_so(engine: sa.Engine,
+                                                               lake: FileLake) -> None:
+    with engine.connect() as conn:
+        ind = read_catalogue(conn)["turnout_pilpres"]
+        frame = desa_values(conn, lake, ind, "32.73.02", 2024)
+    assert frame.is_empty()
+    table = desa_table(frame, stream="tps", period=2024, decimals=2, unit="%",
+                       kecamatan="Coblong", layer=False, lang="en")
+    assert "No villages of this kecamatan in the region table yet." in _text(table)
