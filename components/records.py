@@ -18,18 +18,23 @@ RECORDS_PATH = "/catatan"
 _NUMBERS = (pl.Int8, pl.Int32, pl.Int64, pl.Float64)
 
 
-def records_href(stream: str, code: str, year: int) -> str:
-    """Return the address of the records page: ``/catatan?aliran=tps&wilayah=32.73&tahun=2024``."""
-    return f"{RECORDS_PATH}?{urlencode({'aliran': stream, 'wilayah': code, 'tahun': year})}"
+def records_href(stream: str, code: str, year: int, election: str | None = None) -> str:
+    """Return the address of the records page: ``/catatan?aliran=tps&wilayah=32.73&tahun=2024``.
+
+    ``election`` adds ``pemilu``: the TPS records of that election.
+    """
+    query: dict[str, object] = {"aliran": stream, "wilayah": code, "tahun": year}
+    return f"{RECORDS_PATH}?{urlencode(query | ({'pemilu': election} if election else {}))}"
 
 
-def records_link(stream: str, code: str, year: int, count: int, lang: str) -> dcc.Link:
+def records_link(stream: str, code: str, year: int, count: int, lang: str,
+                 election: str | None = None) -> dcc.Link:
     """Return the link "Lihat N catatan" to the records of a value.
 
     A full page load (``refresh``): the map is not unmounted by the client mid-zoom.
     """
     return dcc.Link(t("catatan.link", lang, n=count, count=format_number(count, 0, lang)),
-                    href=records_href(stream, code, year), id=ids.MAP_RECORDS,
+                    href=records_href(stream, code, year, election), id=ids.MAP_RECORDS,
                     className="records-link", refresh=True)
 
 
@@ -63,7 +68,7 @@ def records_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def desa_table(frame: pl.DataFrame, *, stream: str, period: int, decimals: int, unit: str,
-               kecamatan: str, layer: bool, lang: str) -> html.Div:
+               kecamatan: str, layer: bool, lang: str, election: str | None = None) -> html.Div:
     """Return the desa of a kecamatan with their value, record count and kind.
 
     ``frame`` is :func:`queries.records.desa_values`. A desa without a value says
@@ -82,7 +87,8 @@ def desa_table(frame: pl.DataFrame, *, stream: str, period: int, decimals: int, 
             html.Td(format_number(value, decimals, lang),
                     className="desa-value" + (" cell-missing" if value is None else "")),
             html.Td("–" if records is None else dcc.Link(
-                format_number(records, 0, lang), href=records_href(stream, r["code"], period),
+                format_number(records, 0, lang),
+                href=records_href(stream, r["code"], period, election),
                 refresh=True)),
             html.Td(r["provenance"] or "", className="desa-simulated" if r["simulated"]
                     else None),
@@ -110,9 +116,10 @@ def records_section(found: RecordsBehind | None, *, name: str, decimals: int, un
     children: list[Any] = []
     if found.count:  # a value without records (a published figure) has no link
         children.append(html.Div(records_link(found.stream, found.code, found.period,
-                                              found.count, lang), className="records-row"))
+                                              found.count, lang, found.election),
+                                 className="records-row"))
     if found.desa is not None:
         children.append(desa_table(found.desa, stream=found.stream, period=found.period,
                                    decimals=decimals, unit=unit, kecamatan=name, layer=layer,
-                                   lang=lang))
+                                   lang=lang, election=found.election))
     return html.Div(children, className="peta-records")

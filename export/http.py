@@ -9,7 +9,8 @@
 - ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; the roles of its page
   (admin and pusat).
 - ``/ekspor/audit``: the roles of its page (admin).
-- ``/ekspor/catatan.csv``: ``aliran``, ``wilayah``, ``tahun``: the records of ``/catatan``,
+- ``/ekspor/catatan.csv``: ``aliran``, ``wilayah``, ``tahun``, ``pemilu``: the records of
+  ``/catatan``,
   streamed (CSV only: a selection may hold up to a spreadsheet's million rows); every
   account, within its scope.
 
@@ -253,12 +254,13 @@ def _records() -> flask.Response:
     """Stream the records of a selection as CSV, and log who exported what."""
     account, svc, args = _account("catatan"), services(), flask.request.args
     selection = parse_selection(args.get("aliran"), args.get("wilayah"), args.get("tahun"),
-                                svc.registry)
+                                svc.registry, args.get("pemilu"))
     found = records_export(svc.lake, account.scope, selection, province_codes(svc.registry),
                            language())
     with svc.engine.begin() as conn:
         audit(conn, account.username, "export", "catatan.csv",
-              f"{selection.aliran} {selection.wilayah} {selection.tahun}:"
+              f"{selection.aliran} {selection.wilayah} {selection.tahun}"
+              f"{' ' + selection.pemilu if selection.pemilu else ''}:"
               f" {found.total} rows", flask.request.remote_addr or "")
     return _attachment(csv_chunks(found.columns, found.frames), MIMETYPES["csv"],
                        f"{found.name}.csv")

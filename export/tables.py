@@ -327,12 +327,13 @@ def records_export(lake: RecordLake, scope: Scope, selection: Selection,
     """
     s = selection
     scope.require(scope.covers(s.wilayah), "export the records of", s.wilayah)
-    total = records_count(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces)
+    total = records_count(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces,
+                          election=s.pemilu)
     if total > MAX_EXPORT_ROWS:
         raise ParameterError("wilayah", s.wilayah, Message(
             "catatan.too_many", limit=format_number(MAX_EXPORT_ROWS, 0, lang)))
     columns = tuple(Column(name, t(f"catatan.col.{name}", lang))
                     for name in STREAMS[s.aliran].schema)
-    return RecordsExport(filename("catatan", s.aliran, s.wilayah, s.tahun), columns,
+    return RecordsExport(filename("catatan", s.aliran, s.pemilu, s.wilayah, s.tahun), columns,
                          records_frames(lake, s.aliran, s.wilayah, s.tahun,
-                                        provinces=provinces), total)
+                                        provinces=provinces, election=s.pemilu), total)

@@ -1,7 +1,8 @@
 """Catatan: the records behind a record-derived value, a page at a time (``/catatan``).
 
 ``/catatan?aliran=tps&wilayah=32.73&tahun=2024``: the records of one stream whose region
-is the region or inside it, dated in the year. Every account may open it within its
+is the region or inside it, dated in the year (``&pemilu=pilpres``: the TPS records of
+one election). Every account may open it within its
 scope (a provinsi or kab/kota office sees its own region only); the export
 ``/ekspor/catatan.csv`` takes the same query.
 """
@@ -40,14 +41,14 @@ dash.register_page(__name__, path="/catatan", title="Catatan · Mata Garuda", or
 
 
 def layout(aliran: str | None = None, wilayah: str | None = None, tahun: str | None = None,
-           **_query: str) -> html.Div:
+           pemilu: str | None = None, **_query: str) -> html.Div:
     """Return the records page for its URL; a bad or refused selection shows why."""
     lang = language()
     account = page_account(__name__)
     if account is None:
         return html.Div(notice(t("catatan.title", lang), t("catatan.only", lang), "gray"))
     try:
-        selection = parse_selection(aliran, wilayah, tahun, services().registry)
+        selection = parse_selection(aliran, wilayah, tahun, services().registry, pemilu)
     except ParameterError as exc:
         return html.Div(notice(t("catatan.bad", lang), exc.text(lang)))
     if not account.scope.covers(selection.wilayah):
@@ -56,8 +57,9 @@ def layout(aliran: str | None = None, wilayah: str | None = None, tahun: str | N
     registry = services().registry
     region = registry.name(selection.wilayah) if selection.wilayah in registry \
         else selection.wilayah
-    heading = t("catatan.heading", lang, stream=t(f"catatan.stream.{selection.aliran}", lang),
-                region=region, year=selection.tahun)
+    stream = t(f"catatan.stream.{selection.aliran}", lang)
+    heading = t("catatan.heading", lang, region=region, year=selection.tahun,
+                stream=f"{stream} {selection.pemilu}" if selection.pemilu else stream)
     return html.Div([
         dash.dcc.Store(id=ids.RECORDS_STATE, data=selection.query()),
         html.Div([dmc.Title(heading, order=2),
@@ -75,7 +77,7 @@ def _selection(state: object) -> tuple[Account, Selection]:
     name = f"{ids.RECORDS_STATE}.data"
     given = params.mapping(name, state)
     selection = parse_selection(given.get("aliran"), given.get("wilayah"), given.get("tahun"),
-                                services().registry)
+                                services().registry, given.get("pemilu"))
     account.scope.require(account.scope.covers(selection.wilayah), "read the records of",
                           selection.wilayah)
     return account, selection
@@ -92,12 +94,14 @@ def summary(state: dict[str, Any], lang: str) -> Any:
     """Say how many records the selection has, and whether any is simulated."""
     _account, s = _selection(state)
     lake = services().lake
-    total = records_count(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces())
+    total = records_count(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces(),
+                          election=s.pemilu)
     if total == 0:
         return notice(t("catatan.title", lang), t("catatan.none", lang), "gray")
     lines: list[Any] = [dmc.Text(t("catatan.total", lang, n=total, count=format_number(
         total, 0, lang), size=PAGE_SIZE), c="dimmed")]
-    if any_simulated(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces()):
+    if any_simulated(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces(),
+                     election=s.pemilu):
         lines.insert(0, dmc.Badge(t("simulated", lang), color="orange", variant="filled",
                                   className="simulated-badge"))
         lines.append(dmc.Text(t("catatan.simulated", lang), size="sm"))
@@ -116,5 +120,5 @@ def rows(request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     end = params.integer(f"{ids.RECORDS_GRID}.getRowsRequest.endRow", asked.get("endRow"),
                          start, start + 10 * PAGE_SIZE)
     page, total = records_page(services().lake, s.aliran, s.wilayah, s.tahun, start,
-                               end - start, provinces=provinces())
+                               end - start, provinces=provinces(), election=s.pemilu)
     return {"rowData": records_rows(page), "rowCount": total}

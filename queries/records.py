@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 
 from geodata.registry import NATIONAL_CODE, Registry, level_of
 from i18n import Message
-from lake.streams import STREAMS
+from lake.streams import ELECTIONS, STREAMS
 from queries import params
 from queries.catalogue import Indicator
 from queries.indicators import indicator_values
@@ -36,6 +36,9 @@ _STREAM_OF = {
     "ormas": "ormas", "ormas_kedaluwarsa": "ormas", "ormas_baru": "ormas",
     "media_negatif": "media",
 }
+# Which election's TPS records an indicator counts. MERGE: the definitions' filter.
+_ELECTION_OF = {"turnout_pilpres": "pilpres", "suara_tidak_sah_pilpres": "pilpres",
+                "turnout_pileg": "pileg_dpr", "turnout_pilkada": "pilkada"}
 # The order of the records within a region: the stream's key, read naturally.
 ORDER: dict[str, tuple[str, ...]] = {
     "tps": ("region_code", "election", "tps"),
@@ -63,6 +66,11 @@ def stream_of(indicator_id: str) -> str | None:
     return _STREAM_OF.get(indicator_id)
 
 
+def election_of(indicator_id: str) -> str | None:
+    """Return the election whose TPS records an indicator is computed from (None: any)."""
+    return _ELECTION_OF.get(indicator_id)
+
+
 def _provinces(code: str, provinces: Sequence[str]) -> list[str]:
     """Return the province partitions holding ``code``'s records (every one for the nation)."""
     if code == NATIONAL_CODE:
@@ -70,41 +78,52 @@ def _provinces(code: str, provinces: Sequence[str]) -> list[str]:
     return [code[:2]]
 
 
-def _selection(lake: RecordLake, stream: str, code: str, year: int, prov: str) -> pl.LazyFrame:
-    """Return the records of ``code`` (the region and all inside it) in one province."""
+def _selection(lake: RecordLake, stream: str, code: str, year: int, prov: str,
+               election: str | None = None) -> pl.LazyFrame:
+    """Return the records of ``code`` (the region and all inside it) in one province.
+
+    ``election``: only the TPS records of that election.
+    """
     frame = lake.scan(stream, years=[year], provs=[prov])
+    if election is not None:
+        frame = frame.filter(pl.col("election") == election)
     if code == NATIONAL_CODE or level_of(code) == "provinsi":
         return frame  # the partition holds exactly the province's records
     return frame.filter((pl.col("region_code") == code)
                         | pl.col("region_code").str.starts_with(code + "."))
 
 
-def _counts(lake: RecordLake, stream: str, code: str, year: int,
-            provinces: Sequence[str]) -> list[tuple[str, int]]:
-    return [(prov, int(_selection(lake, stream, code, year, prov).select(pl.len())
+def _counts(lake: RecordLake, stream: str, code: str, year: int, provinces: Sequence[str],
+            election: str | None) -> list[tuple[str, int]]:
+    return [(prov, int(_selection(lake, stream, code, year, prov, election).select(pl.len())
                        .collect().item()))
             for prov in _provinces(code, provinces)]
 
 
-def _check(stream: str, code: str) -> None:
+def _check(stream: str, code: str, election: str | None = None) -> None:
     if stream not in STREAMS:
         raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
+    if election is not None and (stream != "tps" or election not in ELECTIONS):
+        raise ValueError(f"election {election!r}: only for stream tps, one of"
+                         f" {', '.join(ELECTIONS)}")
     level_of(code)  # raises for a malformed code
 
 
 def records_count(lake: RecordLake, stream: str, code: str, year: int, *,
-                  provinces: Sequence[str] = ()) -> int:
+                  provinces: Sequence[str] = (), election: str | None = None) -> int:
     """Return how many records of ``stream`` lie in ``code`` (or inside it) in ``year``.
 
-    ``provinces``: the province codes, for the national code.
+    ``provinces``: the province codes, for the national code; ``election``: only the TPS
+    records of that election.
     """
-    _check(stream, code)
-    return sum(n for _, n in _counts(lake, stream, code, year, provinces))
+    _check(stream, code, election)
+    return sum(n for _, n in _counts(lake, stream, code, year, provinces, election))
 
 
 def records_page(lake: RecordLake, stream: str, code: str, year: int, offset: int,
                  limit: int = PAGE_SIZE, *,
-                 provinces: Sequence[str] = ()) -> tuple[pl.DataFrame, int]:
+                 provinces: Sequence[str] = (),
+                 election: str | None = None) -> tuple[pl.DataFrame, int]:
     """Return one page of the records of ``stream`` in ``code`` and ``year``, and their total.
 
     Parameters
@@ -121,6 +140,8 @@ def records_page(lake: RecordLake, stream: str, code: str, year: int, offset: in
         The rows of the page, in the order of :data:`ORDER`.
     provinces
         The province codes, for the national code (the partitions to read).
+    election
+        Only the TPS records of that election (:data:`lake.streams.ELECTIONS`).
 
     Returns
     -------
@@ -128,10 +149,10 @@ def records_page(lake: RecordLake, stream: str, code: str, year: int, offset: in
         At most ``limit`` rows with the stream's stored columns, and the number of
         records in the whole selection.
     """
-    _check(stream, code)
+    _check(stream, code, election)
     if offset < 0 or limit < 0:
         raise ValueError(f"offset and limit must not be negative, got {offset}, {limit}")
-    counts = _counts(lake, stream, code, year, provinces)
+    counts = _counts(lake, stream, code, year, provinces, election)
     parts: list[pl.DataFrame] = []
     skip, wanted = offset, limit
     for prov, n in counts:
@@ -141,7 +162,8 @@ def records_page(lake: RecordLake, stream: str, code: str, year: int, offset: in
             skip -= n
             continue
         take = min(wanted, n - skip)
-        parts.append(_rows_of(_selection(lake, stream, code, year, prov), stream, skip, take))
+        parts.append(_rows_of(_selection(lake, stream, code, year, prov, election), stream,
+                              skip, take))
         skip, wanted = 0, wanted - take
     empty = pl.DataFrame(schema=STREAMS[stream].schema)
     page = pl.concat(parts) if parts else empty
@@ -165,26 +187,29 @@ def _rows_of(selection: pl.LazyFrame, stream: str, skip: int, take: int) -> pl.D
 
 
 def records_frames(lake: RecordLake, stream: str, code: str, year: int, *,
-                   provinces: Sequence[str] = ()) -> Iterator[pl.DataFrame]:
+                   provinces: Sequence[str] = (),
+                   election: str | None = None) -> Iterator[pl.DataFrame]:
     """Yield every record of the selection of :func:`records_page`, in its order.
 
     One frame per province that has records, so an export holds one province in memory
     at a time.
     """
-    _check(stream, code)
+    _check(stream, code, election)
     for prov in _provinces(code, provinces):
-        frame = _selection(lake, stream, code, year, prov).sort(ORDER[stream]).collect()
+        frame = (_selection(lake, stream, code, year, prov, election).sort(ORDER[stream])
+                 .collect())
         if frame.height:
             yield frame
 
 
-def records_per_region(lake: RecordLake, stream: str, parent: str, year: int) -> pl.DataFrame:
+def records_per_region(lake: RecordLake, stream: str, parent: str, year: int, *,
+                       election: str | None = None) -> pl.DataFrame:
     """Return ``region_code, records``: how many records each region inside ``parent`` has.
 
     Only the regions with records; for the desa of a kecamatan, say.
     """
-    _check(stream, parent)
-    return (_selection(lake, stream, parent, year, parent[:2])
+    _check(stream, parent, election)
+    return (_selection(lake, stream, parent, year, parent[:2], election)
             .filter(pl.col("region_code").str.starts_with(parent + "."))
             .group_by("region_code").agg(records=pl.len().cast(pl.Int64))
             .collect())
@@ -207,7 +232,7 @@ def desa_values(conn: Connection, lake: RecordLake, ind: Indicator, kecamatan: s
     if stream is None:
         raise ValueError(f"{ind.id} is not computed from records")
     values = indicator_values(conn, ind, "desa", period, kecamatan, lang, simulated=simulated)
-    counts = records_per_region(lake, stream, kecamatan, period)
+    counts = records_per_region(lake, stream, kecamatan, period, election=election_of(ind.id))
     return (values.join(counts, left_on="code", right_on="region_code", how="left",
                         validate="1:1")
             .sort(["value", "name"], descending=[ind.direction != "higher_worse", False],
@@ -226,17 +251,20 @@ class Selection:
     aliran: str
     wilayah: str
     tahun: int
+    pemilu: str | None = None  # TPS records of this election only
 
     def query(self) -> dict[str, str]:
         """Return the selection as the query of ``/catatan`` and its export."""
-        return {"aliran": self.aliran, "wilayah": self.wilayah, "tahun": str(self.tahun)}
+        query = {"aliran": self.aliran, "wilayah": self.wilayah, "tahun": str(self.tahun)}
+        return query | ({"pemilu": self.pemilu} if self.pemilu else {})
 
 
-def parse_selection(aliran: object, wilayah: object, tahun: object,
-                    registry: Registry) -> Selection:
-    """Return the selection of a request's ``aliran``, ``wilayah`` and ``tahun``.
+def parse_selection(aliran: object, wilayah: object, tahun: object, registry: Registry,
+                    pemilu: object = None) -> Selection:
+    """Return the selection of a request's ``aliran``, ``wilayah``, ``tahun`` and ``pemilu``.
 
-    ``wilayah`` is a code of the registry, or a desa code of one of its kecamatan.
+    ``wilayah`` is a code of the registry, or a desa code of one of its kecamatan;
+    ``pemilu`` (optional, ``aliran=tps`` only) one of :data:`lake.streams.ELECTIONS`.
 
     Raises
     ------
@@ -250,7 +278,8 @@ def parse_selection(aliran: object, wilayah: object, tahun: object,
     if not known:
         raise params.ParameterError("wilayah", wilayah, Message("request.expected.kode"))
     year = params.integer("tahun", tahun, FIRST_YEAR, LAST_YEAR)
-    return Selection(stream, str(code), year)
+    election = params.optional_choice("pemilu", pemilu, ELECTIONS if stream == "tps" else ())
+    return Selection(stream, str(code), year, election)
 
 
 def _is_desa(code: str) -> bool:
@@ -261,10 +290,10 @@ def _is_desa(code: str) -> bool:
 
 
 def any_simulated(lake: RecordLake, stream: str, code: str, year: int, *,
-                  provinces: Sequence[str] = ()) -> bool:
+                  provinces: Sequence[str] = (), election: str | None = None) -> bool:
     """Return whether any record of the selection is simulated (stops at the first)."""
-    _check(stream, code)
-    return any(_selection(lake, stream, code, year, prov).filter(pl.col("simulated"))
+    _check(stream, code, election)
+    return any(_selection(lake, stream, code, year, prov, election).filter(pl.col("simulated"))
                .select("simulated").head(1).collect().height
                for prov in _provinces(code, provinces))
 
@@ -283,6 +312,7 @@ class RecordsBehind:
     period: int
     count: int
     desa: pl.DataFrame | None  # for a kecamatan: :func:`desa_values`
+    election: str | None = None  # TPS records of this election only
 
 
 def records_behind(conn: Connection, lake: RecordLake, ind: Indicator, code: str,
@@ -296,7 +326,8 @@ def records_behind(conn: Connection, lake: RecordLake, ind: Indicator, code: str
     stream = stream_of(ind.id)
     if stream is None or period is None:
         return None
-    count = records_count(lake, stream, code, period, provinces=provinces)
+    election = election_of(ind.id)
+    count = records_count(lake, stream, code, period, provinces=provinces, election=election)
     desa = (desa_values(conn, lake, ind, code, period, lang, simulated=simulated)
             if code != NATIONAL_CODE and level_of(code) == "kecamatan" else None)
-    return RecordsBehind(stream, code, period, count, desa)
+    return RecordsBehind(stream, code, period, count, desa, election)

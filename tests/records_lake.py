@@ -52,9 +52,10 @@ TPS_2024 = {"32.73.01.1001": 150, "32.73.01.1002": 60, "32.04.01.2001": 30,
 TPS_2019 = {"32.73.01.1001": 7}
 
 
-def tps_frame(counts: dict[str, int], year: int, *, simulated: bool = False) -> pl.DataFrame:
-    """Return one TPS row per polling station: 200 registered, 150 voters (pilpres)."""
-    rows = [{"election": "pilpres", "date": date(year, 2, 14), "region_code": code,
+def tps_frame(counts: dict[str, int], year: int, *, simulated: bool = False,
+              election: str = "pilpres") -> pl.DataFrame:
+    """Return one TPS row per polling station: 200 registered, 150 voters."""
+    rows = [{"election": election, "date": date(year, 2, 14), "region_code": code,
              "tps": n, "dpt": 200, "dptb": 2, "dpk": 1, "voters": 150, "valid_votes": 145,
              "invalid_votes": 5, "simulated": simulated}
             for code, count in counts.items() for n in range(count, 0, -1)]

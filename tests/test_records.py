@@ -32,6 +32,7 @@ from queries.records import (
     desa_values,
     parse_selection,
     province_codes,
+    records_behind,
     records_count,
     records_frames,
     records_page,
@@ -39,7 +40,7 @@ from queries.records import (
 from queries.schema import region
 from services import EXTENSION
 from settings import Settings
-from tests.records_lake import TPS_2024, FileLake, tps_lake
+from tests.records_lake import TPS_2024, FileLake, tps_frame, tps_lake
 from tests.test_entry_page import callback
 
 PASSWORD = "Uji-Catatan-Wilayah-2026"
@@ -339,3 +340,33 @@ def test_a_kecamatan_without_desa_in_the_region_table_says_so(engine: sa.Engine,
     table = desa_table(frame, stream="tps", period=2024, decimals=2, unit="%",
                        kecamatan="Coblong", layer=False, lang="en")
     assert "No villages of this kecamatan in the region table yet." in _text(table)
+
+
+def test_the_records_of_one_election(tmp_path: Path, engine: sa.Engine, registry: Registry,
+                                     provs: list[str]) -> None:
+    lake = tps_lake(tmp_path)
+    lake.write("tps", tps_frame({"32.73.01.1001": 40}, 2024, election="pileg_dpr"))
+    count = lambda election: records_count(lake, "tps", "32.73", 2024,  # noqa: E731
+                                            provinces=provs, election=election)
+    assert (count(None), count("pilpres"), count("pileg_dpr"), count("pilkada")) == (
+        250, 210, 40, 0)
+    page, total = records_page(lake, "tps", "32.73", 2024, 0, 100, provinces=provs,
+                               election="pileg_dpr")
+    assert (total, page["election"].unique().to_list()) == (40, ["pileg_dpr"])
+    assert parse_selection("tps", "32", "2024", registry, "pileg_dpr").query()["pemilu"] == (
+        "pileg_dpr")
+    for stream, election in (("ormas", "pilpres"), ("tps", "pemilu")):
+        with pytest.raises(ParameterError) as err:
+            parse_selection(stream, "32", "2024", registry, election)
+        assert err.value.name == "pemilu"
+    _seed_desa(engine)
+    with engine.connect() as conn:
+        ind = read_catalogue(conn)["turnout_pilpres"]
+        found = records_behind(conn, lake, ind, "32.73.01", 2024, provs)
+    assert found is not None and (found.count, found.election) == (210, "pilpres")
+    assert found.desa is not None
+    assert found.desa.filter(pl.col("code") == "32.73.01.1001")["records"].to_list() == [150]
+    section = records_section(found, name="Sukasari", decimals=2, unit="%", layer=False,
+                              lang="id")
+    assert ("/catatan?aliran=tps&wilayah=32.73.01&tahun=2024&pemilu=pilpres"
+            in _hrefs(section))

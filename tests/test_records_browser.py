@@ -103,5 +103,5 @@ def test_a_kecamatan_lists_its_desa(new_page, records_server: str, lang: str,  #
     assert missing in rows[1] and missing in rows[2]
     assert "150" in rows[0]
     page.get_by_text(link).click()
-    page.wait_for_url("**/catatan?aliran=tps&wilayah=32.73.01&tahun=2024")
+    page.wait_for_url("**/catatan?aliran=tps&wilayah=32.73.01&tahun=2024&pemilu=pilpres")
     page.locator(".records-grid .ag-row[row-index='0']", has_text="32.73.01.1001").wait_for()
