@@ -33,6 +33,7 @@ from queries.records import (
     province_codes,
     records_count,
     records_page,
+    region_name,
 )
 from services import language, services
 
@@ -91,18 +92,28 @@ def provinces() -> list[str]:
 @callback(Output(ids.RECORDS_SUMMARY, "children"), Input(ids.RECORDS_STATE, "data"),
           State(ids.SHELL_LANG_STORE, "data"))
 def summary(state: dict[str, Any], lang: str) -> Any:
-    """Say how many records the selection has, and whether any is simulated."""
+    """Say how many records the selection has, whether any is simulated, and a desa's name.
+
+    A desa is not in the registry the page's heading names regions from: its name comes
+    from the region table.
+    """
     _account, s = _selection(state)
-    lake = services().lake
+    svc = services()
+    lake = svc.lake
+    name: list[Any] = []
+    if s.wilayah not in svc.registry:
+        with svc.engine.connect() as conn:
+            found = region_name(conn, s.wilayah)
+        name = [dmc.Text(f"{found} ({s.wilayah})", fw=500)] if found else []
     total = records_count(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces(),
                           election=s.pemilu)
     if total == 0:
-        return notice(t("catatan.title", lang), t("catatan.none", lang), "gray")
-    lines: list[Any] = [dmc.Text(t("catatan.total", lang, n=total, count=format_number(
+        return [*name, notice(t("catatan.title", lang), t("catatan.none", lang), "gray")]
+    lines: list[Any] = [*name, dmc.Text(t("catatan.total", lang, n=total, count=format_number(
         total, 0, lang), size=PAGE_SIZE), c="dimmed")]
     if any_simulated(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces(),
                      election=s.pemilu):
-        lines.insert(0, dmc.Badge(t("simulated", lang), color="orange", variant="filled",
+        lines.insert(len(name), dmc.Badge(t("simulated", lang), color="orange", variant="filled",
                                   className="simulated-badge"))
         lines.append(dmc.Text(t("catatan.simulated", lang), size="sm"))
     return lines

@@ -74,6 +74,8 @@ def election_of(indicator_id: str) -> str | None:
 def _provinces(code: str, provinces: Sequence[str]) -> list[str]:
     """Return the province partitions holding ``code``'s records (every one for the nation)."""
     if code == NATIONAL_CODE:
+        if not provinces:
+            raise ValueError("a national selection needs the province codes (provinces=)")
         return sorted(provinces)
     return [code[:2]]
 

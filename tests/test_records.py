@@ -370,3 +370,14 @@ def test_the_records_of_one_election(tmp_path: Path, engine: sa.Engine, registry
                               lang="id")
     assert ("/catatan?aliran=tps&wilayah=32.73.01&tahun=2024&pemilu=pilpres"
             in _hrefs(section))
+
+
+def test_the_summary_names_a_desa_from_the_region_table(site: Site) -> None:
+    with site.engine.begin() as conn:
+        conn.execute(sa.insert(region), [{"code": "32.73.01.1001", "level": "desa",
+                                          "name": "Sukarasa", "parent_code": "32.73.01"}])
+    response = callback(site.clients["admin"], [(ids.RECORDS_SUMMARY, "children")],
+                        [_state("32.73.01.1001")], [{"id": ids.SHELL_LANG_STORE,
+                                                     "property": "data", "value": "en"}])
+    body = json.dumps(response.get_json())  # type: ignore[attr-defined]
+    assert "Sukarasa (32.73.01.1001)" in body and "150 records" in body
