@@ -727,9 +727,15 @@ def test_records_page_pages_through_the_records(new_page, records_server: str,  
     assert heading in page.inner_text("h2")
     rows = ".records-grid .ag-center-cols-container .ag-row"
     page.locator(f"{rows}[row-index='0']", has_text="32.73.01.1001").wait_for()
+    page.locator(f"{rows}[row-index='0']").hover()
+    page.mouse.wheel(0, 20_000)  # the last row of the page, filled in too
+    page.locator(f"{rows}[row-index='99']", has_text="32.73.01.1001").wait_for()
     page.locator(".records-grid .ag-paging-button[aria-label='Next Page']").click()
-    # The second page: the rest of desa 1001, whose TPS run to 150.
+    # The second page: the rest of desa 1001, whose TPS run to 150, then desa 1002.
     page.locator(f"{rows}[row-index='100']", has_text="32.73.01.1001").wait_for()
+    page.locator(f"{rows}[row-index='100']").hover()
+    page.mouse.wheel(0, 20_000)
+    page.locator(f"{rows}[row-index='199']", has_text="32.73.01.1002").wait_for()
     csv_link = page.locator(f"#{ids.RECORDS_EXPORT} a")
     assert "/ekspor/catatan.csv?aliran=tps&wilayah=32.73&tahun=2024" in (
         csv_link.get_attribute("href") or "")
