@@ -30,6 +30,7 @@ from i18n import LANGUAGES, Message, t
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.db import check_not_newer, make_engine
 from queries.params import MAX_TEXT, ParameterError, choice
+from queries.records import RecordLake
 from services import EXTENSION, Services, language, services
 from settings import PROJECT_ROOT, Settings
 
@@ -70,6 +71,13 @@ def _catalogue(engine: Engine) -> dict[str, Indicator]:
     return catalogue or load_catalogue_file()
 
 
+def _lake(settings: Settings) -> RecordLake:
+    """Return the record lake at ``settings.lake_dir``."""
+    from lake.store import Lake
+
+    return Lake(settings.lake_dir)
+
+
 def create_app(settings: Settings) -> Dash:
     """Build the dashboard for ``settings``: server, pages, services, boundaries route."""
     server = flask.Flask(__name__)
@@ -84,6 +92,7 @@ def create_app(settings: Settings) -> Dash:
         indicators=_catalogue(engine),
         boundaries=BoundaryStore(settings.boundaries_dir, registry),
         cache=Cache(server, config=_cache_config(settings)),
+        lake=_lake(settings),
     )
     server.register_blueprint(boundaries_blueprint(server.extensions[EXTENSION].boundaries))
     server.register_blueprint(export_blueprint())

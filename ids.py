@@ -78,3 +78,10 @@ MAP_TREND_EXPORT = "peta-tren-ekspor-links"  # the side panel trend's downloads
 ENTRY_EXPORT = "isian-ekspor-links"
 AUDIT_EXPORT = "audit-ekspor-links"
 COMPLETENESS_EXPORT = "kelengkapan-ekspor-links"
+
+RECORDS_STATE = "catatan-state"  # the selection shown: aliran, wilayah, tahun
+RECORDS_GRID = "catatan-grid"
+RECORDS_SUMMARY = "catatan-summary"
+RECORDS_EXPORT = "catatan-ekspor-links"
+MAP_RECORDS = "peta-catatan-link"  # the side panel's "Lihat N catatan"
+MAP_DESA = "peta-desa-table"  # the side panel's desa of a kecamatan

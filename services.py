@@ -19,6 +19,7 @@ from geodata.serve import BoundaryStore
 from i18n import COOKIE, pick_language
 from queries.catalogue import Indicator, with_observed
 from queries.indicators import data_version, observed_periods
+from queries.records import RecordLake
 from settings import Settings
 
 EXTENSION = "mata_garuda"
@@ -27,7 +28,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Services:
-    """What callbacks need: settings, the database, the region registry, boundaries, cache."""
+    """What callbacks need: settings, database, region registry, boundaries, cache, lake."""
 
     settings: Settings
     engine: Engine
@@ -35,6 +36,7 @@ class Services:
     indicators: dict[str, Indicator]  # the catalogue as stored, without observed years
     boundaries: BoundaryStore
     cache: Cache
+    lake: RecordLake  # the record lake (lake.store.Lake at settings.lake_dir)
 
     @property
     def catalogue(self) -> dict[str, Indicator]:

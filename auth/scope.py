@@ -13,6 +13,8 @@ ENTRY_ROLES = ("admin", "pusat", "provinsi", "kabkota")  # enter, upload, verify
 VERIFY_ROLES = ("admin", "pusat", "provinsi")  # verify or reject others' values
 MINISTRY_ROLES = ("admin", "pusat")  # completeness of every office
 ADMIN_ROLES = ("admin",)  # audit log
+# The records behind a record-derived value (/catatan), each account within its scope.
+RECORD_ROLES = ROLES
 
 
 class ScopeError(PermissionError):

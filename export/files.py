@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Final, Literal
@@ -72,9 +72,13 @@ class Table:
 
     def rows(self) -> Iterator[list[Cell]]:
         """Yield the data rows, columns in order, cleaned for a spreadsheet."""
-        keys = [c.key for c in self.columns]
-        for row in self.frame.select(keys).iter_rows():
-            yield [_clean(v) for v in row]
+        return _rows(self.frame, self.columns)
+
+
+def _rows(frame: pl.DataFrame, columns: Sequence[Column]) -> Iterator[list[Cell]]:
+    keys = [c.key for c in columns]
+    for row in frame.select(keys).iter_rows():
+        yield [_clean(v) for v in row]
 
 
 def filename(*parts: object) -> str:
@@ -118,12 +122,26 @@ def to_csv(table: Table) -> bytes:
     Comma-separated with a decimal point, as programs read it; missing values are
     empty fields.
     """
+    return b"".join(csv_chunks(table.columns, [table.frame]))
+
+
+def csv_chunks(columns: Sequence[Column], frames: Iterable[pl.DataFrame],
+               rows: int = 10_000) -> Iterator[bytes]:
+    """Yield the CSV of :func:`to_csv` for the rows of ``frames``, a few thousand at a time.
+
+    For a streamed download of more rows than a response should hold at once.
+    """
+    yield _csv_lines([[safe_cell(c.header) for c in columns]]).encode("utf-8-sig")
+    for frame in frames:
+        for part in frame.iter_slices(rows):
+            yield _csv_lines([_csv_text(v) for v in row]
+                             for row in _rows(part, columns)).encode("utf-8")
+
+
+def _csv_lines(rows: Iterable[list[str]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([safe_cell(c.header) for c in table.columns])
-    for row in table.rows():
-        writer.writerow([_csv_text(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
 
 
 def to_xlsx(table: Table) -> bytes:

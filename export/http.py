@@ -9,6 +9,10 @@
 - ``/ekspor/kelengkapan``: ``indikator``, ``tahun``, ``tingkat``; the roles of its page
   (admin and pusat).
 - ``/ekspor/audit``: the roles of its page (admin).
+- ``/ekspor/catatan.csv``: ``aliran``, ``wilayah``, ``tahun``, ``pemilu``: the records of
+  ``/catatan``,
+  streamed (CSV only: a selection may hold up to a spreadsheet's million rows); every
+  account, within its scope.
 
 ``/ekspor/peta`` also answers ``.png``, ``.svg`` and ``.pdf``: the map view as an image
 (:mod:`export.image`), with the same parameters and access as its table.
@@ -26,7 +30,7 @@ logged 403. Exports of non-public tables are written to the audit log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Final, cast
 
@@ -44,6 +48,7 @@ from export.files import (
     PREFIX,
     ImageFormat,
     Table,
+    csv_chunks,
     to_csv,
     to_xlsx,
 )
@@ -55,6 +60,7 @@ from export.tables import (
     map_export,
     map_name,
     province_export,
+    records_export,
 )
 from export.trend import trend, trend_image, trend_name, trend_table
 from geodata.boundaries import BoundariesMissingError
@@ -67,6 +73,7 @@ from queries.classify import METHODS
 from queries.defaults import DEFAULT_INDICATORS
 from queries.entry import OFFICE_LEVELS
 from queries.mapview import View, map_data, parse_view
+from queries.records import parse_selection, province_codes
 from services import language, services
 
 log = logging.getLogger("mata_garuda.export")
@@ -75,8 +82,9 @@ IMAGE_FMT = f"<any({', '.join(IMAGE_FORMATS)}):fmt>"
 # parse_view's fallback messages, by the parameter they are about
 _VIEW_PARAMETERS = {"peta.error.kode": "kode", "peta.error.indikator": "indikator",
                     "peta.error.tahun": "tahun", "peta.error.kelas": "kelas"}
+# Non-public tables: the page whose roles they follow.
 _PAGES: Final = {"isian": "pages.entry", "kelengkapan": "pages.completeness",
-                 "audit": "pages.audit"}  # non-public tables: the page whose roles they follow
+                 "audit": "pages.audit", "catatan": "pages.records"}
 
 
 def _now() -> datetime:
@@ -117,7 +125,8 @@ def _account(table: str) -> Account:
     return require_page_account(_PAGES[table], f"export {table}")
 
 
-def _attachment(body: bytes, content_type: str, filename: str) -> flask.Response:
+def _attachment(body: bytes | Iterator[bytes], content_type: str,
+                filename: str) -> flask.Response:
     response = flask.Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
@@ -163,8 +172,9 @@ def _no_view(exc: UnknownViewError) -> flask.Response:
 
 def _unknown(_rest: str) -> flask.Response:
     # Without this, Dash would answer any path with its page shell (200).
-    return _error(404, "no such export: tables peta, tren, tabel, isian, kelengkapan, audit;"
-                       " formats csv, xlsx (peta and tren also png, svg, pdf)")
+    return _error(404, "no such export: tables peta, tren, tabel, isian, kelengkapan, audit,"
+                       " catatan; formats csv, xlsx (peta and tren also png, svg, pdf;"
+                       " catatan csv only)")
 
 
 def _map_table(fmt: str) -> flask.Response:
@@ -240,6 +250,22 @@ def _audit_log(fmt: str) -> flask.Response:
     return _send_recorded(account, table, fmt)
 
 
+def _records() -> flask.Response:
+    """Stream the records of a selection as CSV, and log who exported what."""
+    account, svc, args = _account("catatan"), services(), flask.request.args
+    selection = parse_selection(args.get("aliran"), args.get("wilayah"), args.get("tahun"),
+                                svc.registry, args.get("pemilu"))
+    found = records_export(svc.lake, account.scope, selection, province_codes(svc.registry),
+                           language())
+    with svc.engine.begin() as conn:
+        audit(conn, account.username, "export", "catatan.csv",
+              f"{selection.aliran} {selection.wilayah} {selection.tahun}"
+              f"{' ' + selection.pemilu if selection.pemilu else ''}:"
+              f" {found.total} rows", flask.request.remote_addr or "")
+    return _attachment(csv_chunks(found.columns, found.frames), MIMETYPES["csv"],
+                       f"{found.name}.csv")
+
+
 _ERROR_HANDLERS: Final = ((BoundariesMissingError, _no_boundaries),
                           (UnknownViewError, _no_view))
 _ROUTES: Final = (
@@ -252,6 +278,7 @@ _ROUTES: Final = (
     (f"/ekspor/isian.{FMT}", _entry_table),
     (f"/ekspor/kelengkapan.{FMT}", _completeness_table),
     (f"/ekspor/audit.{FMT}", _audit_log),
+    ("/ekspor/catatan.csv", _records),
 )
 
 

@@ -9,7 +9,8 @@ region outside the account's scope.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import polars as pl
@@ -19,12 +20,21 @@ from auth.audit import audit_entries
 from auth.scope import Scope
 from export.files import Column, Table, filename
 from geodata.registry import NATIONAL_CODE, Level, Registry
-from i18n import t
+from i18n import Message, format_number, t
+from lake.streams import STREAMS
 from queries.catalogue import Indicator
 from queries.entry import completeness, entry_table
 from queries.indicators import CHANGE_REASONS, indicator_values, latest_period
 from queries.mapview import MapData, View, map_data, region_values
+from queries.params import ParameterError
 from queries.provenance import kind_label
+from queries.records import (
+    MAX_EXPORT_ROWS,
+    RecordLake,
+    Selection,
+    records_count,
+    records_frames,
+)
 
 STATUSES = ("draft", "submitted", "verified", "rejected", "withdrawn")
 MAX_AUDIT_ROWS = 100_000
@@ -292,3 +302,39 @@ def audit_export(conn: Connection, now: datetime, lang: str = "id",
     meta = (t("export.meta.audit", lang, n=frame.height), _exported(now, lang))
     return Table(name=filename("audit", now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")),
                  title=t("audit.title", lang), columns=columns, frame=frame, meta=meta)
+
+
+@dataclass(frozen=True)
+class RecordsExport:
+    """The records of a selection, ready to stream: file name, columns, frames, count."""
+
+    name: str
+    columns: tuple[Column, ...]
+    frames: Iterator[pl.DataFrame]
+    total: int
+
+
+def records_export(lake: RecordLake, scope: Scope, selection: Selection,
+                   provinces: Sequence[str], lang: str = "id") -> RecordsExport:
+    """Return the records of ``selection`` (the records page's), every stored column.
+
+    Raises
+    ------
+    auth.scope.ScopeError
+        If the region is outside ``scope``.
+    queries.params.ParameterError
+        If the selection has more records than a spreadsheet holds
+        (:data:`queries.records.MAX_EXPORT_ROWS`): a smaller region is asked for.
+    """
+    s = selection
+    scope.require(scope.covers(s.wilayah), "export the records of", s.wilayah)
+    total = records_count(lake, s.aliran, s.wilayah, s.tahun, provinces=provinces,
+                          election=s.pemilu)
+    if total > MAX_EXPORT_ROWS:
+        raise ParameterError("wilayah", s.wilayah, Message(
+            "catatan.too_many", limit=format_number(MAX_EXPORT_ROWS, 0, lang)))
+    columns = tuple(Column(name, t(f"catatan.col.{name}", lang))
+                    for name in STREAMS[s.aliran].schema)
+    return RecordsExport(filename("catatan", s.aliran, s.pemilu, s.wilayah, s.tahun), columns,
+                         records_frames(lake, s.aliran, s.wilayah, s.tahun,
+                                        provinces=provinces, election=s.pemilu), total)

@@ -30,6 +30,8 @@ from components.map import (
     status_line,
     uses_canvas,
 )
+from components.records import records_section
+from geodata.boundaries import available_levels
 from geodata.registry import NATIONAL_CODE, Level
 from i18n import Message, t
 from presentation.palettes import DIVERGING, SEQUENTIAL
@@ -51,6 +53,7 @@ from queries.mapview import (
     view_of,
     view_url,
 )
+from queries.records import province_codes, records_behind
 from services import language, services
 
 dash.register_page(__name__, path="/", title="Peta · Mata Garuda", order=0, nav_key="nav.peta",
@@ -252,11 +255,13 @@ def _compute(view: View, lang: str) -> tuple[Any, ...]:
     with svc.engine.connect() as conn:
         data = map_data(conn, view, svc.registry, svc.catalogue, lang,
                         demo=svc.settings.show_simulated)
-        return data, summary(conn, data, svc.registry, lang), hideout(data, lang)
+        behind = records_behind(conn, svc.lake, data.indicator, view.kode, data.period,
+                                province_codes(svc.registry), lang, simulated=data.simulated)
+        return data, summary(conn, data, svc.registry, lang), hideout(data, lang), behind
 
 
 def _cached(view: View, lang: str) -> tuple[Any, ...]:
-    """Return the map data, side-panel summary and colouring of a view (server cache)."""
+    """Return the map data, side-panel summary, colouring and records of a view (cached)."""
     return services().cached(f"peta|{view!r}|{lang}", lambda: _compute(view, lang))
 
 
@@ -273,7 +278,7 @@ def _cached(view: View, lang: str) -> tuple[Any, ...]:
 def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
     """Recolour the map, and point it at new geometry when the layer changes."""
     view, shown = _view(state), _shown(shown)
-    data, _summary, colouring = _cached(view, lang)
+    data, _summary, colouring, _behind = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
     region = services().registry.get(view.kode)
     shown_view = replace(data.view, tahun=data.period,
@@ -302,7 +307,7 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
 def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
     """Build the legend, side panel, badges, messages and breadcrumb of the view."""
     svc, view, shown = services(), _view(state), _shown(shown)
-    data, summ, colouring = _cached(view, lang)
+    data, summ, colouring, behind = _cached(view, lang)
     rebuild = uses_canvas(data.layer) != shown["canvas"]  # a renderer is chosen with the map
     chain = [*svc.registry.ancestors(view.kode), svc.registry.get(view.kode)]
     messages = [*url_messages(f"{ids.MAP_STATE}.data.messages", state.get("messages")),
@@ -310,7 +315,12 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
     return (
         choropleth(data.layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
         else no_update,
-        legend(data, lang), panel(summ, data, lang), status_line(data, lang),
+        legend(data, lang),
+        [panel(summ, data, lang),
+         records_section(behind, name=summ.name, decimals=data.indicator.decimals,
+                         unit=data.indicator.unit(lang), lang=lang,
+                         layer="desa" in available_levels(svc.settings.boundaries_dir))],
+        status_line(data, lang),
         [*notices(messages, lang), *offers(data, lang)], breadcrumb(chain, lang),
         _level_data(view.kode, data.levels, lang),
         view.tampil != "perubahan", view.tampil == "perubahan",

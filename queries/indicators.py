@@ -149,6 +149,9 @@ def indicator_values(
     """Values of one indicator for every region of ``level`` (optionally within ``parent``).
 
     Without ``simulated``, simulated values are not read: their regions are missing.
+    Desa values exist only as rollups of records (:mod:`lake`), below any indicator's
+    catalogued lowest level: every indicator may be asked at ``desa``, and a desa
+    without a rolled-up value is missing.
 
     Returns
     -------
@@ -163,7 +166,7 @@ def indicator_values(
         null value, category and rank. ``change`` follows :func:`change_rule`; where it is
         null, ``change_reason`` says why.
     """
-    if level not in ind.levels():
+    if level not in ind.levels() and level != "desa":
         raise QueryError(f"{ind.id} is not defined at level {level} (lowest: {ind.lowest_level})")
     regions = _regions(conn, level, parent)
     if level == "provinsi":  # the provinces of the period's boundaries

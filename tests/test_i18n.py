@@ -39,6 +39,7 @@ from i18n import (
 )
 from ingest.entry import ACTIONS, STATUSES
 from ingest.upload import STATUSES as UPLOAD_STATUSES
+from lake.streams import STREAMS
 from queries.catalogue import DIRECTIONS
 from queries.classify import METHODS
 from queries.indicators import CHANGE_REASONS
@@ -69,11 +70,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "signin.": ("title", "username", "password", "submit", "wrong", "locked", "csrf",
                 "change", "current", "current_wrong", "new", "again", "must", "mismatch",
                 "policy"),
+    "catatan.stream.": tuple(STREAMS),  # pages/records.py
+    "catatan.col.": tuple({c for s in STREAMS.values() for c in s.schema}),
     "upload.": (),  # the `_text` helper itself: its calls are read through TRANSLATORS
 }
 # Strings shaped like keys (or prefixes) that are something else: audit log actions.
 NOT_KEYS = {"signin.failed", "signin.throttled", "signin.unlock", "request.refused",
-            "upload.apply", "entry."}
+            "upload.apply", "entry.", "catatan.csv"}
 KEY = re.compile(r"[a-z][a-z_]*(?:\.[a-z_]+)+")
 PREFIX = re.compile(r"[a-z][a-z_]*(?:\.[a-z_]+)*\.")
 NAMESPACES = {key.split(".")[0] for key in TEXTS}
