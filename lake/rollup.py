@@ -181,19 +181,23 @@ def sql(defn: Definition, *, depth: int | None = None) -> str:
     sets = ", ".join("(period, split, " + ", ".join(keys[:k]) + ")"
                      for k in range(depth, 0, -1))
     rolled = " + ".join(f"GROUPING({k})" for k in keys)
+    # The records are summed once per region code as stored (the finest grouping), and
+    # only those sums are rolled up through the grouping sets.
     return f"""
 WITH r AS ({source}),
-base AS (
-  SELECT CAST(period AS INT) AS period, {split} AS split, {parts},
-         CAST({defn.numerator} AS BIGINT) AS num, {den} AS den,
-         COALESCE(simulated, FALSE) AS simulated
+finest AS (
+  SELECT CAST(period AS INT) AS period, {split} AS split, region_code,
+         SUM(CAST({defn.numerator} AS BIGINT)) AS num, SUM({den}) AS den,
+         COUNT(*) AS records, bool_or(COALESCE(simulated, FALSE)) AS simulated
   FROM r WHERE {defn.filter}
-)
+  GROUP BY 1, 2, 3
+),
+coded AS (SELECT finest.*, {parts} FROM finest)
 SELECT period, split, concat_ws('.', {", ".join(keys)}) AS region_code,
        CAST({depth} - ({rolled}) AS INT) AS depth,
        CAST(SUM(num) AS BIGINT) AS num, CAST(SUM(den) AS BIGINT) AS den,
-       CAST(COUNT(*) AS BIGINT) AS records, bool_or(simulated) AS simulated
-FROM base
+       CAST(SUM(records) AS BIGINT) AS records, bool_or(simulated) AS simulated
+FROM coded
 GROUP BY GROUPING SETS ({sets})
 """.strip()
 
@@ -336,21 +340,24 @@ def national(provinces: pl.DataFrame) -> pl.DataFrame:
             .select(MEASURES_SCHEMA.names()).cast(dict(MEASURES_SCHEMA)))  # type: ignore[arg-type]
 
 
-def finish(measures: pl.DataFrame, definitions: Iterable[Definition]) -> pl.DataFrame:
-    """Turn additive measures into the output contract: the ratio (or sum) last, sorted."""
-    by_id = {d.id: d for d in definitions}
-    scale = pl.col("indicator_id").str.split(".").list.first() \
-        .replace_strict({k: d.scale for k, d in by_id.items()}, return_dtype=pl.Float64)
-    ratio = pl.col("indicator_id").str.split(".").list.first() \
-        .is_in([k for k, d in by_id.items() if d.denominator])
-    den = pl.when(pl.col("den") != 0).then(pl.col("den").cast(pl.Float64))
-    value = pl.when(ratio).then(scale * pl.col("num").cast(pl.Float64) / den) \
-        .otherwise(scale * pl.col("num").cast(pl.Float64))
+def finish(measures: pl.DataFrame, defn: Definition) -> pl.DataFrame:
+    """Turn one definition's additive measures into the output contract: the ratio last."""
+    num = pl.col("num").cast(pl.Float64)
+    if defn.denominator:
+        value = defn.scale * num / pl.when(pl.col("den") != 0).then(pl.col("den"))
+    else:
+        value = defn.scale * num
     level = pl.col("depth").replace_strict({0: "nasional", **{v: k for k, v in DEPTH.items()}},
                                            return_dtype=pl.String)
     return (measures.with_columns(value=value, level=level)
-            .select(OUTPUT_SCHEMA.names()).cast(dict(OUTPUT_SCHEMA))  # type: ignore[arg-type]
-            .sort("indicator_id", "period", "region_code"))
+            .select(OUTPUT_SCHEMA.names()).cast(dict(OUTPUT_SCHEMA)))  # type: ignore[arg-type]
+
+
+def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Concatenate output frames in the contract's order (indicator, period, region)."""
+    if not frames:
+        return OUTPUT_SCHEMA.to_frame()
+    return pl.concat(frames).sort("indicator_id", "period", "region_code")
 
 
 FileSource = Mapping[str, Sequence[Path]]
@@ -396,15 +403,14 @@ def rollup(files: Any, definitions: Iterable[Definition] | None = None, *,
     for defn in defs:
         measures, provinces = _rollup_one(defn, _files_of(files, defn.stream), run,
                                           want_years, want_provs, cached)
-        out.append(measures)
+        out.append(finish(measures, defn))
         fresh.append(provinces)
     if cache is not None:
         update = pl.concat(fresh)
         keys = update.select("digest", "prov", "unit").unique()
         kept = cached.join(keys, on=["digest", "prov", "unit"], how="anti")
         _write_cache(cache, pl.concat([kept, update]).sort("digest", "prov", "unit", "period"))
-    measures = pl.concat(out) if out else MEASURES_SCHEMA.to_frame()
-    return finish(measures, defs)
+    return _sorted(out)
 
 
 def _rollup_one(defn: Definition, found: list[tuple[Path, int, str]], run: Runner,
