@@ -312,7 +312,8 @@ def _canonical(frame: pl.DataFrame, defn: Definition) -> pl.DataFrame:
     """Cast an engine's answer to :data:`MEASURES_SCHEMA` and drop non-regions.
 
     A row whose code has fewer parts than its level is the NULL key of records located
-    only to a coarser level: they count there, not here.
+    only to a coarser level: they count there, not here (and a record without a code
+    counts nowhere).
     """
     name = pl.lit(defn.id)
     if defn.by:
@@ -320,8 +321,8 @@ def _canonical(frame: pl.DataFrame, defn: Definition) -> pl.DataFrame:
     return (frame.lazy()
             .with_columns(indicator_id=name)
             .with_columns([pl.col(c).cast(t) for c, t in MEASURES_SCHEMA.items()])
-            .filter(pl.col("region_code").str.count_matches(".", literal=True) + 1
-                    == pl.col("depth"))
+            .filter((pl.col("region_code").str.count_matches(".", literal=True) + 1
+                     == pl.col("depth")) & (pl.col("region_code") != ""))
             .select(MEASURES_SCHEMA.names())
             .collect())
 

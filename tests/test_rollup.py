@@ -73,7 +73,7 @@ ORMAS_ROWS = [
 ]
 
 
-def mention(n: int, day: date, code: str, tone: int, sim: bool = False) -> dict[str, Any]:
+def mention(n: int, day: date, code: str | None, tone: int, sim: bool = False) -> dict[str, Any]:
     return {"mention_id": f"m{n}", "date": day, "region_code": code, "topic": "pemilu",
             "tone": tone, "simulated": sim}
 
@@ -84,6 +84,7 @@ MEDIA_ROWS = [
     mention(3, D(2024, 2, 5), "32.73", -1),
     mention(4, D(2024, 2, 5), "32.71", 1),
     mention(5, D(2024, 2, 5), "35.78", -1, sim=True),
+    mention(6, D(2024, 2, 5), None, -1),  # located nowhere: counts in no region
 ]
 
 
@@ -93,7 +94,7 @@ def write(root: Path, stream: str, rows: list[dict[str, Any]], tag: str = "1") -
         [pl.col(c).cast(t) if c in rows[0] else pl.lit(None, t).alias(c)
          for c, t in schema.items()])
     for (year, prov), part in frame.group_by(pl.col("date").dt.year(),
-                                             pl.col("region_code").str.slice(0, 2)):
+                                             pl.col("region_code").str.slice(0, 2).fill_null("32")):
         folder = root / "data" / f"stream={stream}" / f"year={year}" / f"prov={prov}"
         folder.mkdir(parents=True, exist_ok=True)
         part.write_parquet(folder / f"{tag}-0.parquet")
