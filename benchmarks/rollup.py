@@ -313,8 +313,11 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
 def run_task(name: str, args: list[str]) -> dict[str, Any]:
     """Run one task in a fresh process tree; return its figures and that tree's peak RSS."""
     command = [sys.executable, "-m", "benchmarks.rollup", "--measure", name, *args]
-    done = subprocess.run(command, check=True, capture_output=True, text=True,
-                          cwd=PROJECT_ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    if done.returncode:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        return {"failed": f"exit {done.returncode}: {tail}", "seconds": float("nan"),
+                "peak_rss_mb": float("nan"), "rows_out": 0}
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -322,9 +325,11 @@ def measure(name: str, args: list[str]) -> None:
     """(In a fresh process) run the task in a child; print its time and the child's RSS."""
     command = [sys.executable, "-m", "benchmarks.rollup", "--task", name, *args]
     start = time.perf_counter()
-    done = subprocess.run(command, check=True, capture_output=True, text=True,
-                          cwd=PROJECT_ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT)
     wall = time.perf_counter() - start
+    if done.returncode:
+        print(done.stderr, file=sys.stderr)
+        sys.exit(done.returncode)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     figures["process_seconds"] = wall
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -377,8 +382,19 @@ def main(argv: list[str] | None = None) -> int:
         figures = run_task(name, task_args)
         figures.update(label=label, target_s=target, note=note,
                        verdict=_verdict(figures["seconds"], target))
+        if "failed" in figures:
+            figures["verdict"] = "FAILED"
+            print(figures["failed"], file=sys.stderr)
         rows.append(figures)
+        print(f"    {figures['seconds']:.2f} s, {figures['peak_rss_mb']:.0f} MB",
+              file=sys.stderr)
+        save()
         return figures
+
+    def save() -> None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"rows": args.rows, "spark_rows": args.spark_rows,
+                                        "figures": rows}, indent=2))
 
     mrows = f"{args.rows / 1e6:g}M"
     if "media" in parts:
@@ -388,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         product = row(f"media {mrows}: product rollup desa->nasional (DuckDB)", "product",
                       [media], target=3 * base["seconds"], note="target: 3x the baseline")
         product["ratio"] = product["seconds"] / base["seconds"]
+        save()
     if "tps" in parts:
         row("TPS 820k x 3 elections, all levels", "tps", [others], target=2.0)
     if "refresh" in parts:
@@ -402,15 +419,14 @@ def main(argv: list[str] | None = None) -> int:
         spark_data = str(make_media(args.spark_rows))
         figures = row(f"Spark local[2], media {args.spark_rows / 1e6:g}M", "spark",
                       [spark_data], note="JVM start excluded; must match DuckDB")
-        figures["verdict"] = "PASS" if figures["matches"] else "MISS (differs)"
+        if "failed" not in figures:
+            figures["verdict"] = "PASS" if figures["matches"] else "MISS (differs)"
+            save()
     print(f"\n{'figure':<58} {'s':>8} {'RSS MB':>8} {'rows out':>10} {'target':>8}  verdict")
     for r in rows:
         target = f"{r['target_s']:.2f}" if r["target_s"] is not None else ""
         print(f"{r['label']:<58} {r['seconds']:>8.2f} {r['peak_rss_mb']:>8.0f}"
               f" {r['rows_out']:>10} {target:>8}  {r['verdict']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"rows": args.rows, "spark_rows": args.spark_rows,
-                                    "figures": rows}, indent=2))
     print(f"\n(results in {args.out})")
     return 0
 

@@ -19,6 +19,9 @@ from settings import Settings
 
 DEFAULT_MASTER = "local[2]"
 SHUFFLE_PARTITIONS = 4
+#: Heap of the local driver (local mode runs the executors in it); under spark-submit,
+#: ``--driver-memory`` decides. 1g (Spark's default) runs out on 10M media rows.
+DRIVER_MEMORY = "4g"
 
 
 class SparkUnavailable(RuntimeError):
@@ -43,8 +46,9 @@ def session(master: str | None = None, *, app_name: str = "mata-garuda-rollup",
     if shutil.which("java") is None:
         raise SparkUnavailable("java not found: install Java 17 (make java)")
     builder = SparkSession.builder.appName(app_name)
-    if not submitted:
-        builder = builder.master(master or master_setting())
+    if not submitted:  # the JVM starts here: its heap is set now or never
+        builder = builder.master(master or master_setting()) \
+            .config("spark.driver.memory", DRIVER_MEMORY)
     conf = {
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
