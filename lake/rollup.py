@@ -19,9 +19,10 @@ above, never in a finer region.
 Engines: ``duckdb`` (embedded, the default) reads the lake's explicit file lists with
 ``read_parquet([...])``; ``spark`` (:mod:`lake.spark`) reads them with
 ``spark.read.parquet(*files)`` into temp views. DuckDB is the embedded engine by
-measurement (``python -m benchmarks.rollup``, 2 shared cores): over 100M media rows the
-plain finest-level group-by took 10.1 s in DuckDB against 13.9 s in Polars' streaming
-engine (peak RSS 1.0 GB against 2.6 GB); see ``benchmarks/README.md`` for the full table.
+measurement (``python -m benchmarks.rollup``, 100M media rows, 2 shared vCPUs under load):
+the finest-level group-by (desa x topic x month) took 35.8 s and 2.4 GB peak RSS in
+DuckDB against 56.4 s and 5.2 GB in Polars' streaming engine, and a Polars rollup built
+level by level 74.1 s and 5.2 GB; see ``benchmarks/README.md``.
 
 Incremental refresh (``years``/``provs``): only the partitions of those years and provinces
 are read (for a stock such as "active at year end", every earlier year of those provinces
@@ -358,7 +359,14 @@ def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """Concatenate output frames in the contract's order (indicator, period, region)."""
     if not frames:
         return OUTPUT_SCHEMA.to_frame()
-    return pl.concat(frames).sort("indicator_id", "period", "region_code")
+    frame = pl.concat(frames)
+    # Sorting millions of rows by two string columns is slow in Polars (15 s for 6M rows
+    # here); the few distinct strings are sorted instead and the rows by their ranks.
+    for column in ("indicator_id", "region_code"):
+        ranks = frame.select(pl.col(column).unique().sort()).with_row_index(f"_{column}")
+        frame = frame.join(ranks, on=column, how="left")
+    return frame.sort("_indicator_id", "period", "_region_code") \
+        .drop("_indicator_id", "_region_code")
 
 
 FileSource = Mapping[str, Sequence[Path]]
