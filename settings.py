@@ -174,6 +174,11 @@ class Settings:
                        " `false` hides them everywhere without deleting them. Default: `true`"
                        " in development (`make run`), `false` in production."),
     )
+    spark_master: str = field(
+        default="",
+        metadata=_help("Spark master for `--engine spark` rollups (`spark://host:7077`,"
+                       " `local[4]`). Default `local[2]`."),
+    )
     host: str = field(default="127.0.0.1", metadata=_help("Address the server listens on."))
     port: int = field(default=8050, metadata=_help("Port the server listens on."))
 
