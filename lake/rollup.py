@@ -19,10 +19,14 @@ above, never in a finer region.
 Engines: ``duckdb`` (embedded, the default) reads the lake's explicit file lists with
 ``read_parquet([...])``; ``spark`` (:mod:`lake.spark`) reads them with
 ``spark.read.parquet(*files)`` into temp views. DuckDB is the embedded engine by
-measurement (``python -m benchmarks.rollup``, 100M media rows, 2 shared vCPUs under load):
-the finest-level group-by (desa x topic x month) took 35.8 s and 2.4 GB peak RSS in
-DuckDB against 56.4 s and 5.2 GB in Polars' streaming engine, and a Polars rollup built
-level by level 74.1 s and 5.2 GB; see ``benchmarks/README.md``.
+measurement (``python -m benchmarks.rollup``, 100M media rows, 2 vCPUs): the finest-level
+group-by (desa x topic x month) took 12.9 s and 2.6 GB peak RSS in DuckDB against 14.3 s
+and 5.3 GB in Polars' streaming engine, and a Polars rollup built level by level 22.2 s
+and 5.2 GB against 28.8 s and 3.8 GB for this module's whole rollup (with nasional, the
+ratios and the sorted 8.6M-row output). On the same box under load from other jobs
+DuckDB was 35.8 s and Polars 56.4 s. Polars is faster only on small inputs (2M rows:
+0.8 s against 1.6 s); it needs twice the memory, so DuckDB it is. See
+``benchmarks/README.md``.
 
 Incremental refresh (``years``/``provs``): only the partitions of those years and provinces
 are read (for a stock such as "active at year end", every earlier year of those provinces
