@@ -21,6 +21,7 @@ from settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from ingest.backup import BackupKey
+    from ingest.bootstrap import DemoRecords
     from lake.ingest import IngestResult
 
 # Each command imports the rest of the application inside its function, to keep start-up
@@ -69,6 +70,7 @@ def serve(demo: bool, port: int | None) -> None:
     if port is not None:
         settings = replace(settings, port=port)
     steps = bootstrap_steps(_engine(settings), settings.published_dir, demo=demo,
+                            records=_demo_records(settings) if demo else None,
                             echo=tqdm.write)
     for label, step in tqdm(steps, desc="set-up", unit="step", file=sys.stderr):
         tqdm.write(f"- {label}")
@@ -458,12 +460,30 @@ def lake_ingest(stream: str, files: tuple[Path, ...], no_rollup: bool) -> None:
 
 
 def _after_ingest(result: IngestResult) -> None:
-    """Refresh the rollups of the partitions an ingest touched.
+    """Refresh the indicators rolled up from the partitions an ingest rewrote."""
+    from ingest.aggregates import refresh
+    from lake.store import Lake
 
-    ROLLUP HOOK: the "rollup" helper replaces this body with the incremental rollup into
-    the indicator store (`lake rollup` of ``result.partitions``).
-    """
-    click.echo(f"rollup of {len(result.partitions)} partition(s): not available yet")
+    settings = _settings()
+    report = refresh(_engine(settings), Lake(settings.lake_dir), partitions=result.partitions)
+    click.echo(f"rollup of {len(result.partitions)} partition(s): {report.inserted} new,"
+               f" {report.corrected} changed, {report.unchanged} unchanged values")
+
+
+@lake.command("rollup")
+@click.option("--engine", "rollup_engine", type=click.Choice(["duckdb", "spark"]),
+              default="duckdb", show_default=True,
+              help="duckdb runs here; spark runs on MATA_GARUDA_SPARK_MASTER (default"
+                   " local[2]).")
+def lake_rollup(rollup_engine: str) -> None:
+    """Roll every record stream up to all levels and store the indicators computed."""
+    from ingest.aggregates import refresh
+    from lake.store import Lake
+
+    settings = _settings()
+    report = refresh(_engine(settings), Lake(settings.lake_dir), rollup_engine=rollup_engine)
+    click.echo(f"rollup ({rollup_engine}): {report.inserted} new, {report.corrected} changed,"
+               f" {report.unchanged} unchanged values; {report.missing} without a value")
 
 
 @lake.command("vacuum")
@@ -484,35 +504,29 @@ def lake_vacuum() -> None:
 def demo(seed: int | None, scale: str) -> None:
     """Generate and store the synthetic demo data (DATA SIMULASI).
 
-    Also writes the synthetic record streams as Parquet files under
-    <var_dir>/demo-records/<scale>-seed<seed> (once; an existing directory is kept).
+    The record streams are written once as Parquet files under
+    <var_dir>/demo-records/<scale>-seed<seed>, ingested into the lake and rolled up.
     """
-    from ingest.bootstrap import DEMO_SEED, load_demo, prepare_database
-    from ingest.demo.records import read_published, write_demo_records
+    from ingest.bootstrap import DEMO_SEED, load_demo, load_demo_records, prepare_database
+    from ingest.demo.records import RECORD_DERIVED
 
     settings = _settings()
     engine = _engine(settings)
     prepare_database(engine)
     seed = DEMO_SEED if seed is None else seed
-    load_demo(engine, load_registry(), click.echo, seed=seed)
-    target = settings.var_dir / "demo-records" / f"{scale}-seed{seed}"
-    if target.is_dir():
-        click.echo(f"  demo records (DATA SIMULASI) already in {target}")
-    else:
-        partial = target.with_name(f".{target.name}.partial")
-        if partial.exists():
-            import shutil
-
-            shutil.rmtree(partial)  # left by an interrupted run: never read
-        published = settings.published_dir
-        written = write_demo_records(
-            partial, load_registry(include_desa=True), settings.boundaries_dir, scale, seed,
-            published=read_published(published) if published.is_dir() else None,
-        )
-        os.replace(partial, target)
-        files = ", ".join(f"{name} {len(paths)}" for name, paths in written.items())
-        click.echo(f"  demo records (DATA SIMULASI, {scale}) in {target}: {files} file(s)")
+    load_demo(engine, load_registry(), click.echo, seed=seed, exclude=RECORD_DERIVED)
+    load_demo_records(engine, _demo_records(settings, scale, seed), click.echo)
     click.echo("demo data ready")
+
+
+def _demo_records(settings: Settings, scale: str = "small",
+                  seed: int | None = None) -> DemoRecords:
+    """Return where the demo's record streams go (:class:`ingest.bootstrap.DemoRecords`)."""
+    from ingest.bootstrap import DEMO_SEED, DemoRecords
+
+    return DemoRecords(directory=settings.var_dir / "demo-records", lake=settings.lake_dir,
+                       boundaries=settings.boundaries_dir, published=settings.published_dir,
+                       scale=scale, seed=DEMO_SEED if seed is None else seed)
 
 
 if __name__ == "__main__":

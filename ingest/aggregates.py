@@ -13,14 +13,16 @@ decided by :data:`queries.indicators.SOURCE_PRIORITY` (published figures win).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from geodata.registry import level_of
 from ingest.store import NewValue, write_values
+from lake.rollup import DEFINITIONS, rollup
+from lake.store import Lake
 from queries.provenance import STORED
 from queries.schema import indicator, region
 
@@ -136,3 +138,26 @@ def store_rollup(conn: Connection, frame: pl.DataFrame, *, snapshot: int,
         corrected += report.corrected
         unchanged += report.unchanged
     return RollupReport(inserted, corrected, unchanged, frame.height - present.height)
+
+
+def refresh(engine: Engine, lake: Lake, *, partitions: Iterable[tuple[int, str]] | None = None,
+            rollup_engine: str = "duckdb") -> RollupReport:
+    """Roll the lake up into the store: all of it, or the (year, prov) partitions given.
+
+    An ingest passes the partitions it rewrote (incremental refresh): only those years
+    and provinces are read again, and nasional is recomputed from the rollup's
+    per-province cache (``<lake>/cache/rollup.parquet``).
+    """
+    years = provs = None
+    if partitions is not None:
+        touched = set(partitions)
+        if not touched:
+            return RollupReport(0, 0, 0, 0)
+        years, provs = {y for y, _ in touched}, {p for _, p in touched}
+    snapshot = lake.snapshot()
+    cache = lake.root / "cache" / "rollup.parquet"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    frame = rollup(lake, engine=rollup_engine, years=years, provs=provs, cache=cache)
+    with engine.begin() as conn:
+        return store_rollup(conn, frame, snapshot=snapshot.id,
+                            definitions={d.id: d.digest for d in DEFINITIONS})

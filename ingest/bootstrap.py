@@ -8,7 +8,10 @@ it was conditioned on), so a second start skips it in milliseconds.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +20,14 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from auth.accounts import add_account
 from geodata.registry import Registry, load_registry
+from ingest.aggregates import refresh
 from ingest.demo import SCHEMA, generate
+from ingest.demo.records import (
+    RECORD_DERIVED,
+    RECORDS_VERSION,
+    read_published,
+    write_demo_records,
+)
 from ingest.published import import_file, import_targets
 from ingest.store import (
     NewValue,
@@ -27,6 +37,8 @@ from ingest.store import (
     seed_regions,
     write_values,
 )
+from lake.ingest import ingest
+from lake.store import Lake
 from queries.catalogue import Indicator, load_catalogue_file, read_catalogue
 from queries.db import upgrade
 from queries.schema import dataset_load
@@ -168,25 +180,89 @@ def load_demo_accounts(engine: Engine, registry: Registry, echo: Echo = print) -
         echo(line)
 
 
+@dataclass(frozen=True)
+class DemoRecords:
+    """Where the synthetic record streams go: generated files, the lake, and their size."""
+
+    directory: Path   # the generated Parquet files, one folder per scale and seed
+    lake: Path        # the lake they are ingested into (``Settings.lake_dir``)
+    boundaries: Path  # for the incident points, inside their kecamatan
+    published: Path | None = None  # the published turnout the TPS records match
+    scale: str = "small"
+    seed: int = DEMO_SEED
+
+
+def demo_record_files(records: DemoRecords, registry: Registry,
+                      echo: Echo = print) -> dict[str, list[Path]]:
+    """Return the demo's record files per stream, writing them first if absent.
+
+    They are written to a partial folder renamed when complete, so a folder that exists
+    is whole; a partial folder left by an interrupted run is never read.
+    """
+    target = records.directory / f"v{RECORDS_VERSION}-{records.scale}-seed{records.seed}"
+    if not target.is_dir():
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        published = records.published
+        write_demo_records(partial, registry, records.boundaries, records.scale, records.seed,
+                           published=read_published(published)
+                           if published is not None and published.is_dir() else None)
+        os.replace(partial, target)
+        echo(f"  demo records (DATA SIMULASI, {records.scale}) written to {target}")
+    return {stream.name: sorted(stream.glob("*.parquet"))
+            for stream in sorted(target.iterdir()) if stream.is_dir()}
+
+
+def load_demo_records(engine: Engine, records: DemoRecords, echo: Echo = print) -> None:
+    """Ingest the demo's record streams into the lake and roll them up into the store.
+
+    Once per (scale, seed); the values are DATA SIMULASI computed from their records
+    (turnout down to desa from TPS, incidents, ormas, media), where the direct demo
+    leaves them out (:data:`ingest.demo.records.RECORD_DERIVED`).
+    """
+    fingerprint = f"v{RECORDS_VERSION} {records.scale} seed {records.seed}"
+    if _fingerprint(engine, "demo:records") == fingerprint:
+        return
+    registry = load_registry(include_desa=True)
+    lake = Lake(records.lake)
+    for stream, paths in demo_record_files(records, registry, echo).items():
+        result = ingest(lake, stream, paths, registry=registry,
+                        boundaries=records.boundaries, simulated=True)
+        echo(f"  lake {stream}: {result.stored} records stored, {result.quarantined}"
+             " quarantined")
+    report = refresh(engine, lake)
+    echo(f"  values computed from the records (DATA SIMULASI): {report.inserted} new,"
+         f" {report.corrected} changed")
+    _mark_loaded(engine, "demo:records", fingerprint)
+
+
 Step = tuple[str, Callable[[], None]]
 
 
 def bootstrap_steps(engine: Engine, published_dir: Path | None, *, demo: bool = True,
-                    echo: Echo = print) -> list[Step]:
-    """Return the labelled steps ``make run`` takes before serving; fast when already done."""
+                    records: DemoRecords | None = None, echo: Echo = print) -> list[Step]:
+    """Return the labelled steps ``make run`` takes before serving; fast when already done.
+
+    With ``records``, the demo also has its record streams, and the direct demo leaves
+    out the values their rollup computes.
+    """
     registry = load_registry()
-    steps: list[Step] = [("database", lambda: prepare_database(engine, registry))]
+    steps: list[Step] = [("database", lambda: prepare_database(engine))]
     if published_dir is not None and published_dir.is_dir():
         steps.append(("published figures",
                       lambda: load_published(engine, published_dir, registry, echo)))
     if demo:
-        steps.append(("demo data", lambda: load_demo(engine, registry, echo)))
+        exclude = RECORD_DERIVED if records is not None else None
+        steps.append(("demo data", lambda: load_demo(engine, registry, echo, exclude=exclude)))
+        if records is not None:
+            steps.append(("demo records", lambda: load_demo_records(engine, records, echo)))
         steps.append(("demo accounts", lambda: load_demo_accounts(engine, registry, echo)))
     return steps
 
 
 def bootstrap(engine: Engine, published_dir: Path | None, *, demo: bool = True,
-              echo: Echo = print) -> None:
+              records: DemoRecords | None = None, echo: Echo = print) -> None:
     """Run every step of :func:`bootstrap_steps`."""
-    for _label, step in bootstrap_steps(engine, published_dir, demo=demo, echo=echo):
+    for _label, step in bootstrap_steps(engine, published_dir, demo=demo, records=records,
+                                        echo=echo):
         step()

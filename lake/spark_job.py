@@ -17,20 +17,7 @@ if __package__ in (None, ""):  # run as a file by spark-submit: the checkout is 
 
 from lake.rollup import definition, rollup  # noqa: E402
 from lake.spark import session  # noqa: E402
-from lake.streams import STREAMS  # noqa: E402
-
-
-def live_files(root: Path) -> dict[str, list[Path]]:
-    """Return each stream's live data files: the manifest's (lake.store), else on disk."""
-    try:
-        from lake.store import Lake
-    except ImportError:
-        Lake = None  # noqa: N806
-    if Lake is not None:
-        lake = Lake(root)
-        return {s: lake.files(s) for s in STREAMS}
-    return {s: sorted((root / "data" / f"stream={s}").glob("year=*/prov=*/*.parquet"))
-            for s in STREAMS}
+from lake.store import Lake  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     defs = None if args.indicator is None else [definition(i) for i in args.indicator]
     spark = session(args.master, submitted=args.master is None)
     try:
-        result = rollup(live_files(args.lake.resolve()), defs, engine="spark", session=spark)
+        result = rollup(Lake(args.lake.resolve()), defs, engine="spark", session=spark)
     finally:
         spark.stop()
     result.write_parquet(args.out)

@@ -13,8 +13,9 @@ simulated indicators they replace (see :data:`RECORD_DERIVED`).
 * **TPS**: pilpres and pileg DPR on 17 April 2019 and 14 February 2024 (pilpres and pileg
   of one polling day share their TPS and voter lists), pilkada on 27 November 2024. The
   voter list of a desa follows its synthetic population; the number of TPS is allocated
-  so that the nation has :data:`TPS_TOTALS` of them (about 250 voters each) at the full
-  scale, an eighth at the small one (at least one per desa). Turnout per TPS is the demo's
+  so that the nation has :data:`TPS_TOTALS` of them at the full scale, an eighth at the
+  small one (at least one per desa); a TPS has about 250 voters at either scale (the small
+  one has fewer voters in all, never TPS of thousands). Turnout per TPS is the demo's
   kecamatan turnout plus desa and TPS noise, then moved (:func:`condition_turnout`) so
   that every published province and the nation roll up *exactly* to the published
   figure: ``sum(voters) / sum(dpt + dptb + dpk)`` equals it to the last voter.
@@ -64,6 +65,7 @@ from lake.streams import ACLED_EVENT_TYPES, INCIDENTS, MEDIA, ORMAS, STREAMS, TP
 from queries.catalogue import Indicator, load_catalogue_file
 
 DEMO_RECORDS_SEED = 2024
+RECORDS_VERSION = 2  # bump when the records change, so a demo writes and loads them anew
 
 POLLS: tuple[tuple[str, date], ...] = (
     ("pilpres", date(2019, 4, 17)),
@@ -276,7 +278,8 @@ def _tps_frame(world: _World, election: str, day: date, scale: Scale,
     pop = world.desa_pop[desa]
     per_desa = np.bincount(desa, minlength=len(world.desa_codes))[desa]
     share = pop / per_desa / (world.desa_pop[np.unique(desa)].sum())
-    dpt = np.maximum(np.rint(DPT_TOTALS[day] * share * lists.uniform(0.85, 1.15, len(desa))),
+    registered = DPT_TOTALS[day] * len(desa) / TPS_TOTALS[day]  # ~250 a TPS at any scale
+    dpt = np.maximum(np.rint(registered * share * lists.uniform(0.85, 1.15, len(desa))),
                      1).astype(np.int64)
     dptb = lists.poisson(dpt * 0.006)
     dpk = lists.poisson(dpt * 0.004)
