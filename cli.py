@@ -459,13 +459,22 @@ def lake_ingest(stream: str, files: tuple[Path, ...], no_rollup: bool) -> None:
         _after_ingest(result)
 
 
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    """Return the engine of the indicator store, migrated and seeded (as `data import`)."""
+    from ingest.bootstrap import prepare_database
+
+    engine = _engine(settings)
+    prepare_database(engine)
+    return engine
+
+
 def _after_ingest(result: IngestResult) -> None:
     """Refresh the indicators rolled up from the partitions an ingest rewrote."""
     from ingest.aggregates import refresh
     from lake.store import Lake
 
     settings = _settings()
-    report = refresh(_engine(settings), Lake(settings.lake_dir), partitions=result.partitions)
+    report = refresh(_store(settings), Lake(settings.lake_dir), partitions=result.partitions)
     click.echo(f"rollup of {len(result.partitions)} partition(s): {report.inserted} new,"
                f" {report.corrected} changed, {report.unchanged} unchanged values")
 
@@ -481,7 +490,7 @@ def lake_rollup(rollup_engine: str) -> None:
     from lake.store import Lake
 
     settings = _settings()
-    report = refresh(_engine(settings), Lake(settings.lake_dir), rollup_engine=rollup_engine)
+    report = refresh(_store(settings), Lake(settings.lake_dir), rollup_engine=rollup_engine)
     click.echo(f"rollup ({rollup_engine}): {report.inserted} new, {report.corrected} changed,"
                f" {report.unchanged} unchanged values; {report.missing} without a value")
 

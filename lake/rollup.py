@@ -93,6 +93,10 @@ class Definition:
     numerator: str
     denominator: str | None = None
     filter: str = "TRUE"
+    #: For a count: which of the ``filter``'s records are counted. The others count as
+    #: zero, so a region with records but none that qualifies has the value 0 (known),
+    #: and only a region without any record of the stream is missing.
+    condition: str | None = None
     scale: float = 1.0
     period: Period = "year"
     by: str | None = None
@@ -118,36 +122,42 @@ _REGISTERED = "dpt + COALESCE(dptb, 0) + COALESCE(dpk, 0)"
 _ORMAS_ACTIVE = ("status <> 'revoked'"
                  " AND (expires IS NULL OR expires > make_date(period, 12, 31))")
 
+#: The election whose TPS records an indicator is computed from.
+ELECTION_OF = {"turnout_pilpres": "pilpres", "turnout_pileg": "pileg_dpr",
+               "turnout_pilkada": "pilkada", "suara_tidak_sah_pilpres": "pilpres"}
+
 DEFINITIONS: tuple[Definition, ...] = (
-    *(Definition(id=f"turnout_{name}", stream="tps", lowest="desa", numerator="voters",
-                 denominator=_REGISTERED, scale=100.0, filter=f"election = '{election}'",
-                 description=f"{name} turnout: 100 x voters / (DPT + DPTb + DPK)")
-      for name, election in (("pilpres", "pilpres"), ("pileg", "pileg_dpr"),
-                             ("pilkada", "pilkada"))),
+    *(Definition(id=name, stream="tps", lowest="desa", numerator="voters",
+                 denominator=_REGISTERED, scale=100.0, filter=f"election = '{ELECTION_OF[name]}'",
+                 description=f"{name}: 100 x voters / (DPT + DPTb + DPK)")
+      for name in ("turnout_pilpres", "turnout_pileg", "turnout_pilkada")),
     Definition(id="suara_tidak_sah_pilpres", stream="tps", lowest="desa",
-               filter="election = 'pilpres'", numerator="invalid_votes",
+               filter=f"election = '{ELECTION_OF['suara_tidak_sah_pilpres']}'",
+               numerator="invalid_votes",
                denominator="voters", scale=100.0,
                description="Invalid presidential ballots, % of voters"),
     Definition(id="konflik", stream="incidents", lowest="kecamatan", numerator="1",
-               filter="event_type <> 'Strategic developments'",
+               condition="event_type <> 'Strategic developments'",
                description="Incidents in the year (ACLED's non-violent 'Strategic"
                            " developments' are context, not incidents)"),
     Definition(id="konflik_korban", stream="incidents", lowest="kecamatan",
                numerator="COALESCE(fatalities, 0)",
-               filter="event_type <> 'Strategic developments'",
+               condition="event_type <> 'Strategic developments'",
                description="Fatalities of the year's incidents"),
     Definition(id="ormas", stream="ormas", lowest="kabkota", numerator="1",
-               period="year_end", filter=_ORMAS_ACTIVE,
+               period="year_end", condition=_ORMAS_ACTIVE,
                description="Organisations registered and not expired or revoked at"
                            " 31 December"),
     Definition(id="ormas_kedaluwarsa", stream="ormas", lowest="kabkota", numerator="1",
                period="year_end",
-               filter=_ORMAS_ACTIVE.replace("expires IS NULL OR ", "")
+               condition=_ORMAS_ACTIVE.replace("expires IS NULL OR ", "")
                + " AND expires <= make_date(period + 1, 6, 30)",
                description="Organisations active at 31 December whose registration"
                            " expires within the next six months"),
     Definition(id="ormas_baru", stream="ormas", lowest="kabkota", numerator="1",
-               description="Organisations registered in the year"),
+               period="year_end", condition="year(date) = period",
+               description="Organisations registered in the year (0 where the registry"
+                           " has organisations but none new)"),
     Definition(id="media_negatif", stream="media", lowest="kabkota",
                numerator="CASE WHEN tone = -1 THEN 1 ELSE 0 END", denominator="1",
                scale=100.0, description="Negative-tone mentions, % of mentions"),
@@ -182,6 +192,8 @@ def sql(defn: Definition, *, depth: int | None = None) -> str:
         period = "year(date)" if defn.period == "year" else "year(date) * 100 + month(date)"
         source = f"SELECT src.*, CAST({period} AS INT) AS period FROM src"
     split = f"COALESCE(CAST({defn.by} AS STRING), '')" if defn.by else "''"
+    num = (defn.numerator if defn.condition is None
+           else f"CASE WHEN {defn.condition} THEN {defn.numerator} ELSE 0 END")
     den = f"CAST({defn.denominator} AS BIGINT)" if defn.denominator else "CAST(NULL AS BIGINT)"
     sets = ", ".join("(period, split, " + ", ".join(keys[:k]) + ")"
                      for k in range(depth, 0, -1))
@@ -192,7 +204,7 @@ def sql(defn: Definition, *, depth: int | None = None) -> str:
 WITH r AS ({source}),
 finest AS (
   SELECT CAST(period AS INT) AS period, {split} AS split, region_code,
-         SUM(CAST({defn.numerator} AS BIGINT)) AS num, SUM({den}) AS den,
+         SUM(CAST({num} AS BIGINT)) AS num, SUM({den}) AS den,
          COUNT(*) AS records, bool_or(COALESCE(simulated, FALSE)) AS simulated
   FROM r WHERE {defn.filter}
   GROUP BY 1, 2, 3

@@ -22,23 +22,13 @@ from sqlalchemy import Connection, select
 
 from geodata.registry import NATIONAL_CODE, Registry, level_of
 from i18n import Message
+from lake.rollup import DEFINITIONS, ELECTION_OF
 from lake.streams import ELECTIONS, STREAMS
 from queries import params
 from queries.catalogue import Indicator
 from queries.indicators import indicator_values
 from queries.schema import region
 
-# Which stream an indicator is rolled up from. MERGE: read from lake.rollup.DEFINITIONS.
-_STREAM_OF = {
-    "turnout_pilpres": "tps", "turnout_pileg": "tps", "turnout_pilkada": "tps",
-    "suara_tidak_sah_pilpres": "tps",
-    "konflik": "incidents", "konflik_korban": "incidents",
-    "ormas": "ormas", "ormas_kedaluwarsa": "ormas", "ormas_baru": "ormas",
-    "media_negatif": "media",
-}
-# Which election's TPS records an indicator counts. MERGE: the definitions' filter.
-_ELECTION_OF = {"turnout_pilpres": "pilpres", "suara_tidak_sah_pilpres": "pilpres",
-                "turnout_pileg": "pileg_dpr", "turnout_pilkada": "pilkada"}
 # The order of the records within a region: the stream's key, read naturally.
 ORDER: dict[str, tuple[str, ...]] = {
     "tps": ("region_code", "election", "tps"),
@@ -63,12 +53,13 @@ class RecordLake(Protocol):
 
 def stream_of(indicator_id: str) -> str | None:
     """Return the stream an indicator is computed from, None for one that has no records."""
-    return _STREAM_OF.get(indicator_id)
+    found = [d.stream for d in DEFINITIONS if d.id == indicator_id]
+    return found[0] if found else None
 
 
 def election_of(indicator_id: str) -> str | None:
     """Return the election whose TPS records an indicator is computed from (None: any)."""
-    return _ELECTION_OF.get(indicator_id)
+    return ELECTION_OF.get(indicator_id)
 
 
 def _provinces(code: str, provinces: Sequence[str]) -> list[str]:

@@ -308,7 +308,7 @@ def read_csv_body(body: bytes) -> list[list[str]]:
 
 
 def test_missing_regions_are_hatched(page, server: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(server + "/?indikator=konflik&tingkat=kabkota")
+    page.goto(server + "/?indikator=ikn&tingkat=kabkota")
     regions_drawn(page, 514)
     fills = page.evaluate(REGION_FILLS)
     missing = page.evaluate(
@@ -683,6 +683,32 @@ def test_a_map_before_2022_draws_the_34_provinces_of_then(page, server: str) -> 
 DESA = {"32.73.01.1001": "Sukarasa", "32.73.01.1002": "Gegerkalong", "32.73.01.1003": "Isola"}
 
 
+def test_values_computed_from_records_say_so(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """The demo's TPS records give turnout per kecamatan and desa, its incidents per kab/kota.
+
+    Each value computed from records says how many, and, simulated records being behind
+    them, that it is DATA SIMULASI.
+    """
+    page.goto(server + "/?indikator=turnout_pilpres&tahun=2024&kode=32.73.01")
+    regions_drawn(page, 30)  # the kecamatan of Kota Bandung, Sukasari selected
+    card = page.locator(".kpi").first.inner_text()
+    assert "Sukasari" in card and "DATA SIMULASI" in card, card
+    assert re.search(r"dihitung dari \d+ catatan", card), card
+    page.mouse.move(*page.evaluate(POINT_IN_REGION, region_class("32.73.02")))  # Coblong
+    tooltip = page.locator(".peta-tooltip").inner_text()
+    assert re.search(r"DATA SIMULASI · dihitung dari \d+ catatan", tooltip), tooltip
+    desa = page.locator(f"#{ids.MAP_DESA} tbody tr").all_inner_texts()
+    assert len(desa) == 4 and all(re.search(r"\d+,\d\d", row) for row in desa), desa
+
+    page.goto(server + "/?indikator=konflik&tahun=2024&tingkat=kabkota")
+    regions_drawn(page, 514)
+    legend_total(page, 514)
+    page.mouse.move(*page.evaluate(POINT_IN_REGION, region_class("91.03")))
+    tooltip = page.locator(".peta-tooltip").inner_text()
+    assert "Kabupaten Jayapura" in tooltip
+    assert re.search(r"DATA SIMULASI · dihitung dari [\d.]+ catatan", tooltip), tooltip
+
+
 @pytest.fixture(scope="module")
 def records_server(tmp_path_factory: pytest.TempPathFactory, registry: Registry,
                    boundaries_dir: Path) -> Iterator[str]:
@@ -695,9 +721,13 @@ def records_server(tmp_path_factory: pytest.TempPathFactory, registry: Registry,
                     password=PASSWORD)
         conn.execute(sa.insert(region), [{"code": c, "level": "desa", "name": n,
                                           "parent_code": "32.73.01"} for c, n in DESA.items()])
+        write_values(conn, [NewValue("turnout_pilpres", "32.73.01.1001", 2024, 75.0, "test",
+                                     records=150)],
+                     source_kind="agregat", status="agregat",
+                     source_of={"turnout_pilpres": "Uji"}, recorded_by="test")
         write_values(conn, [NewValue("turnout_pilpres", code, 2024, value, "test")
-                            for code, value in (("32.73.01.1001", 75.0), ("32.73.01", 77.1),
-                                                ("32.73", 78.0), ("32", 80.0), ("ID", 81.0))],
+                            for code, value in (("32.73.01", 77.1), ("32.73", 78.0),
+                                                ("32", 80.0), ("ID", 81.0))],
                      source_kind="published", status="verified",
                      source_of={"turnout_pilpres": "Uji"}, recorded_by="test")
     app = create_app(Settings(var_dir=tmp, database_url=url, boundaries_dir=boundaries_dir,

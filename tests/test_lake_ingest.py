@@ -279,7 +279,8 @@ def test_parquet_input_and_chunks_keep_row_numbers(
 
 
 def test_lake_ingest_command(tmp_path: Path, boundaries_dir: Path) -> None:
-    env = {"MATA_GARUDA_LAKE_DIR": str(tmp_path / "lake"),
+    env = {"MATA_GARUDA_VAR_DIR": str(tmp_path / "var"),
+           "MATA_GARUDA_LAKE_DIR": str(tmp_path / "lake"),
            "MATA_GARUDA_BOUNDARIES_DIR": str(boundaries_dir)}
     result = CliRunner().invoke(main, ["lake", "ingest", "incidents", str(ACLED)], env=env)
     assert result.exit_code == 0, result.output
