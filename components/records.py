@@ -67,31 +67,32 @@ def records_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).to_dicts()
 
 
-def desa_table(frame: pl.DataFrame, *, stream: str, period: int, decimals: int, unit: str,
+def desa_table(frame: pl.DataFrame, *, stream: str, period: int, decimals: int,
                kecamatan: str, layer: bool, lang: str, election: str | None = None) -> html.Div:
-    """Return the desa of a kecamatan with their value, record count and kind.
+    """Return the desa of a kecamatan with their value and record count.
 
     ``frame`` is :func:`queries.records.desa_values`. A desa without a value says
-    "data tidak tersedia"; a simulated value is marked DATA SIMULASI. Without a desa
+    "data tidak tersedia"; a simulated value is marked as in the top five (its full
+    provenance in the cell's title). Without a desa
     boundary layer (``layer`` false) a line says the values are shown as a table.
     """
-    head = html.Tr([html.Th(t("desa.name", lang)),
-                    html.Th(f"{t('desa.value', lang, period=period)} ({unit})"),
-                    html.Th(t("desa.records", lang)), html.Th(t("desa.kind", lang))])
+    head = html.Tr([html.Th(t("desa.name", lang)), html.Th(t("desa.value", lang, period=period)),
+                    html.Th(t("desa.records", lang))])
     rows = []
     for r in frame.iter_rows(named=True):
-        value = r["value"]
-        records = r["records"]
+        value, records = r["value"], r["records"]
+        name: list[Any] = [r["name"]]
+        if r["simulated"]:
+            name.append(html.Span(t("provenance.simulated.short", lang),
+                                  className="rank-simulated", title=r["provenance"]))
         rows.append(html.Tr([
-            html.Td(r["name"]),
-            html.Td(format_number(value, decimals, lang),
+            html.Td(name),
+            html.Td(format_number(value, decimals, lang), title=r["provenance"],
                     className="desa-value" + (" cell-missing" if value is None else "")),
             html.Td("–" if records is None else dcc.Link(
                 format_number(records, 0, lang),
                 href=records_href(stream, r["code"], period, election),
-                refresh=True)),
-            html.Td(r["provenance"] or "", className="desa-simulated" if r["simulated"]
-                    else None),
+                refresh=True), className="desa-records"),
         ], className="rank-row-simulated" if r["simulated"] else None))
     children: list[Any] = [html.Div(t("desa.title", lang, kecamatan=kecamatan),
                                     className="panel-subtitle")]
@@ -105,7 +106,7 @@ def desa_table(frame: pl.DataFrame, *, stream: str, period: int, decimals: int, 
     return html.Div(children, id=ids.MAP_DESA, className="desa-box")
 
 
-def records_section(found: RecordsBehind | None, *, name: str, decimals: int, unit: str,
+def records_section(found: RecordsBehind | None, *, name: str, decimals: int,
                     layer: bool, lang: str) -> html.Div | None:
     """Return the side panel's records part: the link to them, the desa of a kecamatan.
 
@@ -120,6 +121,6 @@ def records_section(found: RecordsBehind | None, *, name: str, decimals: int, un
                                  className="records-row"))
     if found.desa is not None:
         children.append(desa_table(found.desa, stream=found.stream, period=found.period,
-                                   decimals=decimals, unit=unit, kecamatan=name, layer=layer,
+                                   decimals=decimals, kecamatan=name, layer=layer,
                                    lang=lang, election=found.election))
     return html.Div(children, className="peta-records")

@@ -173,29 +173,30 @@ def test_desa_table_shows_values_missing_and_simulated(engine: sa.Engine,
                                                        lake: FileLake) -> None:
     _seed_desa(engine)
     for lang, missing, simulated, note in (
-            ("id", "Data tidak tersedia", "DATA SIMULASI", "Batas desa belum tersedia"),
-            ("en", "No data", "SIMULATED DATA", "Village boundaries are not available")):
+            ("id", "Data tidak tersedia", "simulasi", "Batas desa belum tersedia"),
+            ("en", "No data", "simulated", "Village boundaries are not available")):
         with engine.connect() as conn:
             ind = read_catalogue(conn)["turnout_pilpres"]
             frame = desa_values(conn, ind, "32.73.01", 2024, lang)
-        table = desa_table(frame, stream="tps", period=2024, decimals=2, unit="%",
+        table = desa_table(frame, stream="tps", period=2024, decimals=2,
                            kecamatan="Sukasari", layer=False, lang=lang)
         rows = table.children[-1].children[1].children
         texts = [_text(r) for r in rows]
         assert [t.split(" ")[0] for t in texts] == ["Gegerkalong", "Sukarasa", "Isola"]
         assert ("81,50" if lang == "id" else "81.50") in texts[0] and simulated in texts[0]
+        assert simulated not in texts[1]  # Sukarasa's value is computed from real records
         assert missing in texts[2] and "0,00" not in texts[2] and "0.00" not in texts[2]
         assert note in _text(table)
         assert "/catatan?aliran=tps&wilayah=32.73.01.1001&tahun=2024" in _hrefs(table)
-    with_layer = desa_table(frame, stream="tps", period=2024, decimals=2, unit="%",
+    with_layer = desa_table(frame, stream="tps", period=2024, decimals=2,
                             kecamatan="Sukasari", layer=True, lang="id")
     assert "Batas desa" not in _text(with_layer)
     section = records_section(RecordsBehind("tps", "32.73.01", 2024, 210, frame),
-                              name="Sukasari", decimals=2, unit="%", layer=False, lang="id")
+                              name="Sukasari", decimals=2, layer=False, lang="id")
     assert "Lihat 210 catatan" in _text(section)
     assert "/catatan?aliran=tps&wilayah=32.73.01&tahun=2024" in _hrefs(section)
     none = records_section(RecordsBehind("tps", "32.73.01", 2024, 0, None), name="Sukasari",
-                           decimals=2, unit="%", layer=False, lang="id")
+                           decimals=2, layer=False, lang="id")
     assert "catatan" not in _text(none) and _hrefs(none) == []
 
 
@@ -337,7 +338,7 @@ def test_a_kecamatan_without_desa_in_the_region_table_says_so(engine: sa.Engine,
         ind = read_catalogue(conn)["turnout_pilpres"]
         frame = desa_values(conn, ind, "32.73.02", 2024)
     assert frame.is_empty()
-    table = desa_table(frame, stream="tps", period=2024, decimals=2, unit="%",
+    table = desa_table(frame, stream="tps", period=2024, decimals=2,
                        kecamatan="Coblong", layer=False, lang="en")
     assert "No villages of this kecamatan in the region table yet." in _text(table)
 
@@ -366,7 +367,7 @@ def test_the_records_of_one_election(tmp_path: Path, engine: sa.Engine, registry
     assert found is not None and (found.count, found.election) == (210, "pilpres")
     assert found.desa is not None
     assert found.desa.filter(pl.col("code") == "32.73.01.1001")["records"].to_list() == [150]
-    section = records_section(found, name="Sukasari", decimals=2, unit="%", layer=False,
+    section = records_section(found, name="Sukasari", decimals=2, layer=False,
                               lang="id")
     assert ("/catatan?aliran=tps&wilayah=32.73.01&tahun=2024&pemilu=pilpres"
             in _hrefs(section))

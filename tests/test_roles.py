@@ -36,8 +36,13 @@ EXPORTS = ("/isian", "/kelengkapan", "/audit")  # /ekspor/<page> follows the pag
 
 
 def declared() -> dict[str, tuple[str, ...]]:
-    """Return the registered pages that are for some roles only: path -> roles."""
-    return {p["path"]: tuple(p["roles"]) for p in dash.page_registry.values() if "roles" in p}
+    """Return the registered pages that are for some roles only: path -> roles.
+
+    A page for every role (/catatan: every signed-in account, its region scope deciding
+    what each sees, tests/test_records.py) is not restricted by role.
+    """
+    return {p["path"]: tuple(p["roles"]) for p in dash.page_registry.values()
+            if "roles" in p and set(p["roles"]) != set(ROLES)}
 
 
 def test_every_restricted_page_is_checked_here(site: Site) -> None:
