@@ -42,6 +42,7 @@ from queries.indicators import data_levels
 from queries.mapview import (
     SHOW,
     View,
+    drawn_in,
     fit_view,
     layer_of,
     map_data,
@@ -141,7 +142,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     view = view if view.palet in (None, *PALETTES) else replace(view, palet=None)
     levels = _levels(svc.catalogue[view.indikator])
     state = {**asdict(view), "messages": messages}
-    layer = layer_of(fit_view(view, levels), svc.registry, levels)
+    layer = drawn_in(layer_of(fit_view(view, levels), svc.registry, levels), view.tahun)
     return html.Div([
         dcc.Store(id=ids.MAP_STATE, data=state),
         dcc.Store(id=ids.MAP_URL),

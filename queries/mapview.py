@@ -391,6 +391,19 @@ def resolve_period(conn: Connection, view: View, ind: Indicator, layer: Layer, *
                                                  "terbaru": latest})]
 
 
+def drawn_in(layer: Layer, period: int | None) -> Layer:
+    """Return ``layer`` on the boundaries of ``period``: provinces before 2022 are 34.
+
+    The page's first layout and every later view ask this, so the map fetches the right
+    geometry once (two fetches of different geometry race in the browser).
+    """
+    if layer.level != "provinsi":
+        return layer
+    vintage = vintage_of(period)
+    return replace(layer, vintage=vintage, selected=None if layer.selected is None
+                   else province_then(layer.selected, vintage))
+
+
 def map_data(conn: Connection, view: View, registry: Registry,
              catalogue: Mapping[str, Indicator], lang: str = "id", *,
              demo: bool = True) -> MapData:
@@ -409,10 +422,7 @@ def map_data(conn: Connection, view: View, registry: Registry,
     layer = layer_of(view, registry, levels)
     simulated = demo and not view.resmi
     period, messages = resolve_period(conn, view, ind, layer, simulated=simulated)
-    if layer.level == "provinsi":  # drawn on the provinces of the period
-        vintage = vintage_of(period)
-        layer = replace(layer, vintage=vintage, selected=None if layer.selected is None
-                        else province_then(layer.selected, vintage))
+    layer = drawn_in(layer, period)
     offers: tuple[Indicator, ...] = ()
     if layer.level != wanted:
         messages.append(("peta.error.tingkat", {
