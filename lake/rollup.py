@@ -4,17 +4,17 @@ A :class:`Definition` says which records count (``filter``), what each adds up
 (``numerator``, optional ``denominator``: SQL expressions over the stored columns), how
 the value follows (``scale`` x numerator / denominator, or ``scale`` x numerator), the
 lowest level and the period rule. :func:`sql` turns it into ONE portable SQL text
-(``GROUP BY GROUPING SETS``, ``split_part``, ``NULLIF``, ``make_date``, ``bool_or``) that
+(``GROUP BY`` per level, ``substr``, ``UNION ALL``, ``make_date``, ``bool_or``) that
 DuckDB and Spark SQL run unchanged; it returns only additive measures (numerator and
 denominator sums, record count, any-simulated) per region of every level from the lowest to
 provinsi. Nasional is summed from the provinsi rows and every ratio is taken last, in one
 function (:func:`finish`), so the two engines give identical frames: the ratio of sums,
 never a mean of ratios, and null (missing, never zero) where the denominator is 0.
 
-Region codes are dotted (``32``, ``32.73``, ``32.73.01``, ``32.73.01.1001``): the parent
-codes are prefixes taken with ``split_part`` on ``.``. A record located only to a coarser
-level than a definition's lowest (a kab/kota-coded mention) counts at its own level and
-above, never in a finer region.
+Region codes are dotted and of fixed width (``32``, ``32.73``, ``32.73.01``,
+``32.73.01.1001``): a parent's code is a prefix of its children's (:data:`CODE_WIDTH`).
+A record located only to a coarser level than a definition's lowest (a kab/kota-coded
+mention) counts at its own level and above, never in a finer region.
 
 Engines: ``duckdb`` (embedded, the default) reads the lake's explicit file lists with
 ``read_parquet([...])``; ``spark`` (:mod:`lake.spark`) reads them with
@@ -174,17 +174,26 @@ def definition(indicator_id: str) -> Definition:
 
 # --- SQL -----------------------------------------------------------------------------
 
+#: The length of a dotted Kemendagri code per depth (2-2-2-4 digits): ``32``,
+#: ``32.73``, ``32.73.01``, ``32.73.01.1001``. A level's code is a prefix of its children's.
+CODE_WIDTH = {1: 2, 2: 5, 3: 8, 4: 13}
+
+
+def _prefix(depth: int) -> str:
+    """Return the SQL of ``region_code`` cut to a code of ``depth`` (portable)."""
+    return f"substr(region_code, 1, {CODE_WIDTH[depth]})"
+
+
 def sql(defn: Definition, *, depth: int | None = None) -> str:
     """Return the portable SQL of ``defn``: additive measures from ``depth`` to provinsi.
 
     It reads the view ``src`` (the stream's stored columns) and, for a ``year_end``
     definition, ``periods`` (one INT column ``period``). ``depth`` defaults to the lowest
-    level's.
+    level's. The records are summed once per stored region code; each level is then summed
+    from the level below plus the records coded at exactly that level (a kab/kota-coded
+    mention counts at kab/kota and above), so every pass after the first reads only sums.
     """
     depth = DEPTH[defn.lowest] if depth is None else depth
-    keys = [f"p{i}" for i in range(1, depth + 1)]
-    parts = ", ".join(f"NULLIF(split_part(region_code, '.', {i}), '') AS p{i}"
-                      for i in range(1, depth + 1))
     if defn.period == "year_end":
         source = "SELECT src.*, periods.period FROM src CROSS JOIN periods" \
                  " WHERE year(src.date) <= periods.period"
@@ -195,27 +204,38 @@ def sql(defn: Definition, *, depth: int | None = None) -> str:
     num = (defn.numerator if defn.condition is None
            else f"CASE WHEN {defn.condition} THEN {defn.numerator} ELSE 0 END")
     den = f"CAST({defn.denominator} AS BIGINT)" if defn.denominator else "CAST(NULL AS BIGINT)"
-    sets = ", ".join("(period, split, " + ", ".join(keys[:k]) + ")"
-                     for k in range(depth, 0, -1))
-    rolled = " + ".join(f"GROUPING({k})" for k in keys)
-    # The records are summed once per region code as stored (the finest grouping), and
-    # only those sums are rolled up through the grouping sets.
+    sums = ("CAST(SUM(num) AS BIGINT) AS num, CAST(SUM(den) AS BIGINT) AS den,"
+            " CAST(SUM(records) AS BIGINT) AS records, bool_or(simulated) AS simulated")
+    cols = "period, split, region_code, num, den, records, simulated"
+    width = CODE_WIDTH[depth]
+    # The finest codes are unique per period and split already: no second grouping.
+    levels = [f"""lvl{depth} AS (SELECT {cols} FROM finest WHERE length(region_code) = {width})"""
+              if depth == max(CODE_WIDTH) else f"""lvl{depth} AS (
+  SELECT period, split, {_prefix(depth)} AS region_code, {sums}
+  FROM finest WHERE length(region_code) >= {width} GROUP BY 1, 2, 3
+)"""]
+    for d in range(depth - 1, 0, -1):
+        levels.append(f"""lvl{d} AS (
+  SELECT period, split, {_prefix(d)} AS region_code, {sums}
+  FROM (SELECT {cols} FROM lvl{d + 1}
+        UNION ALL SELECT {cols} FROM finest WHERE length(region_code) = {CODE_WIDTH[d]}) below
+  GROUP BY 1, 2, 3
+)""")
+    with_depth = "period, split, region_code, {d} AS depth, num, den, records, simulated"
+    union = "\nUNION ALL ".join(f"SELECT {with_depth.format(d=d)} FROM lvl{d}"
+                                for d in range(depth, 0, -1))
+    ctes = ",\n".join(levels)
     return f"""
 WITH r AS ({source}),
 finest AS (
   SELECT CAST(period AS INT) AS period, {split} AS split, region_code,
          SUM(CAST({num} AS BIGINT)) AS num, SUM({den}) AS den,
          COUNT(*) AS records, bool_or(COALESCE(simulated, FALSE)) AS simulated
-  FROM r WHERE {defn.filter}
+  FROM r WHERE ({defn.filter}) AND region_code IS NOT NULL AND region_code <> ''
   GROUP BY 1, 2, 3
 ),
-coded AS (SELECT finest.*, {parts} FROM finest)
-SELECT period, split, concat_ws('.', {", ".join(keys)}) AS region_code,
-       CAST({depth} - ({rolled}) AS INT) AS depth,
-       CAST(SUM(num) AS BIGINT) AS num, CAST(SUM(den) AS BIGINT) AS den,
-       CAST(SUM(records) AS BIGINT) AS records, bool_or(simulated) AS simulated
-FROM coded
-GROUP BY GROUPING SETS ({sets})
+{ctes}
+{union}
 """.strip()
 
 
