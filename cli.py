@@ -48,6 +48,15 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     return engine
 
 
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    """Return the engine of the indicator store, migrated and seeded with the catalogue."""
+    from ingest.bootstrap import prepare_database
+
+    engine = _engine(settings)
+    prepare_database(engine)
+    return engine
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Mata Garuda: monitoring dashboard for Kemendagri and the Kesbangpol offices.
@@ -103,11 +112,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and seed regions and the catalogue."""
-    from ingest.bootstrap import prepare_database
     from queries.db import current_revision
 
-    engine = _engine(_settings())
-    prepare_database(engine)
+    engine = _store(_settings())
     click.echo(f"database at revision {current_revision(engine)}")
 
 
@@ -272,10 +279,8 @@ def user_add(username: str, role: str, region: str | None, name: str,
              password_stdin: bool) -> None:
     """Add an account; a generated password is printed once."""
     from auth.accounts import AccountError, add_account
-    from ingest.bootstrap import prepare_database
 
-    engine = _engine(_settings())
-    prepare_database(engine)
+    engine = _store(_settings())
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
         with engine.begin() as conn:
@@ -382,11 +387,9 @@ def data() -> None:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def data_import(files: tuple[Path, ...]) -> None:
     """Import published figures (CSV or XLSX, tidy format), each file all or nothing."""
-    from ingest.bootstrap import prepare_database
     from ingest.published import ImportRejectedError, import_file, import_targets
 
-    engine = _engine(_settings())
-    prepare_database(engine)
+    engine = _store(_settings())
     registry = load_registry()
     failed = False
     for path in tqdm(files, desc="import", unit="file", file=sys.stderr):
@@ -459,15 +462,6 @@ def lake_ingest(stream: str, files: tuple[Path, ...], no_rollup: bool) -> None:
         _after_ingest(result)
 
 
-def _store(settings: Settings):  # type: ignore[no-untyped-def]
-    """Return the engine of the indicator store, migrated and seeded (as `data import`)."""
-    from ingest.bootstrap import prepare_database
-
-    engine = _engine(settings)
-    prepare_database(engine)
-    return engine
-
-
 def _after_ingest(result: IngestResult) -> None:
     """Refresh the indicators rolled up from the partitions an ingest rewrote."""
     from ingest.aggregates import refresh
@@ -516,12 +510,11 @@ def demo(seed: int | None, scale: str) -> None:
     The record streams are written once as Parquet files under
     <var_dir>/demo-records/<scale>-seed<seed>, ingested into the lake and rolled up.
     """
-    from ingest.bootstrap import DEMO_SEED, load_demo, load_demo_records, prepare_database
+    from ingest.bootstrap import DEMO_SEED, load_demo, load_demo_records
     from ingest.demo.records import RECORD_DERIVED
 
     settings = _settings()
-    engine = _engine(settings)
-    prepare_database(engine)
+    engine = _store(settings)
     seed = DEMO_SEED if seed is None else seed
     load_demo(engine, load_registry(), click.echo, seed=seed, exclude=RECORD_DERIVED)
     load_demo_records(engine, _demo_records(settings, scale, seed), click.echo)
