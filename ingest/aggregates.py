@@ -21,16 +21,13 @@ from sqlalchemy import Connection, Engine, select
 
 from geodata.registry import level_of
 from ingest.store import NewValue, write_values
-from lake.rollup import DEFINITIONS, rollup
+from lake.rollup import DEFINITIONS, OUTPUT_SCHEMA, rollup
 from lake.store import Lake
 from queries.provenance import STORED
 from queries.schema import indicator, region
 
-#: The rollup output contract (lake/rollup.py): columns and types of a rollup frame.
-ROLLUP_SCHEMA = pl.Schema({
-    "indicator_id": pl.String, "region_code": pl.String, "level": pl.String,
-    "period": pl.Int32, "value": pl.Float64, "records": pl.Int64, "simulated": pl.Boolean,
-})
+#: The rollup output contract: columns and types of a rollup frame.
+ROLLUP_SCHEMA = OUTPUT_SCHEMA
 RECORDED_BY = "rollup"
 SIMULATED_SOURCE = "simulasi"  # the demo's source label of simulated values
 
