@@ -29,14 +29,18 @@ RENDER_OUTPUT = "peta-geojson.hideout"  # the page's render callback (colouring 
 BASELINE_OUTPUT = "map.figure"
 
 
-def svg_drawn(n: int, prefix: str = "") -> str:
-    """JS condition: the app's SVG layer shows ``n`` regions under ``prefix``, coloured."""
-    return f"window.__bench.svgDrawn({n}, {json.dumps(prefix)}, before.rev)"
+def svg_drawn(n: int | None, prefix: str = "") -> str:
+    """JS condition: the app's SVG layer shows ``n`` regions under ``prefix``, coloured.
+
+    ``None``: as many regions as the hideout colours (a recolour between years whose
+    boundary vintages differ: 34 provinces before 2022, 38 since).
+    """
+    return f"window.__bench.svgDrawn({json.dumps(n)}, {json.dumps(prefix)}, before.rev)"
 
 
-def canvas_drawn(n: int) -> str:
+def canvas_drawn(n: int | None) -> str:
     """JS condition: the app's canvas layer is coloured by a hideout of ``n`` regions."""
-    return f"window.__bench.canvasDrawn({n}, before.rev, before.thumb)"
+    return f"window.__bench.canvasDrawn({json.dumps(n)}, before.rev, before.thumb)"
 
 
 def settled(condition: str) -> str:

@@ -17,16 +17,14 @@ A record located only to a coarser level than a definition's lowest (a kab/kota-
 mention) counts at its own level and above, never in a finer region.
 
 Engines: ``duckdb`` (embedded, the default) reads the lake's explicit file lists with
-``read_parquet([...])``; ``spark`` (:mod:`lake.spark`) reads them with
-``spark.read.parquet(*files)`` into temp views. DuckDB is the embedded engine by
-measurement (``python -m benchmarks.rollup``, 100M media rows, 2 vCPUs): the finest-level
-group-by (desa x topic x month) took 12.9 s and 2.6 GB peak RSS in DuckDB against 14.3 s
-and 5.3 GB in Polars' streaming engine, and a Polars rollup built level by level 22.2 s
-and 5.2 GB against 28.8 s and 3.8 GB for this module's whole rollup (with nasional, the
-ratios and the sorted 8.6M-row output). On the same box under load from other jobs
-DuckDB was 35.8 s and Polars 56.4 s. Polars is faster only on small inputs (2M rows:
-0.8 s against 1.6 s); it needs twice the memory, so DuckDB it is. See
-``benchmarks/README.md``.
+``read_parquet([...])``, whole provinces at a time (:data:`BATCH_BYTES`); ``spark``
+(:mod:`lake.spark`) reads them with ``spark.read.parquet(*files)`` into temp views, all at
+once. DuckDB is the embedded engine by measurement (``python -m benchmarks.rollup``, 100M
+media rows, 2 vCPUs, two runs alone): a plain DuckDB ``GROUP BY`` of the finest level
+(desa x topic x month) took 10.4 and 9.9 s at 2.7 and 2.5 GB peak RSS, Polars' streaming
+engine 17.7 and 15.0 s at 5.3 GB, and this module's whole rollup, desa to nasional,
+9.2 and 8.9 s at 1.6 GB: province batches keep DuckDB's hash tables small, and the
+per-row work is cut to what a plain ``GROUP BY`` does. See ``benchmarks/README.md``.
 
 Incremental refresh (``years``/``provs``): only the partitions of those years and provinces
 are read (for a stock such as "active at year end", every earlier year of those provinces
@@ -42,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -200,10 +198,13 @@ def sql(defn: Definition, *, depth: int | None = None) -> str:
     else:
         period = "year(date)" if defn.period == "year" else "year(date) * 100 + month(date)"
         source = f"SELECT src.*, CAST({period} AS INT) AS period FROM src"
-    split = f"COALESCE(CAST({defn.by} AS STRING), '')" if defn.by else "''"
     num = (defn.numerator if defn.condition is None
            else f"CASE WHEN {defn.condition} THEN {defn.numerator} ELSE 0 END")
-    den = f"CAST({defn.denominator} AS BIGINT)" if defn.denominator else "CAST(NULL AS BIGINT)"
+    # Per-row work is what costs at 100M rows: the split column is grouped on as it is
+    # (made a string only in the output), and a denominator of 1 per record is the count.
+    den = ("COUNT(*)" if defn.denominator == "1" else
+           f"CAST(SUM({defn.denominator}) AS BIGINT)" if defn.denominator
+           else "CAST(NULL AS BIGINT)")
     sums = ("CAST(SUM(num) AS BIGINT) AS num, CAST(SUM(den) AS BIGINT) AS den,"
             " CAST(SUM(records) AS BIGINT) AS records, bool_or(simulated) AS simulated")
     cols = "period, split, region_code, num, den, records, simulated"
@@ -221,16 +222,17 @@ def sql(defn: Definition, *, depth: int | None = None) -> str:
         UNION ALL SELECT {cols} FROM finest WHERE length(region_code) = {CODE_WIDTH[d]}) below
   GROUP BY 1, 2, 3
 )""")
-    with_depth = "period, split, region_code, {d} AS depth, num, den, records, simulated"
+    with_depth = ("period, COALESCE(CAST(split AS STRING), '') AS split, region_code,"
+                  " {d} AS depth, num, den, records, COALESCE(simulated, FALSE) AS simulated")
     union = "\nUNION ALL ".join(f"SELECT {with_depth.format(d=d)} FROM lvl{d}"
                                 for d in range(depth, 0, -1))
     ctes = ",\n".join(levels)
     return f"""
 WITH r AS ({source}),
 finest AS (
-  SELECT CAST(period AS INT) AS period, {split} AS split, region_code,
-         SUM(CAST({num} AS BIGINT)) AS num, SUM({den}) AS den,
-         COUNT(*) AS records, bool_or(COALESCE(simulated, FALSE)) AS simulated
+  SELECT period, {defn.by or "''"} AS split, region_code,
+         CAST(SUM({num}) AS BIGINT) AS num, {den} AS den,
+         COUNT(*) AS records, bool_or(simulated) AS simulated
   FROM r WHERE ({defn.filter}) AND region_code IS NOT NULL AND region_code <> ''
   GROUP BY 1, 2, 3
 ),
@@ -346,22 +348,17 @@ def _write_cache(path: Path, frame: pl.DataFrame) -> None:
 # --- the rollup ----------------------------------------------------------------------
 
 def _canonical(frame: pl.DataFrame, defn: Definition) -> pl.DataFrame:
-    """Cast an engine's answer to :data:`MEASURES_SCHEMA` and drop non-regions.
+    """Cast an engine's answer to :data:`MEASURES_SCHEMA`, naming the indicator.
 
-    A row whose code has fewer parts than its level is the NULL key of records located
-    only to a coarser level: they count there, not here (and a record without a code
-    counts nowhere).
+    Every code is of its level's width already: each level reads only the codes at least
+    that long, so a record located only to a coarser level counts there, not here.
     """
     name = pl.lit(defn.id)
     if defn.by:
         name = pl.concat_str([name, pl.lit("."), pl.col("split")])
-    return (frame.lazy()
-            .with_columns(indicator_id=name)
-            .with_columns([pl.col(c).cast(t) for c, t in MEASURES_SCHEMA.items()])
-            .filter((pl.col("region_code").str.count_matches(".", literal=True) + 1
-                     == pl.col("depth")) & (pl.col("region_code") != ""))
-            .select(MEASURES_SCHEMA.names())
-            .collect())
+    return frame.select(name.alias("indicator_id"),
+                        *[pl.col(c).cast(t) for c, t in MEASURES_SCHEMA.items()
+                          if c != "indicator_id"])
 
 
 def _sum_or_null(column: str) -> pl.Expr:
@@ -391,32 +388,40 @@ def finish(measures: pl.DataFrame, defn: Definition) -> pl.DataFrame:
             .select(OUTPUT_SCHEMA.names()).cast(dict(OUTPUT_SCHEMA)))  # type: ignore[arg-type]
 
 
-def _sorted(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """Concatenate output frames in the contract's order (indicator, period, region)."""
-    if not frames:
-        return OUTPUT_SCHEMA.to_frame()
-    frame = pl.concat(frames)
-    # Sorting millions of rows by two string columns is slow in Polars (15 s for 6M rows
-    # here); the few distinct strings are sorted instead and the rows by their ranks.
-    for column in ("indicator_id", "region_code"):
-        ranks = frame.select(pl.col(column).unique().sort()).with_row_index(f"_{column}")
-        frame = frame.join(ranks, on=column, how="left")
-    return frame.sort("_indicator_id", "period", "_region_code") \
-        .drop("_indicator_id", "_region_code")
+Found = list[tuple[Path, int, str]]
 
 
-FileSource = Mapping[str, Sequence[Path]]
-
-
-def _files_of(files: Any, stream: str) -> list[tuple[Path, int, str]]:
+def _files_of(files: Any, stream: str) -> Found:
     """Return a stream's live files with their partitions, from a mapping or a Lake."""
     listed = files.files(stream) if hasattr(files, "files") else files.get(stream, ())
     return [(Path(f), *partition(Path(f))) for f in listed]
 
 
-def _select(found: list[tuple[Path, int, str]], years: Callable[[int], bool],
-            provs: Callable[[str], bool]) -> list[Path]:
-    return [f for f, y, p in found if years(y) and provs(p)]
+def _select(found: Found, years: Callable[[int], bool], provs: Callable[[str], bool]) -> Found:
+    return [(f, y, p) for f, y, p in found if years(y) and provs(p)]
+
+
+#: DuckDB reads whole provinces at a time, about this many bytes of Parquet per query:
+#: every region of a province is inside its partitions, so a batch's sums are final. For
+#: 100M mentions (34 provinces of 13 MB) one query per province took 8.1 s and 1.7 GB of
+#: SQL against 8.8 s and 2.4 GB for 128 MB batches and 9.6 s and 3.0 GB for one query.
+BATCH_BYTES = 8 * 2**20
+
+
+def _batches(found: Found, batch_bytes: int | None) -> list[list[Path]]:
+    """Group files into runs of whole provinces, in province order (``None``: one run)."""
+    if batch_bytes is None:
+        return [[f for f, _, _ in found]] if found else []
+    runs: list[list[Path]] = []
+    size = batch_bytes
+    for prov in sorted({p for _, _, p in found}):
+        files = [f for f, _, p in found if p == prov]
+        if size >= batch_bytes:
+            runs.append([])
+            size = 0
+        runs[-1].extend(files)
+        size += sum(os.path.getsize(f) for f in files)
+    return runs
 
 
 def rollup(files: Any, definitions: Iterable[Definition] | None = None, *,
@@ -432,36 +437,40 @@ def rollup(files: Any, definitions: Iterable[Definition] | None = None, *,
     that makes nasional cheap on an incremental refresh (optional: without it, the other
     provinces' partitions of those periods are read). ``session``: a SparkSession for
     ``engine="spark"`` (default: :func:`lake.spark.session`).
+
+    The frame is :data:`OUTPUT_SCHEMA`, one definition after the other, its rows in no
+    particular order: :func:`store_rollup` needs none, and sorting the 8.6M rows of a
+    100M-mention rollup by their string keys would add a quarter to its time.
     """
     if engine not in ENGINES:
         raise RollupError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     defs = tuple(DEFINITIONS if definitions is None else definitions)
     if engine == "spark":
         from lake.spark import session as spark_session
-        run = spark_runner(session or spark_session())
+        run, batch = spark_runner(session or spark_session()), None
     else:
-        run = duckdb_runner()
+        run, batch = duckdb_runner(), BATCH_BYTES
     want_years = None if years is None else {int(y) for y in years}
     want_provs = None if provs is None else {str(p) for p in provs}
     cached = _read_cache(cache)
     out, fresh = [], []
     for defn in defs:
-        measures, provinces = _rollup_one(defn, _files_of(files, defn.stream), run,
-                                          want_years, want_provs, cached)
-        out.append(finish(measures, defn))
+        pieces, provinces = _rollup_one(defn, _files_of(files, defn.stream), run, batch,
+                                        want_years, want_provs, cached)
+        out.extend(pieces)
         fresh.append(provinces)
     if cache is not None:
         update = pl.concat(fresh)
         keys = update.select("digest", "prov", "unit").unique()
         kept = cached.join(keys, on=["digest", "prov", "unit"], how="anti")
         _write_cache(cache, pl.concat([kept, update]).sort("digest", "prov", "unit", "period"))
-    return _sorted(out)
+    return pl.concat(out) if out else OUTPUT_SCHEMA.to_frame()
 
 
-def _rollup_one(defn: Definition, found: list[tuple[Path, int, str]], run: Runner,
+def _rollup_one(defn: Definition, found: Found, run: Runner, batch: int | None,
                 years: set[int] | None, provs: set[str] | None,
-                cached: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return one definition's measures (all levels) and its cache rows (provinsi)."""
+                cached: pl.DataFrame) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """Return one definition's output pieces (all levels, in order) and its cache rows."""
     all_years = sorted({y for _, y, _ in found})
     all_provs = sorted({p for _, _, p in found})
     if defn.period == "year_end":
@@ -476,27 +485,32 @@ def _rollup_one(defn: Definition, found: list[tuple[Path, int, str]], run: Runne
 
     needed = {y for u in units for y in _unit_years(defn, u, all_years)}
     read = _select(found, lambda y: y in needed, in_prov)
-    measures = _measures(defn, run, read, periods, DEPTH[defn.lowest])
-    if years is not None:
-        measures = measures.filter(_unit(defn).is_in(sorted(units)))
-    provinces = measures.filter(pl.col("depth") == 1)
+    pieces, mine = [], []
+    for measures in _measures(defn, run, read, batch, periods, DEPTH[defn.lowest]):
+        if years is not None:
+            measures = measures.filter(_unit(defn).is_in(sorted(units)))
+        mine.append(measures.filter(pl.col("depth") == 1))
+        pieces.append(finish(measures, defn))
+    provinces = pl.concat(mine) if mine else MEASURES_SCHEMA.to_frame()
     others = [p for p in all_provs if not in_prov(p)]
     if others:
-        provinces = pl.concat([provinces, _other_provinces(defn, found, run, others, units,
-                                                           periods, cached)])
+        provinces = pl.concat([provinces, _other_provinces(defn, found, run, batch, others,
+                                                           units, periods, cached)])
     cache_rows = _cache_rows(defn, found, provinces, [p for p in all_provs if in_prov(p)],
                              units)
-    return pl.concat([measures, national(provinces)]), cache_rows
+    pieces.append(finish(national(provinces), defn))
+    return pieces, cache_rows
 
 
-def _measures(defn: Definition, run: Runner, files: Sequence[Path], periods: Sequence[int],
-              depth: int) -> pl.DataFrame:
-    if not files:
-        return MEASURES_SCHEMA.to_frame()
-    return _canonical(run(sql(defn, depth=depth), defn.stream, files, periods), defn)
+def _measures(defn: Definition, run: Runner, found: Found, batch: int | None,
+              periods: Sequence[int], depth: int) -> Iterator[pl.DataFrame]:
+    """Yield the measures of each batch of whole provinces, in province order."""
+    query = sql(defn, depth=depth)
+    for files in _batches(found, batch):
+        yield _canonical(run(query, defn.stream, files, periods), defn)
 
 
-def _current(defn: Definition, found: list[tuple[Path, int, str]], prov: str,
+def _current(defn: Definition, found: Found, prov: str,
              unit: int) -> tuple[str, bool]:
     """Return the fingerprint of a (province, unit) and whether it has any file."""
     years = _unit_years(defn, unit, {y for _, y, _ in found})
@@ -504,7 +518,7 @@ def _current(defn: Definition, found: list[tuple[Path, int, str]], prov: str,
     return _fingerprint(files), bool(files)
 
 
-def _other_provinces(defn: Definition, found: list[tuple[Path, int, str]], run: Runner,
+def _other_provinces(defn: Definition, found: Found, run: Runner, batch: int | None,
                      others: list[str], units: set[int], periods: Sequence[int],
                      cached: pl.DataFrame) -> pl.DataFrame:
     """Provinsi measures of the provinces not refreshed: cached where current, else read."""
@@ -526,7 +540,8 @@ def _other_provinces(defn: Definition, found: list[tuple[Path, int, str]], run: 
     if stale:
         needed = {y for u in units for y in _unit_years(defn, u, {y for _, y, _ in found})}
         read = _select(found, lambda y: y in needed, lambda p: p in stale)
-        fresh = _measures(defn, run, read, periods, 1)
+        fresh = pl.concat([MEASURES_SCHEMA.to_frame(),
+                           *_measures(defn, run, read, batch, periods, 1)])
         fresh = fresh.filter(_unit(defn).is_in(sorted(units)))
         # Cached rows of a stale province are dropped in favour of the fresh ones.
         rows = [r.filter(~pl.col("region_code").is_in(sorted(stale))) for r in rows]
@@ -534,7 +549,7 @@ def _other_provinces(defn: Definition, found: list[tuple[Path, int, str]], run: 
     return pl.concat(rows) if rows else MEASURES_SCHEMA.to_frame()
 
 
-def _cache_rows(defn: Definition, found: list[tuple[Path, int, str]],
+def _cache_rows(defn: Definition, found: Found,
                 provinces: pl.DataFrame, provs: list[str], units: set[int]) -> pl.DataFrame:
     """Cache rows for every (province, unit) this run computed; empty units too."""
     rows = []
