@@ -37,6 +37,7 @@ MAP_PALETTE = "peta-palet-select"
 MAP_LEVEL = "peta-tingkat-control"
 MAP_OFFICIAL = "peta-resmi-switch"  # "Hanya data resmi": hides simulated values
 MAP_LAYER = "peta-layer-store"
+MAP_COLOURING = "peta-colouring-store"  # the colouring shown, restyled in place by map.js
 
 ENTRY_INDICATOR = "isian-indikator-select"
 ENTRY_PERIOD = "isian-periode-select"

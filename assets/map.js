@@ -1,7 +1,8 @@
 // The map's style, hover and click functions for dash-leaflet's GeoJSON layer.
 //
-// The geometry arrives once per layer (by URL, cached by the browser). A recolour only
-// changes the layer's `hideout`:
+// The geometry arrives once per layer (by URL, cached by the browser). A recolour sends a
+// new colouring (a store read by shell.js's afterColour, which calls `track`; the layer's
+// `hideout` is only its first colouring: dash-leaflet rebuilds every shape when it changes):
 //   d:      {code: [classIndex, value, categoryIndex, rank, siblings, change, sourceIndex,
 //                   simulated (1 or 0), reasonIndex]}
 //            (reasonIndex: why there is no change, null where there is one)
@@ -156,13 +157,16 @@
       onEachFeature: function (feature, layer) {
         api.layers.push(layer);
       },
-      // A colouring that arrives after its shapes were drawn with an older one (the two
-      // travel separately) repaints the shapes still on the map.
+      // A new colouring restyles the shapes on the map in place (a recolour) and is
+      // kept for shapes drawn later (new geometry arrives after its colouring). Shapes it
+      // does not colour keep their colours: the layer it is for is still loading.
       track: function (h) {
         const before = api.current;
-        if (latest(h) === before || !h) return;
+        if (!h || latest(h) === before) return;
         api.layers = api.layers.filter(function (layer) { return layer._map; });
-        api.layers.forEach(function (layer) { layer.setStyle(style(layer.feature, null)); });
+        api.layers.forEach(function (layer) {
+          if (layer.feature.properties.code in h.d) layer.setStyle(style(layer.feature, null));
+        });
       },
       // One region is highlighted and carries the tooltip at a time.
       mouseover: function (e) {

@@ -37,11 +37,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.mataGaruda.status.track(hideout);
       return window.dash_clientside.no_update;
     },
-    // After a colouring arrives: remember it (shapes that load later use it), set the
-    // title and write the view's URL without letting Dash's router re-render the page:
-    // a new view gets a history entry (back and forward work), the first URL replaces.
-    afterColour: function (target, hideout) {
-      window.mataGaruda.map.track(hideout);
+    // After a colouring arrives: restyle the shapes drawn and keep it for shapes that load
+    // later, set the title and write the view's URL without letting Dash's router
+    // re-render the page: a new view gets a history entry (back and forward work), the
+    // first URL replaces.
+    afterColour: function (target, colouring) {
+      window.mataGaruda.map.track(colouring);
       if (target && target.title) document.title = target.title;
       if (target && target.url && target.url !== window.location.pathname + window.location.search) {
         if (target.replace) {

@@ -90,7 +90,7 @@ def refused(response: Any, name: str) -> str:
 
 LANG = v(ids.SHELL_LANG_STORE, "data", "id")
 LOAD = [(ids.ENTRY_GRID, "rowData"), (ids.ENTRY_PERIOD, "data")]
-COLOUR = [(ids.MAP_GEOJSON, "url"), (ids.MAP_GEOJSON, "hideout"), (ids.MAP_LAYER, "data"),
+COLOUR = [(ids.MAP_GEOJSON, "url"), (ids.MAP_COLOURING, "data"), (ids.MAP_LAYER, "data"),
           (ids.MAP_URL, "data")]
 SHOWN = {"key": "provinsi:ID", "canvas": False}
 

@@ -351,13 +351,20 @@ def test_indicator_change_recolours_in_place(page, server: str) -> None:  # type
     page.goto(server + "/?indikator=idi&tahun=2024")
     regions_drawn(page, 38)
     before = page.evaluate("() => window.mataGaruda.map.current.rev")
+    fills = page.evaluate(REGION_FILLS)
+    # Tag the shapes: a recolour restyles them, it does not draw them again.
+    page.evaluate("() => document.querySelectorAll('.leaflet-overlay-pane path')"
+                  ".forEach(p => p.dataset.drawn = 'before')")
     page.locator("#" + ids.MAP_INDICATOR).click()
     page.get_by_role("option", name="IKP – Indeks Kerawanan Pemilu").click()
     page.wait_for_function(f"window.mataGaruda.map.current.rev !== '{before}'")
     page.wait_for_url("**indikator=ikp**")
     # The legend comes with the panel, from the second callback of the same view.
     page.locator(".legend-title", has_text="IKP 2024").wait_for()
-    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 38
+    paths = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+    assert paths.count() == 38
+    assert page.locator(".leaflet-overlay-pane path[data-drawn=before]").count() == 38
+    assert page.evaluate(REGION_FILLS) != fills
 
 
 @pytest.mark.parametrize(("url", "message"), [
