@@ -213,9 +213,64 @@
     return lines.join("<br>");
   }
 
+  // The view shown without its year (and its layer): the colourings of every year
+  // fetched for it stay good while only the year changes.
+  function periodKey(shown) {
+    if (!shown || !shown.view) return null;
+    const view = Object.assign({}, shown.view);
+    delete view.tahun;
+    return JSON.stringify([shown.key, Object.keys(view).sort().map(function (k) {
+      return [k, view[k]];
+    })]);
+  }
+
+  // The period a slider value means, as the server's snap_period decides it: a keyboard
+  // step lands between two marks (2023.95) and moves to the next period that way.
+  function snapPeriod(value, previous, periods) {
+    if (periods.indexOf(value) >= 0) return value;
+    if (previous !== null && previous !== undefined && value < previous) {
+      const below = periods.filter(function (p) { return p < previous; });
+      return below.length ? below[below.length - 1] : periods[0];
+    }
+    if (previous !== null && previous !== undefined && value > previous) {
+      const above = periods.filter(function (p) { return p > previous; });
+      return above.length ? above[0] : periods[periods.length - 1];
+    }
+    return periods.reduce(function (best, p) {
+      return Math.abs(p - value) < Math.abs(best - value) ? p : best;
+    });
+  }
+
+  // Recolour at once for a new period, with its fetched colouring (the server's answer,
+  // legend and panel included, follows and confirms it). It ranks just above the
+  // colouring shown, so any later answer of the server replaces it.
+  function previewYear(period, fetched, shown) {
+    const api = window.mataGaruda.map;
+    if (!fetched || !api.current || fetched.key !== periodKey(shown)) return;
+    const h = fetched.colourings[String(period)];
+    if (h && h.rev !== api.current.rev) {
+      api.track(Object.assign({}, h, { seq: api.current.seq + 1 }));
+    }
+  }
+
+  // Whether a view drawn by the server is for a year other than the one asked now while
+  // the colouring of the year asked (fetched for this view) is on the map already.
+  function overtaken(shown, asked, fetched) {
+    const api = window.mataGaruda.map;
+    if (!fetched || !shown || !shown.view || shown.view.tahun === asked || !api.current) {
+      return false;
+    }
+    const now = fetched.colourings[String(asked)];
+    return fetched.key === periodKey(shown) && !!now && api.current.rev === now.rev;
+  }
+
   window.mataGaruda = Object.assign(window.mataGaruda || {}, {
     map: layerFunctions(tooltip),
     status: layerFunctions(statusTooltip),
+    periodKey: periodKey,
+    overtaken: overtaken,
+    snapPeriod: snapPeriod,
+    previewYear: previewYear,
   });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ensureHatch);

@@ -32,6 +32,26 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         return path === link || (path || "").startsWith(link + "/");
       });
     },
+    // After a view is drawn: ask for the colourings of all its years, once per view (its
+    // key leaves the year out, so a year change asks nothing).
+    askPeriods: function (shown, state, asked) {
+      const key = window.mataGaruda.periodKey(shown);
+      if (!key || !state || (asked && asked.key === key)) return window.dash_clientside.no_update;
+      return { key: key, layer: shown.key, state: state };
+    },
+    // A slider value: the period it means (from the period asked before), the slider put
+    // on it, and the map recoloured at once with that year's colouring if it was fetched.
+    askYear: function (value, marks, asked, fetched, shown) {
+      const no = window.dash_clientside.no_update;
+      if (value === null || value === undefined || !marks) return [no, no];
+      const periods = Object.keys(marks).map(Number).sort(function (a, b) { return a - b; });
+      const period = window.mataGaruda.snapPeriod(value, asked, periods);
+      window.mataGaruda.previewYear(period, fetched, shown);
+      return [period === value ? no : period, period === asked ? no : period];
+    },
+    clearSearch: function (_state, text) {
+      return text ? "" : window.dash_clientside.no_update;
+    },
     // The completeness map: repaint its shapes with a colouring that arrived after them.
     afterStatus: function (hideout) {
       window.mataGaruda.status.track(hideout);
@@ -40,8 +60,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // After a colouring arrives: restyle the shapes drawn and keep it for shapes that load
     // later, set the title and write the view's URL without letting Dash's router
     // re-render the page: a new view gets a history entry (back and forward work), the
-    // first URL replaces.
-    afterColour: function (target, colouring) {
+    // first URL replaces. An answer for a year the user has already moved on from (the
+    // year now asked is on the map) changes nothing: the newer answer follows.
+    afterColour: function (target, colouring, shown, asked, fetched) {
+      if (window.mataGaruda.overtaken(shown, asked, fetched)) {
+        return window.dash_clientside.no_update;
+      }
       window.mataGaruda.map.track(colouring);
       if (target && target.title) document.title = target.title;
       if (target && target.url && target.url !== window.location.pathname + window.location.search) {

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from geodata.registry import Level
 
 # level -> (indicator, the two years the recolour switches between); the same views the
-# app's recolour measurement switches between with the year slider's Home/End keys.
+# app's recolour measurement switches between with the year slider's arrow keys.
 SCENARIOS: dict[Level, tuple[str, tuple[int, int]]] = {
-    "provinsi": ("idi", (2024, 2015)), "kabkota": ("ikn", (2024, 2015))}
+    "provinsi": ("idi", (2024, 2023)), "kabkota": ("ikn", (2024, 2023))}
 EMPTY_TOPOLOGY = {
     "type": "Topology", "arcs": [], "transform": {"scale": [1, 1], "translate": [0, 0]},
     "objects": {name: {"type": "GeometryCollection", "geometries": []} for name in

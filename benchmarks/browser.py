@@ -25,22 +25,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 PROBE = Path(__file__).with_name("probe.js").read_text()
 TIMEOUT_MS = 30_000
-RENDER_OUTPUT = "peta-geojson.hideout"  # the page's render callback (colouring + geometry URL)
+RENDER_OUTPUT = "peta-colouring-store.data"  # the page's render callback (colouring + geometry URL)
 BASELINE_OUTPUT = "map.figure"
 
 
-def svg_drawn(n: int | None, prefix: str = "") -> str:
-    """JS condition: the app's SVG layer shows ``n`` regions under ``prefix``, coloured.
-
-    ``None``: as many regions as the hideout colours (a recolour between years whose
-    boundary vintages differ: 34 provinces before 2022, 38 since).
-    """
-    return f"window.__bench.svgDrawn({json.dumps(n)}, {json.dumps(prefix)}, before.rev)"
+def svg_drawn(n: int, prefix: str = "") -> str:
+    """JS condition: the app's SVG layer shows ``n`` regions under ``prefix``, coloured."""
+    return f"window.__bench.svgDrawn({n}, {json.dumps(prefix)}, before.rev)"
 
 
-def canvas_drawn(n: int | None) -> str:
+def canvas_drawn(n: int) -> str:
     """JS condition: the app's canvas layer is coloured by a hideout of ``n`` regions."""
-    return f"window.__bench.canvasDrawn({json.dumps(n)}, before.rev, before.thumb)"
+    return f"window.__bench.canvasDrawn({n}, before.rev, before.thumb)"
 
 
 def settled(condition: str) -> str:
@@ -217,14 +213,18 @@ def recolours(chromium: Chromium, url: str, condition: str, runs: int, warmup: i
               after: Callable[[Page], Any] | None = None) -> tuple[list[dict[str, Any]], Any]:
     """Load ``url``, then recolour ``warmup + runs`` times with the year slider.
 
-    Home and End alternate (first and last year), so every recolour changes the colours.
+    ArrowLeft and ArrowRight alternate (the URL's year and the one before; the slider
+    steps between two marks and the map snaps to the period meant), so every recolour
+    changes the colours and keeps the boundaries. Home and End (the first and the last
+    year) would cross boundary vintages (34 provinces before 2022): new geometry, not a
+    recolour.
     ``after(page)`` runs on the same page afterwards (the pan/zoom measurement).
     """
     with chromium.page() as page:
         goto_drawn(page, url, settled(condition))
         press = year_keys(page)
-        samples = [interact(page, condition, press("Home" if i % 2 == 0 else "End"), "keydown")
-                   for i in range(warmup + runs)]
+        keys = [("ArrowLeft", "ArrowRight")[i % 2] for i in range(warmup + runs)]
+        samples = [interact(page, condition, press(key), "keydown") for key in keys]
         return samples[warmup:], after(page) if after else None
 
 

@@ -64,14 +64,13 @@
 
   B.hideout = () => (window.mataGaruda && window.mataGaruda.map && window.mataGaruda.map.current);
 
-  // The app's SVG layer is drawn: exactly `n` region paths (null: as many as the hideout
-  // has regions, for a year whose boundary vintage differs) under `prefix`, each
+  // The app's SVG layer is drawn: exactly `n` region paths (codes under `prefix`), each
   // filled with the colour the current hideout gives it (plain or striped), none white.
   B.svgDrawn = (n, prefix, notRev) => {
     const h = B.hideout();
     if (!h || !h.rev || h.rev === notRev) return false;
     const paths = document.querySelectorAll(".leaflet-overlay-pane path.leaflet-interactive");
-    if (paths.length !== (n === null ? Object.keys(h.d).length : n)) return false;
+    if (paths.length !== n) return false;
     for (const p of paths) {
       const cls = Array.from(p.classList).find((c) => c.startsWith("region-"));
       if (!cls) return false;
@@ -122,8 +121,7 @@
   // the thumbnail changed since `before`.
   B.canvasDrawn = (n, notRev, before) => {
     const h = B.hideout();
-    if (!h || !h.rev || h.rev === notRev) return false;
-    if (n !== null && Object.keys(h.d).length !== n) return false;
+    if (!h || !h.rev || h.rev === notRev || Object.keys(h.d).length !== n) return false;
     const now = B.thumb();
     if (!now || painted(now) < 0.02) return false;
     return !before || changed(now, before) >= 0.005;

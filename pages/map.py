@@ -70,7 +70,6 @@ def controls(view: View, lang: str) -> html.Div:
     catalogue = svc.catalogue
     ind = catalogue[view.indikator]
     periods = list(ind.shown_periods)
-    year = view.tahun if view.tahun in periods else periods[-1]
     return html.Div([
         indicator_select(ids.MAP_INDICATOR, catalogue, view.indikator, lang, width=250),
         html.Div([
@@ -79,7 +78,8 @@ def controls(view: View, lang: str) -> html.Div:
                 dmc.Tooltip(dmc.ActionIcon("▶", id=ids.MAP_PLAY, variant="light", size="lg"),
                             label=t("peta.play", lang)),
                 html.Div(dcc.Slider(id=ids.MAP_YEAR, min=periods[0], max=periods[-1], step=None,
-                                    value=year, marks=_marks(periods), included=False),
+                                    value=slider_year(view), marks=_marks(periods),
+                                    included=False),
                          className="year-slider"),
             ], className="year-row"),
         ], className="year-box"),
@@ -102,6 +102,12 @@ def controls(view: View, lang: str) -> html.Div:
                    placeholder="auto", comboboxProps={"zIndex": 1000}),
         official_switch(view, svc.settings.show_simulated, lang),
     ], className="peta-controls")
+
+
+def slider_year(view: View) -> int:
+    """Return the period the year slider starts on: the view's, else the latest."""
+    periods = services().catalogue[view.indikator].shown_periods
+    return view.tahun if view.tahun in periods else periods[-1]
 
 
 def official_switch(view: View, simulated: bool, lang: str) -> dmc.Tooltip | dmc.Switch:
@@ -147,6 +153,9 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
         dcc.Store(id=ids.MAP_STATE, data=state),
         dcc.Store(id=ids.MAP_URL),
         dcc.Store(id=ids.MAP_COLOURING),
+        dcc.Store(id=ids.MAP_YEAR_ASKED, data=slider_year(view)),
+        dcc.Store(id=ids.MAP_PERIODS_ASK),
+        dcc.Store(id=ids.MAP_PERIODS),
         dcc.Store(id=ids.MAP_LAYER, data={"key": layer.key, "canvas": uses_canvas(layer),
                                            "first": True}),
         dcc.Interval(id=ids.MAP_TICK, interval=1200, disabled=True),
@@ -178,7 +187,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
 
 @callback(
     Output(ids.MAP_STATE, "data"), Output(ids.MAP_YEAR, "value", allow_duplicate=True),
-    Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR, "value"),
+    Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR_ASKED, "data"),
     Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
     Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
     Input(ids.MAP_PALETTE, "value"), Input(ids.MAP_LEVEL, "value"),
@@ -204,7 +213,7 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
     if kode != before.kode:
         tingkat = None  # a new region starts at its own default layer
     ind = params.indicator(f"{ids.MAP_INDICATOR}.value", indikator, services().catalogue)
-    year = None if tahun is None else params.number(f"{ids.MAP_YEAR}.value", tahun)
+    year = None if tahun is None else params.number(f"{ids.MAP_YEAR_ASKED}.data", tahun)
     levels = _levels(ind)
     period = snap_period(year, shown_view.tahun, ind.shown_periods)
     asked = View(kode=kode, indikator=ind.id, tahun=period,
@@ -292,7 +301,8 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
         no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
         no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000},
         # What is shown, defaults resolved: controls set to it change nothing.
-        {"key": layer.key, "canvas": uses_canvas(layer), "view": asdict(shown_view)},
+        {"key": layer.key, "canvas": uses_canvas(layer), "view": asdict(shown_view),
+         "asked": view.tahun},
         {"url": view_url(shown_view), "replace": shown.get("first", False),
          "title": f"{region.name} · {data.indicator.short_name} {data.period or ''}"
                   " · Mata Garuda"},
@@ -328,6 +338,49 @@ def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[A
         _level_data(view.kode, data.levels, lang),
         view.tampil != "perubahan", view.tampil == "perubahan",
     )
+
+
+# A year change recolours the map in the browser at once, from the colourings of every
+# year of the view shown (fetched once per view, after it is drawn; only the years drawn
+# on the same boundaries); the server's answer follows with the legend, panel and URL.
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="askPeriods"),
+    Output(ids.MAP_PERIODS_ASK, "data"), Input(ids.MAP_LAYER, "data"),
+    State(ids.MAP_STATE, "data"), State(ids.MAP_PERIODS_ASK, "data"),
+    prevent_initial_call=True,
+)
+# The slider's value becomes the period it means in the browser (a keyboard step lands
+# between two marks: 2023.95), moving on from the period asked last, so quick steps never
+# race the server; the map is recoloured at once where that year's colouring is at hand.
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="askYear"),
+    Output(ids.MAP_YEAR, "value", allow_duplicate=True), Output(ids.MAP_YEAR_ASKED, "data"),
+    Input(ids.MAP_YEAR, "value"), State(ids.MAP_YEAR, "marks"),
+    State(ids.MAP_YEAR_ASKED, "data"), State(ids.MAP_PERIODS, "data"),
+    State(ids.MAP_LAYER, "data"), prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(ids.MAP_PERIODS, "data"), Input(ids.MAP_PERIODS_ASK, "data"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+)
+def year_colourings(asked: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Return the colouring of every year of the view asked that is drawn on its layer.
+
+    Each is the one the server answers for that year (the same cache), so the map shows
+    at once what the server's answer then confirms.
+    """
+    asked = params.mapping(f"{ids.MAP_PERIODS_ASK}.data", asked)
+    view = _view(asked.get("state"), f"{ids.MAP_PERIODS_ASK}.data.state")
+    layer = params.text(f"{ids.MAP_PERIODS_ASK}.data.layer", asked.get("layer"), limit=200)
+    periods = services().catalogue[view.indikator].shown_periods
+    colourings = {}
+    for period in periods:
+        data, _summary, colouring, _behind = _cached(replace(view, tahun=period), lang)
+        if data.period == period and data.layer.key == layer:
+            colourings[str(period)] = colouring
+    return {"key": asked.get("key"), "colourings": colourings}
 
 
 @callback(
@@ -384,16 +437,18 @@ _CONTROLS = ((ids.MAP_INDICATOR, "value"), (ids.MAP_YEAR, "value"), (ids.MAP_SHO
 @callback(
     *[Output(c, p, allow_duplicate=True) for c, p in _CONTROLS],
     Input(ids.MAP_LAYER, "data"), *[State(c, p) for c, p in _CONTROLS],
-    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+    State(ids.MAP_YEAR_ASKED, "data"), State(ids.SHELL_LANG_STORE, "data"),
+    prevent_initial_call=True,
 )
 def show_view(shown: dict[str, Any], *current: Any) -> tuple[Any, ...]:
     """Set every control to the view drawn, defaults resolved, so controls and map agree.
 
-    The year shown (the latest with data, or between two after a key), the classification
-    drawn (quantiles where official categories were asked for but do not exist), the base
-    year of a change and the level of the regions drawn.
+    The year shown (the latest with data), the classification drawn (quantiles where
+    official categories were asked for but do not exist), the base year of a change and
+    the level of the regions drawn. A view drawn for a year asked before the one asked
+    now leaves the year alone: the user has moved on, and the newer view follows.
     """
-    *values, lang = current
+    *values, asked, lang = current
     layer = _shown(shown)
     view = layer.get("view")
     if view is None:
@@ -402,8 +457,9 @@ def show_view(shown: dict[str, Any], *current: Any) -> tuple[Any, ...]:
     wanted = (view.indikator, view.tahun, view.tampil,
               None if view.dari is None else str(view.dari), view.method(ind),
               _method_data(ind, lang), str(view.n), view.palet, layer["key"].split(":")[0])
-    return tuple(no_update if new == old else new
-                 for new, old in zip(wanted, values, strict=True))
+    stale = layer.get("asked") not in (None, asked)
+    return tuple(no_update if new == old or (stale and control == (ids.MAP_YEAR, "value"))
+                 else new for control, new, old in zip(_CONTROLS, wanted, values, strict=True))
 
 
 @callback(
@@ -455,12 +511,13 @@ def search_hits(text: str | None, lang: str) -> Any:
             for r in found]
 
 
-@callback(
-    Output(ids.MAP_SEARCH, "value"), Input(ids.MAP_STATE, "data"), prevent_initial_call=True,
+# Empty the search box (and so its list) once a view is shown; an empty box is left as it
+# is, so a year change asks the server nothing for it.
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="clearSearch"),
+    Output(ids.MAP_SEARCH, "value"), Input(ids.MAP_STATE, "data"),
+    State(ids.MAP_SEARCH, "value"), prevent_initial_call=True,
 )
-def clear_search(_state: dict[str, Any]) -> str:
-    """Empty the search box (and so its list) once a view is shown."""
-    return ""
 
 
 def _search_label(code: str, name: str, registry: Any) -> str:
@@ -471,5 +528,7 @@ def _search_label(code: str, name: str, registry: Any) -> str:
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="afterColour"),
     Output(ids.MAP_URL, "clear_data"), Input(ids.MAP_URL, "data"),
-    Input(ids.MAP_COLOURING, "data"), prevent_initial_call=True,
+    Input(ids.MAP_COLOURING, "data"), State(ids.MAP_LAYER, "data"),
+    State(ids.MAP_YEAR_ASKED, "data"), State(ids.MAP_PERIODS, "data"),
+    prevent_initial_call=True,
 )

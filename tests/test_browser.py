@@ -367,6 +367,54 @@ def test_indicator_change_recolours_in_place(page, server: str) -> None:  # type
     assert page.evaluate(REGION_FILLS) != fills
 
 
+def test_a_year_change_recolours_before_the_server_answers(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    def fetched(response) -> bool:  # type: ignore[no-untyped-def]
+        return ("_dash-update-component" in response.url
+                and ids.MAP_PERIODS in (response.request.post_data or ""))
+
+    def step(key: str, year: int) -> None:
+        """Press a key on the slider; wait until the slider (not the server) is on ``year``."""
+        slider.press(key)
+        page.wait_for_function(f"document.querySelector('#{ids.MAP_YEAR} [role=slider]')"
+                               f".getAttribute('aria-valuenow') === '{year}'")
+
+    def rev() -> str:
+        return str(page.evaluate("() => window.mataGaruda.map.current.rev"))
+
+    slider = page.locator(f"#{ids.MAP_YEAR} [role=slider]")
+    with page.expect_response(fetched):  # the colourings of every year of the view
+        page.goto(server + "/?indikator=idi&tahun=2024")
+    regions_drawn(page, 38)
+    page.locator(".legend-title", has_text="IDI 2024").wait_for()
+    shown, fills = rev(), page.evaluate(REGION_FILLS)
+    # The server answers nothing now (204: Dash's "no update"): the map still recolours.
+    page.route("**/_dash-update-component*", lambda route: route.fulfill(status=204))
+    step("ArrowLeft", 2023)  # on the period, not between two (2023.9)
+    page.wait_for_function(f"window.mataGaruda.map.current.rev !== '{shown}'")
+    assert page.evaluate(REGION_FILLS) != fills
+    assert page.locator(".legend-title").inner_text().startswith("IDI 2024")  # not yet
+    page.unroute("**/_dash-update-component*")
+    # Steps quicker than the server never race it: each moves on from the period asked
+    # before. 2021 and earlier are drawn on the 34 provinces of then: new colourings.
+    with page.expect_response(fetched):
+        for year in (2022, 2021, 2020):
+            step("ArrowLeft", year)
+        page.wait_for_url("**tahun=2020**")
+    page.locator(".legend-title", has_text="IDI 2020").wait_for()
+    # What the map shows at once is what the server then answers for that year.
+    shown = rev()
+    page.route("**/_dash-update-component*", lambda route: route.fulfill(status=204))
+    step("ArrowRight", 2021)
+    page.wait_for_function(f"window.mataGaruda.map.current.rev !== '{shown}'")
+    preview = rev()
+    page.unroute("**/_dash-update-component*")
+    step("ArrowLeft", 2020)
+    step("ArrowRight", 2021)
+    page.wait_for_url("**tahun=2021**")
+    page.locator(".legend-title", has_text="IDI 2021").wait_for()
+    assert rev() == preview
+
+
 @pytest.mark.parametrize(("url", "message"), [
     ("/wilayah/99.99", "Kode wilayah '99.99' tidak dikenal"),
     ("/?indikator=xyz", "Indikator 'xyz' tidak dikenal"),
