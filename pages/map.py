@@ -374,13 +374,14 @@ def year_colourings(asked: dict[str, Any], lang: str) -> dict[str, Any]:
     asked = params.mapping(f"{ids.MAP_PERIODS_ASK}.data", asked)
     view = _view(asked.get("state"), f"{ids.MAP_PERIODS_ASK}.data.state")
     layer = params.text(f"{ids.MAP_PERIODS_ASK}.data.layer", asked.get("layer"), limit=200)
+    key = params.text(f"{ids.MAP_PERIODS_ASK}.data.key", asked.get("key"), limit=2000)
     periods = services().catalogue[view.indikator].shown_periods
     colourings = {}
     for period in periods:
         data, _summary, colouring, _behind = _cached(replace(view, tahun=period), lang)
         if data.period == period and data.layer.key == layer:
             colourings[str(period)] = colouring
-    return {"key": asked.get("key"), "colourings": colourings}
+    return {"key": key, "colourings": colourings}
 
 
 @callback(
