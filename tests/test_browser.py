@@ -26,6 +26,7 @@ from ingest.bootstrap import prepare_database
 from ingest.store import NewValue, write_values
 from queries.db import make_engine
 from queries.indicators import CHANGE_REASONS
+from queries.mapview import snap_period
 from queries.schema import region
 from services import EXTENSION
 from settings import PROJECT_ROOT, Settings
@@ -386,6 +387,13 @@ def test_a_year_change_recolours_before_the_server_answers(page, server: str) ->
         page.goto(server + "/?indikator=idi&tahun=2024")
     regions_drawn(page, 38)
     page.locator(".legend-title", has_text="IDI 2024").wait_for()
+    # The browser snaps the slider by the server's rule (snap_period), one to one.
+    for periods in (tuple(range(2015, 2025)), (2019, 2024)):
+        for value, previous in ((2024, 2023), (2023.95, 2024), (2019.05, 2019), (2015.1, None),
+                                (2014.9, 2015), (2024.05, 2024), (2021.4, None)):
+            snapped = page.evaluate("a => window.mataGaruda.snapPeriod(...a)",
+                                    [value, previous, list(periods)])
+            assert snapped == snap_period(value, previous, periods), (value, previous)
     shown, fills = rev(), page.evaluate(REGION_FILLS)
     # The server answers nothing now (204: Dash's "no update"): the map still recolours.
     page.route("**/_dash-update-component*", lambda route: route.fulfill(status=204))
