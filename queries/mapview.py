@@ -349,6 +349,8 @@ class MapData:
         ind, period = self.indicator, self.period
         base = self.base if self.shown == "change_since" or period is None else (
             previous_period(ind, period))
+        if reason == "dasar" and base is None:  # the first period: nothing before it
+            return Text("peta.reason.pertama").text(lang)
         crossed = None if period is None else ind.break_between(base, period)
         return Text(f"peta.reason.{reason}", period=period, base=base,
                     break_period=crossed.period if crossed else "").text(lang)

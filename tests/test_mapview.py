@@ -243,6 +243,16 @@ def test_change_since_an_earlier_period_says_why_a_region_has_none(
     assert "Perubahan sejak 2022" in text and "Perubahan'" not in text
 
 
+def test_the_first_period_says_there_is_no_earlier_one(demo_engine: sa.Engine,
+                                                     registry: Registry) -> None:
+    view = View(kode="ID", indikator="turnout_pilpres", tahun=2019, n=5)
+    with demo_engine.connect() as conn:
+        data = map_data(conn, view, registry, read_catalogue(conn))
+    assert data.period == 2019 == data.indicator.shown_periods[0]
+    assert data.reason_text("dasar", "id") == "Periode pertama: tidak ada nilai sebelumnya"
+    assert data.reason_text("dasar", "en") == "First period: no earlier value"
+
+
 def test_a_change_across_a_method_break_is_not_computed_and_says_so(
         demo_engine: sa.Engine, registry: Registry) -> None:
     view = View(kode="ID", indikator="idi", tahun=2024, tampil="perubahan", dari=2019, n=5)
