@@ -49,6 +49,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.mataGaruda.previewYear(period, fetched, shown);
       return [period === value ? no : period, period === asked ? no : period];
     },
+    togglePlay: function (_clicks, stopped) {
+      return !stopped;
+    },
+    // Play while the years stand still, pause while they play (also after the last).
+    playIcon: function (stopped) {
+      return stopped ? "\u25B6" : "\u275A\u275A";
+    },
+    // The next period after the one asked; stop after the last (from the first again).
+    playStep: function (_n, asked, marks) {
+      const periods = Object.keys(marks).map(Number).sort(function (a, b) { return a - b; });
+      const later = periods.filter(function (p) { return p > asked; });
+      return later.length ? [later[0], later.length === 1] : [periods[0], false];
+    },
     clearSearch: function (_state, text) {
       return text ? "" : window.dash_clientside.no_update;
     },

@@ -245,6 +245,24 @@ def baseline_recolours(chromium: Chromium, url: str, n: int, runs: int, warmup: 
         return samples[warmup:]
 
 
+def play(chromium: Chromium, url: str, n: int, frames: int) -> list[float]:
+    """Load ``url`` (``n`` regions), press play; return each frame's ms, step -> drawn.
+
+    A frame starts when the slider moves to the next year and ends at the first animation
+    frame showing a newer colouring on every path (as many paths as it colours: the
+    boundaries may change on the way). Waits for ``frames`` frames, all drawn.
+    """
+    with chromium.page() as page:
+        goto_drawn(page, url, settled(svg_drawn(n)))
+        page.evaluate("window.__bench.playSteps()")
+        page.click("#peta-play-button")
+        page.wait_for_function(f"window.__bench.play.length >= {frames}"
+                               " && window.__bench.play.every(s => s.drawn !== null)",
+                               timeout=frames * 3 * TIMEOUT_MS)
+        steps = page.evaluate("window.__bench.play")
+        return [s["drawn"] - s["t"] for s in steps[:frames]]
+
+
 def pan_zoom(page: Page) -> dict[str, Any]:
     """Zoom in twice, out twice (mouse wheel) and pan twice (drag) over the map.
 

@@ -86,6 +86,27 @@
     return true;
   };
 
+  // Playing through the years: each step of the slider (time, year, the colouring shown
+  // then) and when the map was first drawn with a newer colouring after it.
+  B.playSteps = () => {
+    const thumb = document.querySelector("#peta-tahun-slider [role=slider]");
+    B.play = [];
+    new MutationObserver(() => {
+      const h = B.hideout();
+      B.play.push({ t: performance.now(), year: thumb.getAttribute("aria-valuenow"),
+                    rev: h ? h.rev : null, drawn: null });
+    }).observe(thumb, { attributes: true, attributeFilter: ["aria-valuenow"] });
+    const frame = () => {
+      const h = B.hideout();
+      for (const s of B.play) {
+        if (s.drawn === null && h && h.rev !== s.rev &&
+            B.svgDrawn(Object.keys(h.d).length, "", s.rev)) s.drawn = performance.now();
+      }
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  };
+
   B.fills = () => Array.from(
     document.querySelectorAll(".leaflet-overlay-pane path.leaflet-interactive, path.choroplethlocation"),
     (p) => p.getAttribute("fill") || p.style.fill);

@@ -19,11 +19,14 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+QUANTILE = {"p50": 50, "p95": 95, "max": 100}
+
+
 @dataclass
 class Figure:
     """One measured figure: the app's samples, its target and the baseline's samples.
 
-    ``stat`` is the statistic the target and the ratio use (``p50`` or ``p95``);
+    ``stat`` is the statistic the target and the ratio use (``p50``, ``p95`` or ``max``);
     ``target`` is an upper bound in ``unit``; ``max_ratio`` an upper bound on app/baseline.
     """
 
@@ -45,14 +48,14 @@ class Figure:
     @property
     def value(self) -> float:
         """Return the statistic the target applies to."""
-        return self.p(50 if self.stat == "p50" else 95)
+        return self.p(QUANTILE[self.stat])
 
     @property
     def ratio(self) -> float | None:
         """Return app / baseline for ``stat``, when the baseline was measured."""
         if not self.baseline:
             return None
-        base = percentile(self.baseline, 50 if self.stat == "p50" else 95)
+        base = percentile(self.baseline, QUANTILE[self.stat])
         return self.value / base if base else None
 
     @property

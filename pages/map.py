@@ -463,35 +463,25 @@ def show_view(shown: dict[str, Any], *current: Any) -> tuple[Any, ...]:
                  else new for control, new, old in zip(_CONTROLS, wanted, values, strict=True))
 
 
-@callback(
+# Playing through the years happens in the browser: the button starts and stops the
+# interval, and each tick moves the slider to the next period (as a key would), stopping
+# after the last; no tick waits for the server.
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="togglePlay"),
     Output(ids.MAP_TICK, "disabled"), Input(ids.MAP_PLAY, "n_clicks"),
     State(ids.MAP_TICK, "disabled"), prevent_initial_call=True,
 )
-def toggle_play(_clicks: int, disabled: bool) -> bool:
-    """Start or stop playing through the years."""
-    return not disabled
-
-
-@callback(Output(ids.MAP_PLAY, "children"), Input(ids.MAP_TICK, "disabled"))
-def play_icon(stopped: bool) -> str:
-    """Show play while the years stand still, pause while they play (also after the last)."""
-    return "▶" if stopped else "❚❚"
-
-
-@callback(
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="playIcon"),
+    Output(ids.MAP_PLAY, "children"), Input(ids.MAP_TICK, "disabled"),
+)
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="playStep"),
     Output(ids.MAP_YEAR, "value", allow_duplicate=True),
     Output(ids.MAP_TICK, "disabled", allow_duplicate=True),
-    Input(ids.MAP_TICK, "n_intervals"), State(ids.MAP_YEAR, "value"),
-    State(ids.MAP_INDICATOR, "value"),
-    prevent_initial_call=True,
+    Input(ids.MAP_TICK, "n_intervals"), State(ids.MAP_YEAR_ASKED, "data"),
+    State(ids.MAP_YEAR, "marks"), prevent_initial_call=True,
 )
-def play_step(_n: int, year: int, indikator: str) -> tuple[int, bool]:
-    """Move to the next period; stop after the last one."""
-    periods = list(params.indicator(f"{ids.MAP_INDICATOR}.value", indikator,
-                                    services().catalogue).shown_periods)
-    year = params.number(f"{ids.MAP_YEAR}.value", year)
-    later = [p for p in periods if p > year]
-    return (later[0], len(later) == 1) if later else (periods[0], False)
 
 
 @callback(
