@@ -256,9 +256,9 @@ def play(chromium: Chromium, url: str, n: int, frames: int) -> list[float]:
         goto_drawn(page, url, settled(svg_drawn(n)))
         page.evaluate("window.__bench.playSteps()")
         page.click("#peta-play-button")
-        page.wait_for_function(f"window.__bench.play.length >= {frames}"
-                               " && window.__bench.play.every(s => s.drawn !== null)",
-                               timeout=frames * 3 * TIMEOUT_MS)
+        page.evaluate(f"window.__bench.until(() => window.__bench.play.length >= {frames}"
+                      " && window.__bench.play.every(s => s.drawn !== null),"
+                      f" {frames * 3 * TIMEOUT_MS})")
         steps = page.evaluate("window.__bench.play")
         return [s["drawn"] - s["t"] for s in steps[:frames]]
 
