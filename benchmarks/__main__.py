@@ -36,7 +36,8 @@ KAB = "/?indikator=ikn&tahun=2024&tingkat=kabkota"
 KEC = "/?indikator=konflik&tahun=2024&tingkat=kecamatan"
 #: A record-derived indicator (issue 12): turnout 2024 per kecamatan, rolled up from TPS rows.
 RECORDS = "/?indikator=turnout_pilpres&tahun=2024&tingkat=kecamatan"
-PLAY, PLAY_FRAMES = "/?indikator=idi&tahun=2014", 10  # 2015 ... 2024, across the 2022 split
+# 2015 ... 2024 from the 34 provinces of 2014, across the 2022 split (38 since).
+PLAY, PLAY_FROM, PLAY_FRAMES = "/?indikator=idi&tahun=2014", 34, 10
 DRILL = "/?indikator=konflik"  # defined down to kecamatan, so every drill-down is coloured
 # Kalimantan Timur and Samarinda: clear of the legend at 1366x768 (Jawa Barat is under it).
 DRILL_STEPS = [("64", "/geo/kabkota.json?parent=64"), ("64.72", "/geo/kecamatan.json?parent=64.72")]
@@ -129,7 +130,7 @@ def browser_runs(chromium: b.Chromium, app: str, base: str, geo: dict[str, Any],
         raw["recolour_kab_base_note"] = f"skipped: {type(exc).__name__}: {exc}"[:120]
 
     log(start, "play through 10 years (IDI 2015-2024 by provinsi)")
-    raw["play"] = b.play(chromium, app + PLAY, prov, PLAY_FRAMES)
+    raw["play"] = b.play(chromium, app + PLAY, PLAY_FROM, PLAY_FRAMES)
 
     log(start, f"all kecamatan: loads ({args.kec_runs}), recolours ({args.recolours}), pan/zoom")
     raw["kec_load"] = [b.load(chromium, app + KEC, b.canvas_drawn(kec))
