@@ -1,4 +1,10 @@
 // Shell behaviour: the language switch (cookie + reload) and the map's address bar.
+
+// The periods of the year slider: its marks' keys, ascending.
+function periodsOf(marks) {
+  return Object.keys(marks).map(Number).sort(function (a, b) { return a - b; });
+}
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   mataGaruda: {
     setLanguage: function (lang) {
@@ -44,7 +50,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     askYear: function (value, marks, asked, fetched, shown) {
       const no = window.dash_clientside.no_update;
       if (value === null || value === undefined || !marks) return [no, no];
-      const periods = Object.keys(marks).map(Number).sort(function (a, b) { return a - b; });
+      const periods = periodsOf(marks);
       const period = window.mataGaruda.snapPeriod(value, asked, periods);
       window.mataGaruda.previewYear(period, fetched, shown);
       return [period === value ? no : period, period === asked ? no : period];
@@ -58,7 +64,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     // The next period after the one asked; stop after the last (from the first again).
     playStep: function (_n, asked, marks) {
-      const periods = Object.keys(marks).map(Number).sort(function (a, b) { return a - b; });
+      const periods = periodsOf(marks);
       const later = periods.filter(function (p) { return p > asked; });
       return later.length ? [later[0], later.length === 1] : [periods[0], false];
     },
