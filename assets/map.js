@@ -264,6 +264,34 @@
     return fetched.key === periodKey(shown) && !!now && api.current.rev === now.rev;
   }
 
+  // The year slider's keys recolour in the key's own task, before Dash hears of the key:
+  // the map is painted at the next frame, and the slider, legend and panel follow as for
+  // any other year change (askYear snaps the slider to the same period, and previews
+  // nothing more since that colouring is on the map already). `years` holds what the
+  // slider's callbacks last saw (shell.js holdYears); keys it does not know (PageUp,
+  // PageDown) take the usual way.
+  const YEAR_THUMB = "#peta-tahun-slider [role=slider]";
+  const YEAR_STEP = { ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1 };
+
+  function yearKey(e) {
+    const years = window.mataGaruda.years;
+    if (!years || !years.periods.length || !e.target.closest || !e.target.closest(YEAR_THUMB)) {
+      return;
+    }
+    const periods = years.periods;
+    const from = years.asked !== null && years.asked !== undefined ? years.asked :
+      years.shown && years.shown.view ? years.shown.view.tahun : null;
+    let period = null;
+    if (e.key === "Home") period = periods[0];
+    else if (e.key === "End") period = periods[periods.length - 1];
+    else if (YEAR_STEP[e.key] && from !== null) {
+      period = snapPeriod(from + YEAR_STEP[e.key] / 2, from, periods);
+    }
+    if (period === null) return;
+    years.asked = period;
+    previewYear(period, years.fetched, years.shown);
+  }
+
   window.mataGaruda = Object.assign(window.mataGaruda || {}, {
     map: layerFunctions(tooltip),
     status: layerFunctions(statusTooltip),
@@ -272,6 +300,7 @@
     snapPeriod: snapPeriod,
     previewYear: previewYear,
   });
+  document.addEventListener("keydown", yearKey, true);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ensureHatch);
   } else {

@@ -55,6 +55,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.mataGaruda.previewYear(period, fetched, shown);
       return [period === value ? no : period, period === asked ? no : period];
     },
+    // What a year key needs to recolour before Dash hears of it (map.js yearKey).
+    holdYears: function (fetched, shown, asked, marks) {
+      window.mataGaruda.years = {
+        fetched: fetched, shown: shown, asked: asked, periods: marks ? periodsOf(marks) : [],
+      };
+    },
     togglePlay: function (_clicks, stopped) {
       return !stopped;
     },

@@ -360,6 +360,12 @@ dash.clientside_callback(
     State(ids.MAP_LAYER, "data"), prevent_initial_call=True,
 )
 
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="holdYears"),
+    Input(ids.MAP_PERIODS, "data"), Input(ids.MAP_LAYER, "data"),
+    Input(ids.MAP_YEAR_ASKED, "data"), Input(ids.MAP_YEAR, "marks"),
+)
+
 
 @callback(
     Output(ids.MAP_PERIODS, "data"), Input(ids.MAP_PERIODS_ASK, "data"),

@@ -421,6 +421,17 @@ def test_a_year_change_recolours_before_the_server_answers(page, server: str) ->
     page.wait_for_url("**tahun=2021**")
     page.locator(".legend-title", has_text="IDI 2021").wait_for()
     assert rev() == preview
+    # A year key recolours in its own task, before Dash hears of it: the fills have
+    # changed when the key's dispatch returns. The slider, legend and URL follow.
+    fills = page.evaluate(REGION_FILLS)
+    at_once = page.evaluate(f"""() => {{
+        document.querySelector('#{ids.MAP_YEAR} [role=slider]').dispatchEvent(
+            new KeyboardEvent('keydown', {{key: 'ArrowLeft', bubbles: true}}));
+        return ({REGION_FILLS})(); }}""")
+    assert at_once != fills
+    page.wait_for_url("**tahun=2020**")
+    page.locator(".legend-title", has_text="IDI 2020").wait_for()
+    assert page.evaluate(REGION_FILLS) == at_once
 
 
 @pytest.mark.parametrize(("url", "message"), [
