@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import dash_mantine_components as dmc
 
+from components.status import tip
 from export.files import FORMATS, IMAGE_FORMATS
 from geodata.registry import NATIONAL_CODE
 from i18n import t
@@ -61,11 +62,11 @@ def export_links(base_href: str, lang: str, formats: Sequence[str] = FORMATS,
         href = f"{path}.{fmt}" + (f"?{query}" if query else "")
         key = tooltip or ("export.image.tooltip" if fmt in IMAGE_FORMATS else "export.tooltip")
         label = t(key, lang, fmt=fmt.upper())
-        links.append(dmc.Tooltip(
+        links.append(tip(
             dmc.Anchor(fmt.upper(), href=href, refresh=True, underline="never", fz="xs",
                        fw=700, px=8, py=2, bd="1px solid var(--mantine-color-blue-3)",
                        bdrs="sm", className="export-link",
                        attributes={"root": {"aria-label": label}}),
-            label=label))
+            label, "end"))
     return dmc.Group([dmc.Text(t("export.label", lang), size="xs", c="dimmed"), *links],
                      gap=6, className="export-links")

@@ -9,6 +9,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 import ids
+from components.status import tip
 from i18n import t
 
 THEME: dict[str, Any] = {
@@ -68,11 +69,11 @@ def shell(lang: str, content: Any, account: html.Div | None = None,
                 ]),
             ], gap="sm"),
             dmc.Group([
-                dmc.Tooltip(dmc.ActionIcon(
+                tip(dmc.ActionIcon(
                     html.Img(src=dash.get_asset_url("present.svg"), width=20, height=20,
                              alt=t("shell.present", lang)),
                     id=ids.SHELL_PRESENT, variant="default", size="lg"),
-                            label=t("shell.present", lang)),
+                    t("shell.present", lang), "below end"),
                 language_switch(lang),
                 account,
             ], gap="xs"),

@@ -31,6 +31,7 @@ from components.map import (
     uses_canvas,
 )
 from components.records import records_section
+from components.status import tip
 from geodata.boundaries import available_levels
 from geodata.registry import NATIONAL_CODE, Level
 from i18n import Message, t
@@ -75,8 +76,9 @@ def controls(view: View, lang: str) -> html.Div:
         html.Div([
             dmc.Text(t("peta.year", lang), size="sm", fw=500),
             html.Div([
-                dmc.Tooltip(dmc.ActionIcon("▶", id=ids.MAP_PLAY, variant="light", size="lg"),
-                            label=t("peta.play", lang)),
+                tip(dmc.ActionIcon("▶", id=ids.MAP_PLAY, variant="light", size="lg",
+                                   attributes={"root": {"aria-label": t("peta.play", lang)}}),
+                    t("peta.play", lang)),
                 html.Div(dcc.Slider(id=ids.MAP_YEAR, min=periods[0], max=periods[-1], step=None,
                                     value=slider_year(view), marks=_marks(periods),
                                     included=False),
@@ -110,13 +112,12 @@ def slider_year(view: View) -> int:
     return view.tahun if view.tahun in periods else periods[-1]
 
 
-def official_switch(view: View, simulated: bool, lang: str) -> dmc.Tooltip | dmc.Switch:
+def official_switch(view: View, simulated: bool, lang: str) -> html.Span | dmc.Switch:
     """Return the "Hanya data resmi" switch; without demo data it is on and fixed."""
     switch = dmc.Switch(id=ids.MAP_OFFICIAL, label=t("peta.official", lang),
                         checked=view.resmi or not simulated, disabled=not simulated,
                         className="peta-official")
-    return switch if simulated else dmc.Tooltip(switch, label=t("peta.official.off", lang),
-                                                 multiline=True, w=260)
+    return switch if simulated else tip(switch, t("peta.official.off", lang), "end", wide=True)
 
 
 def _method_data(ind: Indicator, lang: str) -> list[dict[str, Any]]:

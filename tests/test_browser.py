@@ -22,6 +22,7 @@ import ids
 from app import create_app
 from auth.accounts import add_account
 from geodata.registry import Registry
+from i18n import t
 from ingest.bootstrap import prepare_database
 from ingest.store import NewValue, write_values
 from queries.db import make_engine
@@ -432,6 +433,30 @@ def test_a_year_change_recolours_before_the_server_answers(page, server: str) ->
     page.wait_for_url("**tahun=2020**")
     page.locator(".legend-title", has_text="IDI 2020").wait_for()
     assert page.evaluate(REGION_FILLS) == at_once
+
+
+def test_tooltips_show_on_hover_and_cost_dash_nothing(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=idi&tahun=2024")
+    regions_drawn(page, 38)
+    for target, text in ((".simulated-badge", t("simulated.note", "id")),
+                         (f"#{ids.SHELL_PRESENT}", t("shell.present", "id")),
+                         (f"#{ids.MAP_PLAY}", t("peta.play", "id"))):
+        tip = page.locator(".tip", has=page.locator(target)).locator(".tip-text")
+        assert not tip.is_visible()
+        page.hover(target)
+        tip.wait_for(state="visible")
+        assert tip.inner_text() == text
+        page.mouse.move(2, 400)
+    # No component on the page makes Dash re-check every layout change on each update
+    # (a Mantine Tooltip does: `dashChildrenUpdate`, 200 ms of script per drill-down).
+    rechecked = page.evaluate("""() => { const found = []; const walk = (x) => {
+        if (Array.isArray(x)) return x.forEach(walk);
+        if (!x || typeof x !== 'object' || !x.namespace) return;
+        const type = (window[x.namespace] || {})[x.type];
+        if (type && 'dashChildrenUpdate' in type) found.push(x.type);
+        Object.values(x.props || {}).forEach(walk); };
+        walk(window.store.getState().layout.components); return found; }""")
+    assert rechecked == []
 
 
 @pytest.mark.parametrize(("url", "message"), [
