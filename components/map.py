@@ -273,11 +273,11 @@ def panel(s: Summary, data: MapData, lang: str) -> html.Div:
             html.Div([dmc.Badge(f"{label}: {count}", variant="light", color="gray", mr=4, mb=4)
                       for label, count in s.category_counts]),
         ]))
-    if not s.best.is_empty():
+    if not s.highest.is_empty():
         children.append(html.Div([
-            _ranked(s.best, data.shown, t("peta.top", lang), dec, lang),
-            _ranked(s.worst, data.shown, t("peta.bottom", lang), dec, lang)
-            if not s.worst.is_empty() else None,
+            _ranked(s.highest, data.shown, t("peta.top", lang), dec, lang),
+            _ranked(s.lowest, data.shown, t("peta.bottom", lang), dec, lang)
+            if not s.lowest.is_empty() else None,
         ], className="rank-lists"))
     periods = s.series["period"].to_list()
     region = [] if s.code == NATIONAL_CODE else list(zip(periods, s.series["value"], strict=True))

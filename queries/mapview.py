@@ -492,8 +492,11 @@ class Summary:
     national_provenance: str | None
     target: tuple[float, float] | None
     category_counts: list[tuple[str, int]]
-    best: pl.DataFrame  # ranked by the column the map shows: value, or change_since
-    worst: pl.DataFrame
+    # The five highest and the five lowest by the column the map shows (value, or
+    # change_since), whatever the indicator's direction: IKP's highest are its most
+    # vulnerable regions, IDI's its most democratic.
+    highest: pl.DataFrame
+    lowest: pl.DataFrame
     series: pl.DataFrame  # period, value, simulated, source, records, provenance,
     #                       national, national_simulated, national_source,
     #                       national_provenance
@@ -538,11 +541,10 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
     if data.layer.selected is None:
         for pos, cat in enumerate(data.categories):
             counts.append((cat.label(lang), int((frame["category_index"] == pos).sum())))
-    best_first = ind.direction != "higher_worse"
     ranked = frame.filter(pl.col(data.shown).is_not_null()).sort(
-        [data.shown, "code"], descending=[best_first, False])
-    best = ranked.head(5)
-    worst = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
+        [data.shown, "code"], descending=[True, False])
+    highest = ranked.head(5)
+    lowest = ranked.reverse().head(5) if ranked.height > 5 else ranked.clear()
     series = time_series(conn, ind, code, lang, simulated=data.simulated).select(
         "period", "value", "simulated", "source", "records", "provenance")
     nat_series = time_series(conn, ind, NATIONAL_CODE, lang, simulated=data.simulated).select(
@@ -561,5 +563,5 @@ def summary(conn: Connection, data: MapData, registry: Registry, lang: str = "id
         national=national.get("value"),  # type: ignore[arg-type]
         national_simulated=bool(national.get("simulated")),
         national_provenance=national.get("provenance"),  # type: ignore[arg-type]
-        target=target, category_counts=counts, best=best, worst=worst, series=joined,
+        target=target, category_counts=counts, highest=highest, lowest=lowest, series=joined,
     )

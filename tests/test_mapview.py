@@ -135,7 +135,7 @@ def test_national_idi_map(demo_engine: sa.Engine, registry: Registry) -> None:
     assert s.value == 79.81 and not s.simulated  # the published national IDI 2024
     assert [label for label, _ in s.category_counts] == ["Buruk", "Sedang", "Baik"]
     assert sum(n for _, n in s.category_counts) == 38 - data.classes.missing
-    assert s.best["value"].to_list() == sorted(s.best["value"].to_list(), reverse=True)
+    assert s.highest["value"].to_list() == sorted(s.highest["value"].to_list(), reverse=True)
     colouring = hideout(data, "id")
     row = colouring["d"]["32"]
     assert row[1] == 82.8 and colouring["cats"][row[2]] == "Baik"
@@ -159,6 +159,19 @@ def test_higher_is_worse_uses_a_red_palette_darker_for_higher(demo_engine: sa.En
         data = map_data(conn, View(indikator="ikp"), registry, read_catalogue(conn))
     colors = hideout(data, "en")["colors"]
     assert [c.lower() for c in colors] == ["#ffeda0", "#feb24c", "#f03b20"]
+
+
+def test_the_highest_five_are_the_highest_values_whatever_the_direction(
+        demo_engine: sa.Engine, registry: Registry) -> None:
+    # IKP: higher is worse, so its "5 tertinggi" are the most vulnerable regions.
+    with demo_engine.connect() as conn:
+        data = map_data(conn, View(indikator="ikp"), registry, read_catalogue(conn))
+        s = summary(conn, data, registry)
+    values = sorted(data.frame["value"].drop_nulls(), reverse=True)
+    assert s.highest["value"].to_list() == values[:5]
+    assert s.lowest["value"].to_list() == values[::-1][:5]
+    text = str(panel(s, data, "id"))
+    assert "5 tertinggi" in text and "5 terendah" in text
 
 
 def test_a_year_without_data(demo_engine: sa.Engine, registry: Registry) -> None:
@@ -236,7 +249,7 @@ def test_change_since_an_earlier_period_says_why_a_region_has_none(
 
     # KPI and rankings show changes since the base year, not values or one-year changes.
     assert panel_data.change == pytest.approx(national[0] - national[1])
-    best = panel_data.best["change_since"].to_list()
+    best = panel_data.highest["change_since"].to_list()
     assert len(best) == 5 and best == sorted(best, reverse=True)
     assert best[0] == max(data.frame["change_since"].drop_nulls())
     text = str(panel(panel_data, data, "id"))
@@ -272,7 +285,7 @@ def test_a_change_across_a_method_break_is_not_computed_and_says_so(
     assert warning.children.startswith("⚠ Metode berubah pada 2021: perubahan tidak dihitung.")
     assert (panel_data.change, panel_data.change_reason) == (None, "metode")
     assert "Metode berubah pada 2021: tidak sebanding" in str(panel(panel_data, data, "id"))
-    assert panel_data.best.is_empty()
+    assert panel_data.highest.is_empty()
 
 
 def test_the_change_to_the_previous_year_is_not_computed_across_a_method_break(

@@ -126,7 +126,7 @@ def test_official_only_and_no_demo_hide_simulated_values_everywhere(
     line = status_line(data, "id")  # the sources, no DATA SIMULASI badge
     assert not data.any_simulated and [x.children for x in line] == ["Sumber: BPS"]
     assert not any(row[7] for row in hideout(data, "id")["d"].values())
-    assert not s.best["simulated"].any() and not s.worst["simulated"].any()
+    assert not s.highest["simulated"].any() and not s.lowest["simulated"].any()
     assert not s.series["simulated"].fill_null(False).any()
     assert not s.series["national_simulated"].fill_null(False).any()
 
@@ -138,7 +138,7 @@ def test_the_badge_says_how_much_is_simulated(demo_engine: sa.Engine,
                         read_catalogue(conn))
     counts = data.counts
     assert 0 < counts.simulated < counts.official  # IKP 2024: mostly published
-    badge = status_line(data, "en")[0].children
+    badge = status_line(data, "en")[0].children[0]  # the badge, its note beside it
     assert badge.children == f"SIMULATED DATA · {counts.simulated} of 38 regions"
     assert provenance_counts(KindCounts(1, 1, 0), "en") == (
         "1 official value · 1 simulated value · 0 without data")
