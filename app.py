@@ -137,6 +137,7 @@ def create_app(settings: Settings) -> Dash:
         Input("_pages_location", "pathname"),
     )
     _init_headers(app, settings)
+    _init_preloads(app)
     _init_bad_requests(app)
     return app
 
@@ -171,6 +172,21 @@ def _init_headers(app: Dash, settings: Settings) -> None:
     def content_security_policy(response: flask.Response) -> flask.Response:
         scripts = " ".join(["'self'", *app.csp_hashes()])
         response.headers["Content-Security-Policy"] = f"{base}; script-src {scripts}"
+        return response
+
+
+def _init_preloads(app: Dash) -> None:
+    """Name a map page's boundaries and late scripts in its answer (``Link: preload``)."""
+    from pages.map import preloads  # registers the page: only once the app exists
+
+    @app.server.after_request
+    def preload(response: flask.Response) -> flask.Response:
+        request = flask.request
+        if request.method == "GET" and response.status_code == 200 and (
+                response.mimetype == "text/html"):
+            links = preloads(request.path, request.args)
+            if links:
+                response.headers["Link"] = ", ".join(links)
         return response
 
 

@@ -8,6 +8,7 @@ link, back and forward reproduce the view.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -42,6 +43,7 @@ from queries.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 from queries.indicators import data_levels
 from queries.mapview import (
     SHOW,
+    Layer,
     View,
     drawn_in,
     fit_view,
@@ -141,15 +143,44 @@ def _marks(periods: list[int]) -> dict[int, str]:
     return dict(sorted(marks.items()))
 
 
-def layout(kode: str | None = None, **query: str) -> html.Div:
-    """Return the map page for a URL; a bad URL part shows a message, never a blank map."""
+def first_view(kode: str | None, query: Mapping[str, str]) -> tuple[View, list[Any], Layer]:
+    """Return the view a URL asks for, the messages about its bad parts, and its layer."""
     svc = services()
-    lang = language()
     view, messages = parse_view(kode, query, svc.registry, svc.catalogue)
     view = view if view.palet in (None, *PALETTES) else replace(view, palet=None)
     levels = _levels(svc.catalogue[view.indikator])
+    return view, messages, drawn_in(layer_of(fit_view(view, levels), svc.registry, levels),
+                                    view.tahun)
+
+
+# The scripts the map page loads only once Dash renders it (code-split chunks).
+_CHUNKS = ("dash/dcc/async-slider.js", "dash_leaflet/async-GeoJSON.js")
+
+
+def preloads(path: str, query: Mapping[str, str]) -> list[str]:
+    """Return the ``Link`` header values that start a map URL's downloads with its page.
+
+    The boundaries of the first view and the scripts Dash asks for only after it has
+    started (about a second later), so they are at hand when the map is rendered.
+    """
+    if path == "/":
+        kode = None
+    elif path.startswith("/wilayah/") and path.count("/") == 2:
+        kode = path.removeprefix("/wilayah/")
+    else:
+        return []
+    _view, _messages, layer = first_view(kode, query)
+    prefix = dash.get_app().config.requests_pathname_prefix
+    return [f"<{geometry_url(layer)}>; rel=preload; as=fetch; crossorigin=anonymous",
+            *(f"<{prefix}_dash-component-suites/{chunk}>; rel=preload; as=script"
+              for chunk in _CHUNKS)]
+
+
+def layout(kode: str | None = None, **query: str) -> html.Div:
+    """Return the map page for a URL; a bad URL part shows a message, never a blank map."""
+    lang = language()
+    view, messages, layer = first_view(kode, query)
     state = {**asdict(view), "messages": messages}
-    layer = drawn_in(layer_of(fit_view(view, levels), svc.registry, levels), view.tahun)
     return html.Div([
         dcc.Store(id=ids.MAP_STATE, data=state),
         dcc.Store(id=ids.MAP_URL),
@@ -169,7 +200,9 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
                 html.Div(id=ids.MAP_HITS, className="peta-hits"),
             ], className="peta-search"),
             dmc.SegmentedControl(id=ids.MAP_LEVEL, value=layer.level, size="sm",
-                                 data=_level_data(view.kode, levels, lang)),
+                                 data=_level_data(view.kode,
+                                                  _levels(services().catalogue[view.indikator]),
+                                                  lang)),
             html.Div(export_links(view_export_href(view), lang, MAP_FORMATS), id=ids.MAP_EXPORT),
         ], className="peta-topbar"),
         controls(view, lang),

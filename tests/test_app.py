@@ -9,6 +9,7 @@ from pathlib import Path
 import dash
 import pytest
 from flask.testing import FlaskClient
+from plotly.utils import PlotlyJSONEncoder
 
 import ids
 from app import create_app
@@ -117,3 +118,42 @@ def test_year_slider_labels_never_crowd(client: FlaskClient) -> None:
     assert [y for y, label in _marks(list(range(2015, 2025))).items() if label] == [
         2016, 2018, 2020, 2022, 2024]  # the newest year is always labelled
     assert _marks([2024]) == {2024: "2024"}
+
+
+def _component(tree: object, component_id: str) -> dict:  # type: ignore[type-arg]
+    """Return the props of the component ``component_id`` in a serialised layout."""
+    if isinstance(tree, list):
+        found = [_component(x, component_id) for x in tree]
+        return next((f for f in found if f), {})
+    if not isinstance(tree, dict):
+        return {}
+    props = tree.get("props", {})
+    if props.get("id") == component_id:
+        return props  # type: ignore[no-any-return]
+    return _component(list(props.values()), component_id)
+
+
+@pytest.mark.parametrize("url", ["/", "/?indikator=idi&tahun=2014", "/wilayah/32?indikator=idi",
+                                 "/?indikator=xyz", "/wilayah/99.99"])
+def test_a_map_page_preloads_its_boundaries_and_late_scripts(client: FlaskClient,
+                                                             url: str) -> None:
+    from pages.map import layout
+
+    links = client.get(url).headers["Link"].split(", ")
+    path, _, query = url.partition("?")
+    with client.application.test_request_context(url):
+        kode = path.removeprefix("/wilayah/") if path != "/" else None
+        page = layout(kode, **dict(part.split("=") for part in query.split("&") if part))
+    geojson = _component(json.loads(json.dumps(page, cls=PlotlyJSONEncoder)), ids.MAP_GEOJSON)
+    # The boundaries the map will fetch, as the page's fetch() asks for them.
+    assert links[0] == f"<{geojson['url']}>; rel=preload; as=fetch; crossorigin=anonymous"
+    chunks = [link.split(">")[0].removeprefix("<") for link in links[1:]]
+    assert chunks == ["/_dash-component-suites/dash/dcc/async-slider.js",
+                      "/_dash-component-suites/dash_leaflet/async-GeoJSON.js"]
+    for chunk in chunks:
+        assert client.get(chunk).status_code == 200
+
+
+def test_other_pages_preload_nothing(client: FlaskClient) -> None:
+    assert "Link" not in client.get("/tabel").headers
+    assert "Link" not in client.get("/_dash-layout").headers

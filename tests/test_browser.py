@@ -435,6 +435,15 @@ def test_a_year_change_recolours_before_the_server_answers(page, server: str) ->
     assert page.evaluate(REGION_FILLS) == at_once
 
 
+def test_the_boundaries_download_once_with_the_page(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/?indikator=idi&tahun=2014")  # 34 provinces: boundaries of then
+    regions_drawn(page, 34)
+    fetched = page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(e => e.name.includes('/geo/')).map(e => [e.name, e.initiatorType])""")
+    # Preloaded by the page's Link header, and the map's own fetch used that download.
+    assert fetched == [[server + "/geo/provinsi.json?vintage=pra2022", "link"]]
+
+
 def test_tooltips_show_on_hover_and_cost_dash_nothing(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(server + "/?indikator=idi&tahun=2024")
     regions_drawn(page, 38)
