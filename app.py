@@ -108,7 +108,7 @@ def create_app(settings: Settings) -> Dash:
         levels = available_levels(settings.boundaries_dir)
         return flask.jsonify(status="ok", boundaries=levels)
 
-    app = Dash(
+    app = MataGaruda(
         __name__,
         server=server,
         use_pages=True,
@@ -140,6 +140,18 @@ def create_app(settings: Settings) -> Dash:
     _init_preloads(app)
     _init_bad_requests(app)
     return app
+
+
+class MataGaruda(Dash):
+    """The Dash app whose map pages carry their first view, drawn by the server."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        """Put the first view's map before the element Dash renders the page into."""
+        from pages.map import first_view  # registers the page: only once the app exists
+
+        request = flask.request
+        kwargs["app_entry"] = first_view(request.path, request.args) + kwargs["app_entry"]
+        return super().interpolate_index(**kwargs)
 
 
 CSP = {

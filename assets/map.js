@@ -147,7 +147,15 @@
       };
     }
 
-    function unhover(layer) {
+    // The server-drawn map of the first view (components/first_view.py) gives way once the
+  // interactive map shows a colouring, or at the first click or key (the interactive map
+  // may never come: a failed request), so it never stands in the user's way.
+  function reveal() {
+    const first = document.getElementById("mg-first-view");
+    if (first) requestAnimationFrame(function () { first.remove(); });
+  }
+
+  function unhover(layer) {
       layer.setStyle(style(layer.feature, null));
       if (layer.unbindTooltip) layer.unbindTooltip();
     }
@@ -156,6 +164,7 @@
       style: style,
       onEachFeature: function (feature, layer) {
         api.layers.push(layer);
+        if (api.current && api.current.d) reveal();
       },
       // A new colouring restyles the shapes on the map in place (a recolour) and is
       // kept for shapes drawn later (new geometry arrives after its colouring). Shapes it
@@ -167,6 +176,7 @@
         api.layers.forEach(function (layer) {
           if (layer.feature.properties.code in h.d) layer.setStyle(style(layer.feature, null));
         });
+        if (api.layers.length) reveal();
       },
       // One region is highlighted and carries the tooltip at a time.
       mouseover: function (e) {
@@ -301,6 +311,12 @@
     previewYear: previewYear,
   });
   document.addEventListener("keydown", yearKey, true);
+  for (const type of ["pointerdown", "keydown"]) {
+    document.addEventListener(type, function () {
+      const first = document.getElementById("mg-first-view");
+      if (first) first.remove();
+    }, true);
+  }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ensureHatch);
   } else {

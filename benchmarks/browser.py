@@ -39,6 +39,11 @@ def canvas_drawn(n: int) -> str:
     return f"window.__bench.canvasDrawn({n}, before.rev, before.thumb)"
 
 
+def first_view_drawn(n: int) -> str:
+    """JS condition: the server-drawn map of the page shows ``n`` filled regions."""
+    return f"window.__bench.firstViewDrawn({n})"
+
+
 def settled(condition: str) -> str:
     """JS condition: ``condition`` and the side panel drawn (KPI cards and trend image).
 
@@ -90,10 +95,11 @@ def _callback(timeline: dict[str, Any], output: str) -> dict[str, Any] | None:
 
 
 def goto_drawn(page: Page, url: str, condition: str, settle: str | None = None,
-               install: bool = True) -> dict[str, Any]:
+               install: bool = True, first: str | None = None) -> dict[str, Any]:
     """Navigate to ``url`` and time navigation start -> ``condition`` held + 2 frames.
 
-    With ``settle``, also time that second condition (e.g. :func:`settled`). The waiters
+    With ``settle``, also time that second condition (e.g. :func:`settled`), and with
+    ``first`` a third (:func:`first_view_drawn`, the map before Dash draws). The waiters
     are init scripts, so they run from the new document's first frame (``install=False``
     reuses those a previous call left on the page). Returns the times (ms from navigation
     start) and the page's timeline: callbacks, boundary requests, bytes, long tasks.
@@ -102,12 +108,15 @@ def goto_drawn(page: Page, url: str, condition: str, settle: str | None = None,
         page.add_init_script(
             f"{{ {AT_LOAD} const B = window.__bench;"
             f" B.load = B.until(() => {condition}, {TIMEOUT_MS});"
-            f" B.settle = {f'B.until(() => {settle}, {TIMEOUT_MS})' if settle else 'null'}; }}")
+            f" B.settle = {f'B.until(() => {settle}, {TIMEOUT_MS})' if settle else 'null'};"
+            f" B.first = {f'B.until(() => {first}, {TIMEOUT_MS})' if first else 'null'}; }}")
     page.goto(url, wait_until="commit")
     times = page.evaluate("window.__bench.load")
     result = {"ms": times["drawn"], "seen": times["seen"]}
     if settle:
         result["settled"] = page.evaluate("window.__bench.settle")["drawn"]
+    if first:
+        result["first"] = page.evaluate("window.__bench.first")["drawn"]
     result["timeline"] = page.evaluate("window.__bench.timeline(0)")
     output = BASELINE_OUTPUT if "plotlyDrawn" in condition else RENDER_OUTPUT
     result.update(phases(result["timeline"], output, 0.0, times["drawn"]))
@@ -116,7 +125,7 @@ def goto_drawn(page: Page, url: str, condition: str, settle: str | None = None,
 
 def load(chromium: Chromium, url: str, condition: str, settle: str | None = None,
          capture: Callable[[dict[str, Any]], object] | None = None,
-         revisit: bool = False) -> dict[str, Any]:
+         revisit: bool = False, first: str | None = None) -> dict[str, Any]:
     """Time a cold load of ``url`` in a fresh context (and, with ``revisit``, a warm one).
 
     ``capture`` receives the render callback's request (body and headers) for replay.
@@ -128,9 +137,10 @@ def load(chromium: Chromium, url: str, condition: str, settle: str | None = None
                         request.post_data or ""):
                     capture({"body": request.post_data, "headers": request.headers})
             page.on("request", on_request)
-        result = goto_drawn(page, url, condition, settle)
+        result = goto_drawn(page, url, condition, settle, first=first)
         if revisit:
-            result["revisit"] = goto_drawn(page, url, condition, settle, install=False)
+            result["revisit"] = goto_drawn(page, url, condition, settle, install=False,
+                                           first=first)
         return result
 
 

@@ -86,6 +86,13 @@
     return true;
   };
 
+  // The map drawn by the server into the page (components/first_view.py): `n` region
+  // paths, each filled.
+  B.firstViewDrawn = (n) => {
+    const paths = document.querySelectorAll("#mg-first-view path");
+    return paths.length === n && Array.from(paths).every((p) => !!p.getAttribute("fill"));
+  };
+
   // Playing through the years: each step of the slider (time, year, the colouring shown
   // then) and when the map was first drawn with a newer colouring after it.
   B.playSteps = () => {

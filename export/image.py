@@ -114,7 +114,7 @@ def _region_path(geom: shapely.Geometry) -> Path:
 Fill = tuple[str | None, bool]  # a region's colour (None: no value), whether simulated
 
 
-def _fills(data: MapData, codes: Sequence[str]) -> list[Fill]:
+def fills(data: MapData, codes: Sequence[str]) -> list[Fill]:
     """Return each region's fill, by code, as the map colours it."""
     palette = palette_colors(data)
     frame = data.frame
@@ -294,14 +294,14 @@ def map_image(data: MapData, regions: gpd.GeoDataFrame, registry: Registry, now:
         The image file.
     """
     fig = new_page()
-    fills = _fills(data, regions["code"].to_list())
+    region_fills = fills(data, regions["code"].to_list())
     min_x, min_y, max_x, max_y = _padded(regions)
     aspect = ((max_x - min_x) * math.cos(math.radians((min_y + max_y) / 2))
               / max(max_y - min_y, 1e-9))
     entries = (len(data.classes.counts) + len(data.missing_lines(lang)) + 1  # + counts
                + (1 if data.any_simulated else 0))
     map_box, legend_box, columns = _layout(aspect, entries)
-    _draw_regions(fig, map_box, regions, fills, data.layer.selected, per_region=fmt == "svg")
+    _draw_regions(fig, map_box, regions, region_fills, data.layer.selected, per_region=fmt == "svg")
     _legend(fig, data, legend_box, columns, lang)
     title = title_text(data, registry, lang)
     subtitle = t("export.image.subtitle", lang, name=data.indicator.name(lang),

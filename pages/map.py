@@ -19,6 +19,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 import ids
 from components.controls import indicator_select
 from components.export import MAP_FORMATS, export_links, view_export_href
+from components.first_view import first_view_html
 from components.map import (
     breadcrumb,
     choropleth,
@@ -33,8 +34,9 @@ from components.map import (
 )
 from components.records import records_section
 from components.status import tip
-from geodata.boundaries import available_levels
+from geodata.boundaries import BoundariesMissingError, available_levels
 from geodata.registry import NATIONAL_CODE, Level
+from geodata.serve import UnknownViewError
 from i18n import Message, t
 from presentation.palettes import DIVERGING, SEQUENTIAL
 from queries import params
@@ -143,7 +145,7 @@ def _marks(periods: list[int]) -> dict[int, str]:
     return dict(sorted(marks.items()))
 
 
-def first_view(kode: str | None, query: Mapping[str, str]) -> tuple[View, list[Any], Layer]:
+def url_view(kode: str | None, query: Mapping[str, str]) -> tuple[View, list[Any], Layer]:
     """Return the view a URL asks for, the messages about its bad parts, and its layer."""
     svc = services()
     view, messages = parse_view(kode, query, svc.registry, svc.catalogue)
@@ -151,6 +153,33 @@ def first_view(kode: str | None, query: Mapping[str, str]) -> tuple[View, list[A
     levels = _levels(svc.catalogue[view.indikator])
     return view, messages, drawn_in(layer_of(fit_view(view, levels), svc.registry, levels),
                                     view.tahun)
+
+
+def is_map_path(path: str) -> bool:
+    """Return whether a URL path shows the map: ``/`` or ``/wilayah/<kode>``."""
+    return path == "/" or (path.startswith("/wilayah/") and path.count("/") == 2)
+
+
+def map_kode(path: str) -> str | None:
+    """Return the region of a map path (None: Indonesia)."""
+    return path.removeprefix("/wilayah/") if path != "/" else None
+
+
+def first_view(path: str, query: Mapping[str, str]) -> str:
+    """Return the server-drawn map of a map URL's first view (``""``: none to draw)."""
+    if not is_map_path(path):
+        return ""
+    svc, lang = services(), language()
+    view, _messages, _layer = url_view(map_kode(path), query)
+
+    def draw() -> str:
+        data = _cached(view, lang)[0]
+        return first_view_html(data, svc.registry, svc.boundaries, lang)
+
+    try:
+        return str(svc.cached(f"first|{view!r}|{lang}", draw))
+    except (BoundariesMissingError, UnknownViewError):
+        return ""  # the page says what is missing
 
 
 # The scripts the map page loads only once Dash renders it (code-split chunks).
@@ -163,13 +192,9 @@ def preloads(path: str, query: Mapping[str, str]) -> list[str]:
     The boundaries of the first view and the scripts Dash asks for only after it has
     started (about a second later), so they are at hand when the map is rendered.
     """
-    if path == "/":
-        kode = None
-    elif path.startswith("/wilayah/") and path.count("/") == 2:
-        kode = path.removeprefix("/wilayah/")
-    else:
+    if not is_map_path(path):
         return []
-    _view, _messages, layer = first_view(kode, query)
+    _view, _messages, layer = url_view(map_kode(path), query)
     prefix = dash.get_app().config.requests_pathname_prefix
     return [f"<{geometry_url(layer)}>; rel=preload; as=fetch; crossorigin=anonymous",
             *(f"<{prefix}_dash-component-suites/{chunk}>; rel=preload; as=script"
@@ -179,7 +204,7 @@ def preloads(path: str, query: Mapping[str, str]) -> list[str]:
 def layout(kode: str | None = None, **query: str) -> html.Div:
     """Return the map page for a URL; a bad URL part shows a message, never a blank map."""
     lang = language()
-    view, messages, layer = first_view(kode, query)
+    view, messages, layer = url_view(kode, query)
     state = {**asdict(view), "messages": messages}
     return html.Div([
         dcc.Store(id=ids.MAP_STATE, data=state),

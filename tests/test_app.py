@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,30 @@ def test_a_map_page_preloads_its_boundaries_and_late_scripts(client: FlaskClient
 def test_other_pages_preload_nothing(client: FlaskClient) -> None:
     assert "Link" not in client.get("/tabel").headers
     assert "Link" not in client.get("/_dash-layout").headers
+
+
+def test_a_map_page_carries_its_first_view_drawn_by_the_server(
+        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.map import hideout
+    from pages.map import _cached, url_view
+
+    html = client.get("/?indikator=idi&tahun=2024").get_data(as_text=True)
+    first = html[html.index('<div id="mg-first-view"'):html.index('<div id="react-entry-point"')]
+    with client.application.test_request_context("/?indikator=idi&tahun=2024"):
+        view, _messages, _layer = url_view(None, {"indikator": "idi", "tahun": "2024"})
+        colouring = hideout(_cached(view, "id")[0], "id")
+    fills = dict(re.findall(r'<path data-code="([^"]+)" fill="([^"]+)"', first))
+    assert len(fills) == 38 and any(fill.startswith("#") for fill in fills.values())
+    for code, fill in fills.items():  # the web map's colour, stripes and hatching
+        row = colouring["d"].get(code)
+        if row is None or row[0] is None:
+            assert fill == "url(#fv-hatch)", code
+        else:
+            color = colouring["colors"][row[0]]
+            assert fill == (f"url(#fv-sim-{color.lstrip('#')})" if row[7] else color), code
+    assert "IDI 2024 · Indonesia" in first and 'class="peta-legend"' in first
+    assert "Memuat peta interaktif" in first
+    # Large layers (thousands of kecamatan) are not drawn this way; other pages carry none.
+    monkeypatch.setattr("components.first_view.MAX_REGIONS", 33)
+    assert 'id="mg-first-view"' not in client.get("/?indikator=idi&tahun=2023").text
+    assert 'id="mg-first-view"' not in client.get("/tabel").text

@@ -435,9 +435,25 @@ def test_a_year_change_recolours_before_the_server_answers(page, server: str) ->
     assert page.evaluate(REGION_FILLS) == at_once
 
 
-def test_the_boundaries_download_once_with_the_page(page, server: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_first_view_comes_with_the_page(new_page, server: str) -> None:  # type: ignore[no-untyped-def]
+    # Drawn by the server: without any of Dash's scripts the map is there, with its
+    # stripes for simulated values, hatching for missing ones and the DATA SIMULASI badge.
+    page = new_page(expect=("Failed to load resource", "DashRenderer is not defined"))
+    sign_in(page, server)
+    page.route("**/_dash-component-suites/**", lambda route: route.abort())
+    page.goto(server + "/?indikator=idi&tahun=2024")
+    fills = page.locator("#mg-first-view path").evaluate_all(
+        "paths => paths.map(p => p.getAttribute('fill'))")
+    assert len(fills) == 38 and "url(#fv-hatch)" in fills
+    assert any(f.startswith("url(#fv-sim-") for f in fills)
+    assert any(f.startswith("#") for f in fills)
+    badge = page.locator("#mg-first-view .fv-badge").text_content()
+    assert badge == "DATA SIMULASI · 22 dari 38 wilayah"
+    page.unroute("**/_dash-component-suites/**")
+    # It gives way to the interactive map once that has its colours.
     page.goto(server + "/?indikator=idi&tahun=2014")  # 34 provinces: boundaries of then
     regions_drawn(page, 34)
+    page.locator("#mg-first-view").wait_for(state="detached")
     fetched = page.evaluate("""() => performance.getEntriesByType('resource')
         .filter(e => e.name.includes('/geo/')).map(e => [e.name, e.initiatorType])""")
     # Preloaded by the page's Link header, and the map's own fetch used that download.
