@@ -165,6 +165,7 @@ def test_a_map_page_carries_its_first_view_drawn_by_the_server(
     from components.map import hideout
     from pages.map import _cached, url_view
 
+    client.set_cookie("lang", "id")
     html = client.get("/?indikator=idi&tahun=2024").get_data(as_text=True)
     first = html[html.index('<div id="mg-first-view"'):html.index('<div id="react-entry-point"')]
     with client.application.test_request_context("/?indikator=idi&tahun=2024"):
