@@ -302,6 +302,21 @@
     previewYear(period, years.fetched, years.shown);
   }
 
+  // The search box's keys: ArrowDown moves into its list of regions, ArrowUp and ArrowDown
+  // along it (ArrowUp from the first back to the box), Enter in the box picks the first
+  // region (each is a button: Enter on it picks it).
+  function searchKey(e) {
+    const box = document.getElementById("peta-search");
+    const hits = Array.from(document.querySelectorAll("#peta-search-hits .peta-hit"));
+    const at = hits.indexOf(e.target);
+    if (!hits.length || (e.target !== box && at < 0)) return;
+    if (e.key === "ArrowDown") hits[Math.min(at + 1, hits.length - 1)].focus();
+    else if (e.key === "ArrowUp" && at >= 0) (at === 0 ? box : hits[at - 1]).focus();
+    else if (e.key === "Enter" && e.target === box) hits[0].click();
+    else return;
+    e.preventDefault();
+  }
+
   window.mataGaruda = Object.assign(window.mataGaruda || {}, {
     map: layerFunctions(tooltip),
     status: layerFunctions(statusTooltip),
@@ -311,6 +326,7 @@
     previewYear: previewYear,
   });
   document.addEventListener("keydown", yearKey, true);
+  document.addEventListener("keydown", searchKey);
   for (const type of ["pointerdown", "keydown"]) {
     document.addEventListener(type, function () {
       const first = document.getElementById("mg-first-view");

@@ -85,7 +85,27 @@ def normalize_name(text: str) -> str:
     return re.sub(r"[.\s]+", " ", folded).strip()
 
 
-_KINDS = ("kabupaten administrasi ", "kota administrasi ", "kabupaten ", "kota ")
+_KINDS = ("kabupaten administrasi ", "kota administrasi ", "kabupaten ", "kota ",
+          "daerah khusus ibukota ", "daerah istimewa ")
+
+# The short names every official uses for the provinces, by official name.
+PROVINCE_ALIASES: dict[str, tuple[str, ...]] = {
+    "Aceh": ("nad",), "Sumatera Utara": ("sumut",), "Sumatera Barat": ("sumbar",),
+    "Sumatera Selatan": ("sumsel",), "Kepulauan Bangka Belitung": ("babel", "bangka belitung"),
+    "Kepulauan Riau": ("kepri",), "Daerah Khusus Ibukota Jakarta": ("dki", "dki jakarta"),
+    "Jawa Barat": ("jabar",), "Jawa Tengah": ("jateng",),
+    "Daerah Istimewa Yogyakarta": ("diy", "jogja", "yogya", "jogjakarta", "di yogyakarta"),
+    "Jawa Timur": ("jatim",), "Nusa Tenggara Barat": ("ntb",),
+    "Nusa Tenggara Timur": ("ntt",), "Kalimantan Barat": ("kalbar",),
+    "Kalimantan Tengah": ("kalteng",), "Kalimantan Selatan": ("kalsel",),
+    "Kalimantan Timur": ("kaltim",), "Kalimantan Utara": ("kaltara",),
+    "Sulawesi Utara": ("sulut",), "Sulawesi Tengah": ("sulteng",),
+    "Sulawesi Selatan": ("sulsel",), "Sulawesi Tenggara": ("sultra",),
+    "Sulawesi Barat": ("sulbar",), "Maluku Utara": ("malut",), "Papua Barat": ("pabar",),
+    "Papua Barat Daya": ("pbd",), "Papua Selatan": ("papsel",),
+    "Papua Tengah": ("papteng",), "Papua Pegunungan": ("papeg",),
+}
+_MIN_FUZZY = 4  # shorter queries ("dki") match too many names by a letter or two
 
 
 def _split_kind(folded: str) -> tuple[str, str]:
@@ -113,6 +133,9 @@ class Registry:
                 children.setdefault(r.parent_code, []).append(r.code)
         self._children = {k: tuple(sorted(v)) for k, v in children.items()}
         self._folded = [(normalize_name(r.name), r.code) for r in regions if r.level != "desa"]
+        provinces = {r.name: r.code for r in regions if r.level == "provinsi"}
+        self._aliases = {alias: provinces[name] for name, aliases in PROVINCE_ALIASES.items()
+                         if name in provinces for alias in aliases}
 
     def __len__(self) -> int:
         return len(self._by_code)
@@ -158,16 +181,26 @@ class Registry:
         return chain[::-1]
 
     def search(self, query: str, *, level: Level | None = None, limit: int = 10) -> list[Region]:
-        """Find regions by name, ignoring case, accents and "Kab."/"Kabupaten" forms.
+        """Find regions by name, code or common short name, ignoring case, accents and forms.
 
-        Exact matches come first, then prefix and word matches, then close spellings
-        (small typos). Larger regions come before smaller ones with the same score.
+        A code ("32.73") finds its region. Exact matches and the provinces' short names
+        ("DKI", "Jogja", "Sulut": :data:`PROVINCE_ALIASES`) come first, then prefix and
+        word matches; close spellings (small typos) only when nothing matches so, and only
+        for queries of at least four letters. Larger regions come before smaller ones
+        with the same score: "Jakarta" lists the province before its five kota.
         """
+        if _CODE.match(query.strip()):
+            found = self._by_code.get(query.strip())
+            return [found] if found and found.level != "desa" and (
+                level is None or found.level == level) else []
         q = normalize_name(query)
         if not q:
             return []
         q_kind, q_bare = _split_kind(q)
         scored: list[tuple[float, int, str]] = []
+        alias = self._aliases.get(q)
+        if alias is not None and level in (None, "provinsi"):
+            scored.append((-4.0, 0, alias))
         for folded, code in self._folded:
             region = self._by_code[code]
             if level is not None and region.level != level:
@@ -175,6 +208,8 @@ class Registry:
             kind, bare = _split_kind(folded)
             if q_kind and kind != q_kind:
                 continue  # "Kota Bandung" never finds Kabupaten Bandung, and the reverse
+            if code == alias:
+                continue
             if q in (folded, bare):
                 score = 4.0  # ties go to the larger region: "bandung" -> kab/kota first
             elif folded.startswith(q) or bare.startswith(q_bare):
@@ -182,11 +217,15 @@ class Registry:
             elif f" {q_bare}" in f" {bare}":
                 score = 2.0
             else:
+                if len(q_bare) < _MIN_FUZZY:
+                    continue
                 ratio = difflib.SequenceMatcher(None, q_bare, bare).ratio()
                 if ratio < 0.8:
                     continue
                 score = ratio
             scored.append((-score, LEVELS.index(region.level), code))
+        if any(score <= -2.0 for score, _, _ in scored):  # names that match: no guesses
+            scored = [s for s in scored if s[0] <= -2.0]
         scored.sort()
         return [self._by_code[code] for _, _, code in scored[:limit]]
 

@@ -511,6 +511,18 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
     assert page.locator(".peta-breadcrumb").inner_text().split() == [
         "Indonesia", "›", "Jawa", "Barat", "›", "Kabupaten", "Bandung"]
     page.wait_for_function(f"document.getElementById('{ids.MAP_SEARCH}').value === ''")
+    # Short names and the keyboard: ArrowDown into the list, along it, Enter picks.
+    box = page.locator("#" + ids.MAP_SEARCH)
+    box.fill("Sulut")
+    page.locator(".peta-hit", has_text="Sulawesi Utara").wait_for()
+    box.press("ArrowDown")
+    assert page.evaluate("document.activeElement.textContent") == "Sulawesi Utara"
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == ids.MAP_SEARCH
+    box.fill("32.73")
+    page.locator(".peta-hit", has_text="Kota Bandung").wait_for()
+    box.press("Enter")
+    page.wait_for_url("**/wilayah/32.73?**")
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])

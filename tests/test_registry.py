@@ -69,3 +69,31 @@ def test_search_by_level_and_nothing(registry: Registry) -> None:
     assert {r.level for r in registry.search("barat", level="provinsi")} == {"provinsi"}
     assert registry.search("") == []
     assert registry.search("qqqqzzzz") == []
+
+
+# Issue 14's findings first, then the provinces' short names and codes.
+@pytest.mark.parametrize(("query", "first"), [
+    ("Jakarta", ["31", "31.71", "31.72", "31.73", "31.74", "31.75"]), ("DKI", ["31"]),
+    ("Sulut", ["71"]), ("Jogja", ["34"]), ("32.73", ["32.73"]),
+    ("Papua", ["91", "92", "93", "94", "95", "96"]),
+    ("Kaltim", ["64"]), ("Kalbar", ["61"]), ("Kalteng", ["62"]), ("Kalsel", ["63"]),
+    ("Kaltara", ["65"]), ("NTB", ["52"]), ("ntt", ["53"]), ("Babel", ["19"]),
+    ("Kepri", ["21"]), ("Jabar", ["32"]), ("Jateng", ["33"]), ("Jatim", ["35"]),
+    ("Sumut", ["12"]), ("Sumbar", ["13"]), ("Sumsel", ["16"]), ("Sulsel", ["73"]),
+    ("Sulteng", ["72"]), ("Sultra", ["74"]), ("Sulbar", ["76"]), ("Malut", ["82"]),
+    ("DIY", ["34"]), ("Yogyakarta", ["34", "34.71"]), ("NAD", ["11"]), ("32", ["32"]),
+    ("32.04.05", ["32.04.05"]), ("99.99", []),
+])
+def test_search_knows_short_names_and_codes(registry: Registry, query: str,
+                                            first: list[str]) -> None:
+    found = [r.code for r in registry.search(query)]
+    assert found[:len(first)] == first and (first or not found)
+
+
+def test_search_guesses_only_when_no_name_matches(registry: Registry) -> None:
+    # "Papua" matched names: no Papar, Padua or Napua; a typo still finds its region.
+    assert {r.level for r in registry.search("Papua")} == {"provinsi"}
+    assert registry.search("Sulut") == registry.search("Sulawesi Utara")[:1]
+    assert registry.search("Kab. Bandng")[0].code == "32.04"
+    assert registry.search("dk") == []  # too short to guess from
+    assert [r.code for r in registry.search("DKI", level="kabkota")] == []
