@@ -40,6 +40,12 @@ def needs_rehash(stored_hash: str) -> bool:
     return _HASHER.check_needs_rehash(stored_hash)
 
 
+def policy_rules() -> list[Message]:
+    """Return the rules a new password must meet, as :func:`policy_problems` names them."""
+    return [Message("policy.min", n=MIN_LENGTH), Message("policy.kinds"),
+            Message("policy.common"), Message("policy.username")]
+
+
 def policy_problems(password: str, username: str = "") -> list[Message]:
     """Return what is wrong with a new password (empty list when it is acceptable).
 

@@ -49,7 +49,7 @@ from auth.accounts import (
     set_password,
 )
 from auth.audit import audit
-from auth.passwords import policy_problems
+from auth.passwords import MIN_LENGTH, policy_problems, policy_rules
 from auth.scope import ScopeError
 from i18n import TEXTS
 from i18n import t as translate
@@ -190,7 +190,9 @@ def _change_form(lang: str, error: str = "") -> str:
 <label>{t["current"]}<input name="current" type="password" autocomplete="current-password"
  required maxlength="128" autofocus></label>
 <label>{t["new"]}<input name="password" type="password" autocomplete="new-password" required
- maxlength="128"></label>
+ minlength="{MIN_LENGTH}" maxlength="128" aria-describedby="rules"></label>
+<p class="hint" id="rules">{html.escape(translate(
+    "signin.rules", lang, rules="; ".join(rule.text(lang) for rule in policy_rules())))}</p>
 <label>{t["again"]}<input name="again" type="password" autocomplete="new-password" required
  maxlength="128"></label>
 <button type="submit">{t["change"]}</button></form>""")

@@ -231,6 +231,11 @@ def test_password_change_asks_for_the_current_one_and_ends_other_sessions(
     assert sign_in(app_client) == 302
     thief = _copy(app_client)
     csrf = _page_token(app_client, "/sandi")
+    # The rules are stated before they are broken, as the refusal names them.
+    form = app_client.get("/sandi").get_data(as_text=True)
+    assert ("Kata sandi baru: minimal 12 karakter; tiga dari: huruf kecil, huruf besar, "
+            "angka, karakter lain; bukan kata sandi yang umum; tidak memuat nama pengguna."
+            in form)
     new = "Rapat-Koordinasi-2027"
     # The thief knows the cookie, not the password: /sandi refuses without it.
     stolen = thief.post("/sandi", data={"current": "guess", "password": new, "again": new,
