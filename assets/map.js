@@ -12,6 +12,7 @@
 // A simulated value is drawn in its class colour with white diagonal stripes (on a canvas,
 // where patterns cannot be used, at reduced opacity), so it stands apart from real values
 // at a glance and in print.
+//   child: the boundaries a click on a region loads ("CODE" for its code), or null
 //   unit, dec, lang, labels: what the tooltip needs; sel: the selected region;
 //   seq: increases with every colouring; rev: names it (read by the benchmarks).
 (function () {
@@ -111,7 +112,8 @@
   // The style, hover and click functions of one map, sharing its state. A layer's rows
   // are {code: [classIndex, ...]}; `tooltipOf(feature, hideout)` writes the hover text.
   function layerFunctions(tooltipOf) {
-    const api = { layers: [], rev: null, current: null, hovered: null, clicks: 0 };
+    const api = { layers: [], rev: null, current: null, hovered: null, clicks: 0,
+                  fetched: new Set() };
 
     // dash-leaflet hands some calls (resetStyle, event handlers) the props of an earlier
     // render. The colouring with the highest sequence number is the current one, so a
@@ -185,6 +187,13 @@
         if (api.hovered && api.hovered !== layer) unhover(api.hovered);
         api.hovered = layer;
         layer.setStyle({ weight: 2.5, color: "#212529" });
+        // A region hovered may be clicked: have its children's boundaries at hand.
+        const child = api.current && api.current.child;
+        const url = child ? child.replace("CODE", layer.feature.properties.code) : null;
+        if (url && !api.fetched.has(url)) {
+          api.fetched.add(url);
+          fetch(url).catch(function () { api.fetched.delete(url); });
+        }
         const content = tooltipOf(layer.feature, latest(null));
         if (layer.getTooltip()) {
           layer.setTooltipContent(content);

@@ -16,7 +16,7 @@ import ids
 from components.export import TREND_FORMATS, export_links, trend_export_href
 from components.sparkline import sparkline
 from components.status import kpi, simulated_badge
-from geodata.registry import NATIONAL_CODE, Region
+from geodata.registry import LEVELS, NATIONAL_CODE, Region
 from i18n import format_number, t
 from presentation.palettes import MISSING_COLOR, palette_colors
 from queries.classify import format_bounds
@@ -33,6 +33,9 @@ FN = "mataGaruda.map."
 def fn(name: str) -> dict[str, str]:
     """Return a dash-leaflet reference to a function of ``assets/map.js``."""
     return {"variable": FN + name}
+
+
+CHILD_CODE = "CODE"  # in a colouring's "child" URL: the code of the region hovered
 
 
 def geometry_url(layer: Layer) -> str:
@@ -92,6 +95,12 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
         "dec": dec, "lang": lang, "labels": labels, "sel": data.layer.selected,
         "weight": 0.3 if data.layer.level == "kecamatan" else 0.8,
     }
+    # The boundaries a click on a region loads (its children, where they have values),
+    # fetched on hover so the drill-down finds them in the browser's cache. Not for the
+    # regions of another time (their children are today's).
+    below = LEVELS[LEVELS.index(data.layer.level) + 1]
+    content["child"] = (geometry_url(Layer(below, CHILD_CODE))
+                        if below in data.levels and data.layer.vintage is None else None)
     content["rev"] = hashlib.sha1(repr(sorted(rows.items())).encode() + repr(palette).encode()
                                   + lang.encode()).hexdigest()[:12]
     return content

@@ -336,14 +336,16 @@ def _cached(view: View, lang: str) -> tuple[Any, ...]:
 
 
 # Two callbacks draw a view. This one answers with plain JSON only (geometry URL and
-# colouring), which Dash serialises fast even for 7,285 regions; the other builds the
-# legend and panel components. A new colouring carries a fresh sequence number so the
-# browser never paints an older one over it. It goes to a store, not to the layer's
-# hideout: dash-leaflet rebuilds every shape when the hideout changes (clearLayers and
-# addData: 190 ms for 38 provinces), while map.js restyles the shapes drawn in place.
+# colouring; a new map where the renderer changes), which Dash serialises fast even for
+# 7,285 regions; the other builds the legend and panel components once this one has
+# answered, so rendering them (100-200 ms of Dash's work) never delays the map. A new
+# colouring carries a fresh sequence number so the browser never paints an older one
+# over it. It goes to a store, not to the layer's hideout: dash-leaflet rebuilds every
+# shape when the hideout changes (clearLayers and addData: 190 ms for 38 provinces),
+# while map.js restyles the shapes drawn in place.
 @callback(
     Output(ids.MAP_GEOJSON, "url"), Output(ids.MAP_COLOURING, "data"),
-    Output(ids.MAP_LAYER, "data"), Output(ids.MAP_URL, "data"),
+    Output(ids.MAP_LAYER, "data"), Output(ids.MAP_URL, "data"), Output(ids.MAP_BOX, "children"),
     Input(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
     State(ids.SHELL_LANG_STORE, "data"),
 )
@@ -365,29 +367,31 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
         {"url": view_url(shown_view), "replace": shown.get("first", False),
          "title": f"{region.name} · {data.indicator.short_name} {data.period or ''}"
                   " · Mata Garuda"},
+        # A renderer is chosen with the map (a canvas for all kecamatan).
+        choropleth(layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
+        else no_update,
     )
 
 
 @callback(
-    Output(ids.MAP_BOX, "children"),
     Output(ids.MAP_LEGEND, "children"), Output(ids.MAP_PANEL, "children"),
     Output(ids.MAP_STATUS, "children"), Output(ids.MAP_NOTICES, "children"),
     Output(ids.MAP_BREADCRUMB, "children"), Output(ids.MAP_LEVEL, "data"),
     Output(ids.MAP_BASE, "disabled"), Output(ids.MAP_METHOD, "disabled"),
-    Input(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
-    State(ids.SHELL_LANG_STORE, "data"),
+    Input(ids.MAP_LAYER, "data"), State(ids.MAP_STATE, "data"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
-def describe(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
-    """Build the legend, side panel, badges, messages and breadcrumb of the view."""
-    svc, view, shown = services(), _view(state), _shown(shown)
-    data, summ, colouring, behind = _cached(view, lang)
-    rebuild = uses_canvas(data.layer) != shown["canvas"]  # a renderer is chosen with the map
+def describe(_shown: dict[str, Any], state: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """Build the legend, side panel, badges, messages and breadcrumb of the view.
+
+    Once the map's answer is in (the layer store it writes): the map is drawn first.
+    """
+    svc, view = services(), _view(state)
+    data, summ, _colouring, behind = _cached(view, lang)
     chain = [*svc.registry.ancestors(view.kode), svc.registry.get(view.kode)]
     messages = [*url_messages(f"{ids.MAP_STATE}.data.messages", state.get("messages")),
                 *data.messages]
     return (
-        choropleth(data.layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
-        else no_update,
         legend(data, lang),
         [panel(summ, data, lang),
          records_section(behind, name=summ.name, decimals=data.indicator.decimals, lang=lang,

@@ -216,6 +216,9 @@ def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: i
     for expected in ("Jawa Barat", "82,80", "indeks 0-100", "Kategori: Baik", "Sumber: BPS",
                      "Peringkat: "):
         assert expected in tooltip, tooltip
+    # IDI has no kab/kota values: hovering fetches no boundaries a click will not load.
+    assert not page.evaluate(
+        "performance.getEntriesByType('resource').some(e => e.name.includes('/geo/kabkota'))")
     page.mouse.click(*point)
     page.wait_for_url("**/wilayah/32?indikator=idi**")
     assert page.evaluate("history.length") == entries + 1  # one entry per view, no more
@@ -500,6 +503,10 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
                                           registry: Registry) -> None:
     page.goto(server + "/?indikator=konflik")  # an indicator with kecamatan values
     regions_drawn(page, 38)
+    # Hovering a region fetches the boundaries a click on it loads, ahead of the click.
+    page.mouse.move(*page.evaluate(POINT_IN_REGION, region_class("64")))  # clear of the legend
+    page.wait_for_function("performance.getEntriesByType('resource').some("
+                           "e => e.name.endsWith('/geo/kabkota.json?parent=64'))")
     page.locator("#" + ids.MAP_SEARCH).fill("kab bandng")
     first = page.locator(".peta-hit").first
     first.wait_for()
