@@ -91,7 +91,7 @@ def refused(response: Any, name: str) -> str:
 LANG = v(ids.SHELL_LANG_STORE, "data", "id")
 LOAD = [(ids.ENTRY_GRID, "rowData"), (ids.ENTRY_PERIOD, "data")]
 COLOUR = [(ids.MAP_GEOJSON, "url"), (ids.MAP_COLOURING, "data"), (ids.MAP_LAYER, "data"),
-          (ids.MAP_URL, "data")]
+          (ids.MAP_URL, "data"), (ids.MAP_BOX, "children")]
 SHOWN = {"key": "provinsi:ID", "canvas": False}
 
 
