@@ -38,6 +38,7 @@ MAP_LEVEL = "peta-tingkat-control"
 MAP_OFFICIAL = "peta-resmi-switch"  # "Hanya data resmi": hides simulated values
 MAP_LAYER = "peta-layer-store"
 MAP_COLOURING = "peta-colouring-store"  # the colouring shown, restyled in place by map.js
+MAP_DRAWN = "peta-drawn-store"  # the colouring painted last (its seq; written by map.js)
 MAP_YEAR_ASKED = "peta-tahun-store"  # the period the slider means (snapped in the browser)
 MAP_PERIODS_ASK = "peta-periods-ask"  # the view whose colourings of every year to fetch
 MAP_PERIODS = "peta-periods-store"  # those colourings: a year change recolours at once

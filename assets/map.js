@@ -14,9 +14,11 @@
 // at a glance and in print.
 //   child: the boundaries a click on a region loads ("CODE" for its code), or null
 //   unit, dec, lang, labels: what the tooltip needs; sel: the selected region;
-//   seq: increases with every colouring; rev: names it (read by the benchmarks).
+//   seq: increases with every colouring; rev: names it (read by the benchmarks);
+//   fresh: new boundaries follow it (a drill-down), so it is painted once they are drawn.
 (function () {
   const HATCH_ID = "mg-hatch";
+  const DRAWN_ON = "peta-map-box";  // the map page's map: its drawn store is on the page
 
   function ensureHatch() {
     if (document.getElementById(HATCH_ID)) return;
@@ -110,10 +112,26 @@
   }
 
   // The style, hover and click functions of one map, sharing its state. A layer's rows
-  // are {code: [classIndex, ...]}; `tooltipOf(feature, hideout)` writes the hover text.
-  function layerFunctions(tooltipOf) {
+  // are {code: [classIndex, ...]}; `tooltipOf(feature, hideout)` writes the hover text;
+  // `drawnStore`: the Dash store told which colouring was painted (see `drawn`).
+  function layerFunctions(tooltipOf, drawnStore) {
     const api = { layers: [], rev: null, current: null, hovered: null, clicks: 0,
-                  fetched: new Set() };
+                  fetched: new Set(), announced: 0 };
+
+    // Tell Dash that colouring `seq` is on the map, once, after the frame that paints it:
+    // what follows (legend, panel, controls) is rendered after the map, never before.
+    function announce(seq) {
+      if (!drawnStore || !seq || api.announced >= seq) return;
+      api.announced = seq;
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          // Not once the page has gone: Dash would set the props of the page's root.
+          if (document.getElementById(DRAWN_ON)) {
+            window.dash_clientside.set_props(drawnStore, { data: seq });
+          }
+        }, 0);
+      });
+    }
 
     // dash-leaflet hands some calls (resetStyle, event handlers) the props of an earlier
     // render. The colouring with the highest sequence number is the current one, so a
@@ -166,7 +184,10 @@
       style: style,
       onEachFeature: function (feature, layer) {
         api.layers.push(layer);
-        if (api.current && api.current.d) reveal();
+        if (api.current && api.current.d) {
+          reveal();
+          announce(api.current.seq);
+        }
       },
       // A new colouring restyles the shapes on the map in place (a recolour) and is
       // kept for shapes drawn later (new geometry arrives after its colouring). Shapes it
@@ -179,6 +200,14 @@
           if (layer.feature.properties.code in h.d) layer.setStyle(style(layer.feature, null));
         });
         if (api.layers.length) reveal();
+      },
+      // A colouring from the server is shown: announced once painted. One for new
+      // boundaries (`fresh`) is shown when they are drawn (onEachFeature); should they
+      // never arrive (a failed request), the legend and panel follow all the same.
+      drawn: function (h) {
+        if (!h || !h.seq) return;
+        if (!h.fresh) announce(h.seq);
+        else setTimeout(function () { announce(h.seq); }, 3000);
       },
       // One region is highlighted and carries the tooltip at a time.
       mouseover: function (e) {
@@ -327,7 +356,7 @@
   }
 
   window.mataGaruda = Object.assign(window.mataGaruda || {}, {
-    map: layerFunctions(tooltip),
+    map: layerFunctions(tooltip, "peta-drawn-store"),
     status: layerFunctions(statusTooltip),
     periodKey: periodKey,
     overtaken: overtaken,

@@ -40,7 +40,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     // After a view is drawn: ask for the colourings of all its years, once per view (its
     // key leaves the year out, so a year change asks nothing).
-    askPeriods: function (shown, state, asked) {
+    askPeriods: function (_drawn, shown, state, asked) {
       const key = window.mataGaruda.periodKey(shown);
       if (!key || !state || (asked && asked.key === key)) return window.dash_clientside.no_update;
       return { key: key, layer: shown.key, state: state };
@@ -92,6 +92,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         return window.dash_clientside.no_update;
       }
       window.mataGaruda.map.track(colouring);
+      window.mataGaruda.map.drawn(colouring);
       if (target && target.title) document.title = target.title;
       if (target && target.url && target.url !== window.location.pathname + window.location.search) {
         if (target.replace) {

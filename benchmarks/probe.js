@@ -219,7 +219,8 @@
     const scripts = rt.filter((e) => e.initiatorType === "script" || e.name.endsWith(".js"));
     return {
       fetches: fetches, geo: geo, longtasks: B.longtasks.filter((l) => l[0] + l[1] >= since),
-      nav: nav ? { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd } : null,
+      nav: nav ? { responseEnd: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd,
+                   load: nav.loadEventEnd, transfer: nav.transferSize } : null,
       scriptBytes: scripts.reduce((s, e) => s + e.encodedBodySize, 0),
     };
   };

@@ -10,8 +10,9 @@ import polars as pl
 from dash import html
 
 import ids
-from components.map import CENTER, HATCH
+from components.map import CENTER, HATCH, geometry_url
 from i18n import t
+from queries.mapview import Layer
 
 # Status -> colour, the furthest step first (Okabe-Ito, distinguishable with colour
 # blindness). Offices that entered nothing carry the hatch of missing data.
@@ -54,10 +55,15 @@ def status_colouring(offices: pl.DataFrame, lang: str) -> dict[str, Any]:
     }
 
 
-def status_map(level: str) -> dl.Map:
+def status_url(level: str, version: str) -> str:
+    """Return the boundary URL of the offices of ``level``, nationally."""
+    return geometry_url(Layer(level, None), version)  # type: ignore[arg-type]
+
+
+def status_map(level: str, version: str) -> dl.Map:
     """Return the map of the offices of ``level`` (provinsi or kabkota), nationally."""
     return dl.Map(
-        dl.GeoJSON(id=ids.COMPLETENESS_GEOJSON, url=f"/geo/{level}.json", hideout={},
+        dl.GeoJSON(id=ids.COMPLETENESS_GEOJSON, url=status_url(level, version), hideout={},
                    style={"variable": FN + "style"},
                    onEachFeature={"variable": FN + "onEachFeature"}, zoomToBounds=True,
                    disableDefaultEventHandlers=True,

@@ -38,11 +38,27 @@ def fn(name: str) -> dict[str, str]:
 CHILD_CODE = "CODE"  # in a colouring's "child" URL: the code of the region hovered
 
 
-def geometry_url(layer: Layer) -> str:
-    """Return the boundary URL of a layer (served once, cached by the browser)."""
-    query = urlencode({k: v for k, v in (("parent", layer.parent), ("vintage", layer.vintage))
-                       if v})
-    return f"/geo/{layer.level}.json" + (f"?{query}" if query else "")
+def geometry_url(layer: Layer, version: str) -> str:
+    """Return the boundary URL of a layer: served once, kept by the browser for good.
+
+    ``version`` is the boundary store's (:attr:`geodata.serve.BoundaryStore.version`).
+    """
+    query = urlencode({k: v for k, v in (("parent", layer.parent), ("vintage", layer.vintage),
+                                         ("v", version)) if v})
+    return f"/geo/{layer.level}.json?{query}"
+
+
+def child_url(data: MapData, version: str) -> str | None:
+    """Return the boundaries a click on a region of ``data`` loads (``CODE`` for its code).
+
+    Its children, where they have values; None for the regions of another time (their
+    children are today's) and where a click loads no new boundaries. The map fetches them
+    on hover, so a drill-down finds them in the browser's cache.
+    """
+    below = LEVELS[LEVELS.index(data.layer.level) + 1]
+    if below not in data.levels or data.layer.vintage is not None:
+        return None
+    return geometry_url(Layer(below, CHILD_CODE), version)
 
 
 def uses_canvas(layer: Layer) -> bool:
@@ -95,22 +111,19 @@ def hideout(data: MapData, lang: str) -> dict[str, Any]:
         "dec": dec, "lang": lang, "labels": labels, "sel": data.layer.selected,
         "weight": 0.3 if data.layer.level == "kecamatan" else 0.8,
     }
-    # The boundaries a click on a region loads (its children, where they have values),
-    # fetched on hover so the drill-down finds them in the browser's cache. Not for the
-    # regions of another time (their children are today's).
-    below = LEVELS[LEVELS.index(data.layer.level) + 1]
-    content["child"] = (geometry_url(Layer(below, CHILD_CODE))
-                        if below in data.levels and data.layer.vintage is None else None)
     content["rev"] = hashlib.sha1(repr(sorted(rows.items())).encode() + repr(palette).encode()
                                   + lang.encode()).hexdigest()[:12]
     return content
 
 
-def choropleth(layer: Layer, colouring: dict[str, Any]) -> dl.Map:
-    """Return the map: a plain background, one GeoJSON layer fitted to its regions."""
+def choropleth(layer: Layer, colouring: dict[str, Any], version: str) -> dl.Map:
+    """Return the map: a plain background, one GeoJSON layer fitted to its regions.
+
+    ``version``: the boundary store's, for :func:`geometry_url`.
+    """
     return dl.Map(
         dl.GeoJSON(
-            id=ids.MAP_GEOJSON, url=geometry_url(layer), hideout=colouring,
+            id=ids.MAP_GEOJSON, url=geometry_url(layer, version), hideout=colouring,
             style=fn("style"), onEachFeature=fn("onEachFeature"), zoomToBounds=True,
             disableDefaultEventHandlers=True,
             eventHandlers={"click": fn("click"), "mouseover": fn("mouseover"),

@@ -12,11 +12,14 @@ import flask
 from geodata.boundaries import BoundariesMissingError
 from geodata.serve import BoundaryStore, UnknownViewError
 
-# Revalidate on every use instead of `max-age=86400`: a payload only changes when the
-# boundaries are re-imported (and the app restarted), but a map left a day behind the
-# indicator data would draw regions that no longer match their codes. A revalidation is
-# one small request answered 304 from memory, so the geometry is still sent only once.
+# A URL that names the store's version (``?v=``, :attr:`BoundaryStore.version`, what the
+# pages ask for) is kept by the browser for good: a re-import or an upgrade changes the
+# version, so the pages then ask for other URLs. A drill-down then draws boundaries
+# fetched on hover with no request at all. Any other URL is revalidated on every use: a
+# map left behind the indicator data would draw regions that no longer match their codes.
+# A revalidation is one small request answered 304 from memory.
 CACHE_CONTROL = "public, no-cache"
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _error(status: int, message: str) -> flask.Response:
@@ -30,8 +33,9 @@ def boundaries_blueprint(store: BoundaryStore) -> flask.Blueprint:
     """Return a blueprint serving the boundary views of ``store``.
 
     Routes: ``GET /geo/<level>.json`` (GeoJSON) and ``GET /geo/<level>.geobuf``,
-    both with an optional ``?parent=CODE`` and ``?vintage=NAME``. Answers 200 with ``ETag`` and
-    ``Cache-Control: public, no-cache``; 304 when ``If-None-Match`` matches; 404 with a
+    both with an optional ``?parent=CODE``, ``?vintage=NAME`` and ``?v=VERSION``. Answers
+    200 with ``ETag`` and ``Cache-Control: public, no-cache`` (kept for good when ``v`` is
+    the store's version: :data:`IMMUTABLE`); 304 when ``If-None-Match`` matches; 404 with a
     JSON ``{"error": ...}`` for an unknown level or parent; 503 with the install
     instructions when the boundary files are missing.
 
@@ -68,7 +72,8 @@ def boundaries_blueprint(store: BoundaryStore) -> flask.Blueprint:
             if gzipped:
                 response.headers["Content-Encoding"] = "gzip"
         response.set_etag(etag)
-        response.headers["Cache-Control"] = CACHE_CONTROL
+        current = request.args.get("v") == store.version
+        response.headers["Cache-Control"] = IMMUTABLE if current else CACHE_CONTROL
         response.vary.add("Accept-Encoding")
         return response
 

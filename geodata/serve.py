@@ -15,6 +15,7 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,21 @@ class BoundaryStore:
         self._layers: dict[tuple[str, str | None], gpd.GeoDataFrame] = {}
         self._payloads: dict[tuple[str, str | None, str, str | None], Payload] = {}
         self._simplified: dict[tuple[str, str | None, str | None], gpd.GeoDataFrame] = {}
+
+    @cached_property
+    def version(self) -> str:
+        """Return a name of the payloads this store serves, for the URLs that ask for them.
+
+        A hash of the boundary files (name, size, modification time) and of this module's
+        source: a re-import or an upgrade that changes what is served gives new URLs, so a
+        browser may keep a payload asked for by its versioned URL for good.
+        """
+        digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8)
+        files = sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
+        for path in files:
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        return digest.hexdigest()
 
     def levels(self) -> list[str]:
         """Return the levels whose layer file is installed, coarse to fine."""

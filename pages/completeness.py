@@ -12,7 +12,13 @@ from dash import Input, Output, callback, html
 import ids
 from auth.scope import MINISTRY_ROLES
 from auth.web import page_account, require_page_account
-from components.completeness import kabkota_note, status_colouring, status_legend, status_map
+from components.completeness import (
+    kabkota_note,
+    status_colouring,
+    status_legend,
+    status_map,
+    status_url,
+)
 from components.controls import indicator_select
 from components.export import export_href, export_links
 from components.status import kpi, notice
@@ -49,7 +55,7 @@ def layout(**_query: str) -> html.Div:
         ], align="flex-end", mb="sm"),
         html.Div(id=ids.COMPLETENESS_SUMMARY, className="kpi-row"),
         html.Div([
-            html.Div([status_map("provinsi"),
+            html.Div([status_map("provinsi", services().boundaries.version),
                       html.Div(id=ids.COMPLETENESS_LEGEND, className="peta-legend lengkap-legend")],
                      className="lengkap-map-box"),
             dag.AgGrid(id=ids.COMPLETENESS_GRID, rowData=[], columnDefs=_columns(lang),
@@ -112,7 +118,8 @@ def fill(indikator: str, period: str, level: str, lang: str) -> tuple[Any, ...]:
              "status_label": t(f"status.{r['status']}", lang) if r["status"]
              else t("kelengkapan.none", lang)} for r in offices.to_dicts()]
     return ([str(p) for p in ind.periods], str(year), _levels(levels, lang), level, cards, rows,
-            _columns(lang, level), f"/geo/{level}.json", status_colouring(offices, lang),
+            _columns(lang, level), status_url(level, svc.boundaries.version),
+            status_colouring(offices, lang),
             status_legend(offices, f"{ind.short_name} {year}", lang),
             export_links(export_href("kelengkapan", {"indikator": ind.id, "tahun": year,
                                                      "tingkat": level}), lang))

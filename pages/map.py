@@ -22,6 +22,7 @@ from components.export import MAP_FORMATS, export_links, view_export_href
 from components.first_view import first_view_html
 from components.map import (
     breadcrumb,
+    child_url,
     choropleth,
     geometry_url,
     hideout,
@@ -196,7 +197,8 @@ def preloads(path: str, query: Mapping[str, str]) -> list[str]:
         return []
     _view, _messages, layer = url_view(map_kode(path), query)
     prefix = dash.get_app().config.requests_pathname_prefix
-    return [f"<{geometry_url(layer)}>; rel=preload; as=fetch; crossorigin=anonymous",
+    url = geometry_url(layer, services().boundaries.version)
+    return [f"<{url}>; rel=preload; as=fetch; crossorigin=anonymous",
             *(f"<{prefix}_dash-component-suites/{chunk}>; rel=preload; as=script"
               for chunk in _CHUNKS)]
 
@@ -210,6 +212,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
         dcc.Store(id=ids.MAP_STATE, data=state),
         dcc.Store(id=ids.MAP_URL),
         dcc.Store(id=ids.MAP_COLOURING),
+        dcc.Store(id=ids.MAP_DRAWN),
         dcc.Store(id=ids.MAP_YEAR_ASKED, data=slider_year(view)),
         dcc.Store(id=ids.MAP_PERIODS_ASK),
         dcc.Store(id=ids.MAP_PERIODS),
@@ -234,7 +237,8 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
         html.Div([
             html.Div([
                 # The geometry loads while the first colouring is computed.
-                html.Div(choropleth(layer, {}), id=ids.MAP_BOX, className="peta-map-box"),
+                html.Div(choropleth(layer, {}, services().boundaries.version), id=ids.MAP_BOX,
+                         className="peta-map-box"),
                 html.Div(id=ids.MAP_LEGEND, className="peta-legend-slot"),
                 html.Div(id=ids.MAP_STATUS, className="peta-status"),
                 html.Div(id=ids.MAP_NOTICES, className="peta-notices"),
@@ -244,23 +248,16 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
     ], className="peta-page")
 
 
-@callback(
-    Output(ids.MAP_STATE, "data"), Output(ids.MAP_YEAR, "value", allow_duplicate=True),
-    Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR_ASKED, "data"),
-    Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
-    Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
-    Input(ids.MAP_PALETTE, "value"), Input(ids.MAP_LEVEL, "value"),
-    Input(ids.MAP_OFFICIAL, "checked"), Input(ids.MAP_GEOJSON, "clickData"),
-    Input({"type": ids.MAP_CRUMB, "kode": ALL}, "n_clicks"),
-    Input({"type": ids.MAP_HIT, "kode": ALL}, "n_clicks"),
-    State(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
-    prevent_initial_call=True,
-)
-def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
-                 palet: str | None, tingkat: str, resmi: bool, click: dict[str, Any] | None,
-                 crumbs: list[int | None], hits: list[int | None],
-                 state: dict[str, Any], shown: dict[str, Any]) -> Any:
-    """Turn a control change or a navigation (click, breadcrumb, search) into a new view."""
+def asked_view(indikator: str, tahun: int, tampil: str, dari: str | None, kelas: str, n: str,
+               palet: str | None, tingkat: str, resmi: bool, click: dict[str, Any] | None,
+               crumbs: list[int | None], hits: list[int | None],
+               state: dict[str, Any], shown: dict[str, Any]) -> tuple[View | None, Any]:
+    """Turn a control change or a navigation (click, breadcrumb, search) into a new view.
+
+    Returns the view (None where it is the view shown: e.g. the controls set to it by
+    show_view) and the slider's value (a keyboard step may leave the slider between two
+    marks: it is put on the period meant).
+    """
     before, trigger = _view(state), ctx.triggered_id
     shown_view = _shown(shown).get("view") or before
     kode, registry = before.kode, services().registry
@@ -286,11 +283,7 @@ def update_state(indikator: str, tahun: int, tampil: str, dari: str | None, kela
                  resmi=params.boolean(f"{ids.MAP_OFFICIAL}.checked", resmi)
                  and services().settings.show_simulated)
     view = fit_view(asked, levels)
-    # A keyboard step may leave the slider between two marks: put it on the period meant.
-    slider = no_update if year == period else period
-    if view == shown_view:
-        return no_update, slider  # e.g. the controls set to the view shown (show_view)
-    return {**asdict(view), "messages": []}, slider
+    return None if view == shown_view else view, no_update if year == period else period
 
 
 def _tingkat(kode: str, level: str | None) -> Any:
@@ -327,7 +320,8 @@ def _compute(view: View, lang: str) -> tuple[Any, ...]:
                         demo=svc.settings.show_simulated)
         behind = records_behind(conn, svc.lake, data.indicator, view.kode, data.period,
                                 province_codes(svc.registry), lang, simulated=data.simulated)
-        return data, summary(conn, data, svc.registry, lang), hideout(data, lang), behind
+        colouring = {**hideout(data, lang), "child": child_url(data, svc.boundaries.version)}
+        return data, summary(conn, data, svc.registry, lang), colouring, behind
 
 
 def _cached(view: View, lang: str) -> tuple[Any, ...]:
@@ -335,32 +329,52 @@ def _cached(view: View, lang: str) -> tuple[Any, ...]:
     return services().cached(f"peta|{view!r}|{lang}", lambda: _compute(view, lang))
 
 
-# Two callbacks draw a view. This one answers with plain JSON only (geometry URL and
-# colouring; a new map where the renderer changes), which Dash serialises fast even for
-# 7,285 regions; the other builds the legend and panel components once this one has
-# answered, so rendering them (100-200 ms of Dash's work) never delays the map. A new
-# colouring carries a fresh sequence number so the browser never paints an older one
-# over it. It goes to a store, not to the layer's hideout: dash-leaflet rebuilds every
-# shape when the hideout changes (clearLayers and addData: 190 ms for 38 provinces),
-# while map.js restyles the shapes drawn in place.
+# One callback turns a control change or a click into the view and draws it, answering
+# with plain JSON only (the view, geometry URL and colouring; a new map where the renderer
+# changes), which Dash serialises fast even for 7,285 regions: one round trip from the
+# input to the map. The legend, panel and controls follow once map.js has painted the
+# colouring (the drawn store), so rendering them (100-200 ms of Dash's work) never delays
+# the map. A new colouring carries a fresh sequence number so the browser never paints an
+# older one over it. It goes to a store, not to the layer's hideout: dash-leaflet rebuilds
+# every shape when the hideout changes (clearLayers and addData: 190 ms for 38
+# provinces), while map.js restyles the shapes drawn in place. The first call draws the
+# URL's view.
 @callback(
+    Output(ids.MAP_STATE, "data"), Output(ids.MAP_YEAR, "value", allow_duplicate=True),
     Output(ids.MAP_GEOJSON, "url"), Output(ids.MAP_COLOURING, "data"),
     Output(ids.MAP_LAYER, "data"), Output(ids.MAP_URL, "data"), Output(ids.MAP_BOX, "children"),
-    Input(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
-    State(ids.SHELL_LANG_STORE, "data"),
+    Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR_ASKED, "data"),
+    Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
+    Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
+    Input(ids.MAP_PALETTE, "value"), Input(ids.MAP_LEVEL, "value"),
+    Input(ids.MAP_OFFICIAL, "checked"), Input(ids.MAP_GEOJSON, "clickData"),
+    Input({"type": ids.MAP_CRUMB, "kode": ALL}, "n_clicks"),
+    Input({"type": ids.MAP_HIT, "kode": ALL}, "n_clicks"),
+    State(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
+    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call="initial_duplicate",
 )
-def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any, ...]:
-    """Recolour the map, and point it at new geometry when the layer changes."""
-    view, shown = _view(state), _shown(shown)
+def colour(*inputs: Any) -> tuple[Any, ...]:
+    """Set the view asked and draw it: recolour, or point the map at new geometry."""
+    *controls, state, shown, lang = inputs
+    if ctx.triggered_id is None:  # the page's first call: the URL's view
+        view, slider, new_state = _view(state), no_update, no_update
+    else:
+        view, slider = asked_view(*controls, state, shown)
+        if view is None:
+            return (no_update, slider, *(no_update,) * 5)
+        new_state = {**asdict(view), "messages": []}
+    shown = _shown(shown)
     data, _summary, colouring, _behind = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
     region = services().registry.get(view.kode)
     shown_view = replace(data.view, tahun=data.period,
                          kelas=data.method if data.method in METHODS else data.view.kelas,
                          dari=data.base if data.method == "perubahan" else data.view.dari)
+    fresh = not rebuild and layer.key != shown["key"]  # new boundaries follow the colouring
     return (
-        no_update if rebuild or layer.key == shown["key"] else geometry_url(layer),
-        no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000},
+        new_state, slider,
+        geometry_url(layer, services().boundaries.version) if fresh else no_update,
+        no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000, "fresh": fresh},
         # What is shown, defaults resolved: controls set to it change nothing.
         {"key": layer.key, "canvas": uses_canvas(layer), "view": asdict(shown_view),
          "asked": view.tahun},
@@ -368,7 +382,8 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
          "title": f"{region.name} · {data.indicator.short_name} {data.period or ''}"
                   " · Mata Garuda"},
         # A renderer is chosen with the map (a canvas for all kecamatan).
-        choropleth(layer, {**colouring, "seq": time.time_ns() // 1000}) if rebuild
+        choropleth(layer, {**colouring, "seq": time.time_ns() // 1000},
+                   services().boundaries.version) if rebuild
         else no_update,
     )
 
@@ -378,13 +393,13 @@ def colour(state: dict[str, Any], shown: dict[str, Any], lang: str) -> tuple[Any
     Output(ids.MAP_STATUS, "children"), Output(ids.MAP_NOTICES, "children"),
     Output(ids.MAP_BREADCRUMB, "children"), Output(ids.MAP_LEVEL, "data"),
     Output(ids.MAP_BASE, "disabled"), Output(ids.MAP_METHOD, "disabled"),
-    Input(ids.MAP_LAYER, "data"), State(ids.MAP_STATE, "data"),
+    Input(ids.MAP_DRAWN, "data"), State(ids.MAP_STATE, "data"),
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
-def describe(_shown: dict[str, Any], state: dict[str, Any], lang: str) -> tuple[Any, ...]:
+def describe(_drawn: int, state: dict[str, Any], lang: str) -> tuple[Any, ...]:
     """Build the legend, side panel, badges, messages and breadcrumb of the view.
 
-    Once the map's answer is in (the layer store it writes): the map is drawn first.
+    Once the map has painted its colouring (the drawn store): the map is drawn first.
     """
     svc, view = services(), _view(state)
     data, summ, _colouring, behind = _cached(view, lang)
@@ -408,8 +423,9 @@ def describe(_shown: dict[str, Any], state: dict[str, Any], lang: str) -> tuple[
 # on the same boundaries); the server's answer follows with the legend, panel and URL.
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="askPeriods"),
-    Output(ids.MAP_PERIODS_ASK, "data"), Input(ids.MAP_LAYER, "data"),
-    State(ids.MAP_STATE, "data"), State(ids.MAP_PERIODS_ASK, "data"),
+    Output(ids.MAP_PERIODS_ASK, "data"), Input(ids.MAP_DRAWN, "data"),
+    State(ids.MAP_LAYER, "data"), State(ids.MAP_STATE, "data"),
+    State(ids.MAP_PERIODS_ASK, "data"),
     prevent_initial_call=True,
 )
 # The slider's value becomes the period it means in the browser (a keyboard step lands
@@ -454,10 +470,11 @@ def year_colourings(asked: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 @callback(
-    Output(ids.MAP_EXPORT, "children"), Input(ids.MAP_LAYER, "data"),
-    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
+    Output(ids.MAP_EXPORT, "children"), Input(ids.MAP_DRAWN, "data"),
+    State(ids.MAP_LAYER, "data"), State(ids.SHELL_LANG_STORE, "data"),
+    prevent_initial_call=True,
 )
-def export_view(shown: dict[str, Any], lang: str) -> Any:
+def export_view(_drawn: int, shown: dict[str, Any], lang: str) -> Any:
     """Point the download links at the view shown (its year and classes resolved)."""
     view = _shown(shown).get("view")
     if view is None:
@@ -506,11 +523,12 @@ _CONTROLS = ((ids.MAP_INDICATOR, "value"), (ids.MAP_YEAR, "value"), (ids.MAP_SHO
 
 @callback(
     *[Output(c, p, allow_duplicate=True) for c, p in _CONTROLS],
-    Input(ids.MAP_LAYER, "data"), *[State(c, p) for c, p in _CONTROLS],
+    Input(ids.MAP_DRAWN, "data"), State(ids.MAP_LAYER, "data"),
+    *[State(c, p) for c, p in _CONTROLS],
     State(ids.MAP_YEAR_ASKED, "data"), State(ids.SHELL_LANG_STORE, "data"),
     prevent_initial_call=True,
 )
-def show_view(shown: dict[str, Any], *current: Any) -> tuple[Any, ...]:
+def show_view(_drawn: int, shown: dict[str, Any], *current: Any) -> tuple[Any, ...]:
     """Set every control to the view drawn, defaults resolved, so controls and map agree.
 
     The year shown (the latest with data), the classification drawn (quantiles where

@@ -160,8 +160,7 @@ def test_other_pages_preload_nothing(client: FlaskClient) -> None:
     assert "Link" not in client.get("/_dash-layout").headers
 
 
-def test_a_map_page_carries_its_first_view_drawn_by_the_server(
-        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_map_page_carries_its_first_view_drawn_by_the_server(client: FlaskClient) -> None:
     from components.map import hideout
     from pages.map import _cached, url_view
 
@@ -182,7 +181,5 @@ def test_a_map_page_carries_its_first_view_drawn_by_the_server(
             assert fill == (f"url(#fv-sim-{color.lstrip('#')})" if row[7] else color), code
     assert "IDI 2024 · Indonesia" in first and 'class="peta-legend"' in first
     assert "Memuat peta interaktif" in first
-    # Large layers (thousands of kecamatan) are not drawn this way; other pages carry none.
-    monkeypatch.setattr("components.first_view.MAX_REGIONS", 33)
-    assert 'id="mg-first-view"' not in client.get("/?indikator=idi&tahun=2023").text
+    # Other pages carry none.
     assert 'id="mg-first-view"' not in client.get("/tabel").text

@@ -204,6 +204,44 @@ def legend_counts(page) -> list[int]:  # type: ignore[no-untyped-def]
     return [int(c) for c in page.locator(LEGEND_COUNTS).all_inner_texts()]
 
 
+# When the drilled-in map's regions appear, and when the legend and panel are asked for.
+DRILL_TIMES = """() => {
+  const times = window.__drill = {map: null, legend: null};
+  new MutationObserver(() => {
+    if (times.map === null && document.querySelector("[class*='region-64-']")) {
+      times.map = performance.now();
+    }
+  }).observe(document.body, {subtree: true, childList: true});
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    if (times.legend === null && init && String(init.body).includes("peta-legend.children")) {
+      times.legend = performance.now();
+    }
+    return fetch0.apply(this, arguments);
+  };
+}"""
+
+
+def test_a_drill_down_draws_the_map_before_its_legend_and_panel(  # type: ignore[no-untyped-def]
+        page, server: str) -> None:
+    # One round trip to the map; the legend and panel (Dash's slowest rendering) are
+    # asked for once the map has painted, so their rendering never delays it.
+    page.goto(server + "/?indikator=konflik")
+    regions_drawn(page, 38)
+    page.locator(".legend-title").wait_for()
+    page.evaluate(DRILL_TIMES)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "")
+            if "_dash-update-component" in r.url else None)
+    page.mouse.click(*page.evaluate(POINT_IN_REGION, region_class("64")))
+    page.locator(".peta-breadcrumb .crumb-current", has_text="Kalimantan Timur").wait_for()
+    times = page.evaluate("window.__drill")
+    assert times["map"] is not None and times["legend"] is not None
+    assert times["map"] < times["legend"], times
+    # The click's one request sets the view and answers with the map's colouring.
+    assert "peta-geojson.clickData" in sent[0] and "peta-colouring-store.data" in sent[0]
+
+
 def test_national_map_drill_down_and_back(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(server + "/")
     regions_drawn(page, 38)
@@ -452,6 +490,10 @@ def test_the_first_view_comes_with_the_page(new_page, server: str) -> None:  # t
     assert any(f.startswith("#") for f in fills)
     badge = page.locator("#mg-first-view .fv-badge").text_content()
     assert badge == "DATA SIMULASI · 22 dari 38 wilayah"
+    # All 7,285 kecamatan too, with the web map's thin borders.
+    page.goto(server + "/?indikator=konflik&tingkat=kecamatan")
+    assert page.locator("#mg-first-view path").count() == 7285
+    assert page.locator("#mg-first-view g").get_attribute("stroke-width") == "0.3"
     page.unroute("**/_dash-component-suites/**")
     # It gives way to the interactive map once that has its colours.
     page.goto(server + "/?indikator=idi&tahun=2014")  # 34 provinces: boundaries of then
@@ -460,7 +502,8 @@ def test_the_first_view_comes_with_the_page(new_page, server: str) -> None:  # t
     fetched = page.evaluate("""() => performance.getEntriesByType('resource')
         .filter(e => e.name.includes('/geo/')).map(e => [e.name, e.initiatorType])""")
     # Preloaded by the page's Link header, and the map's own fetch used that download.
-    assert fetched == [[server + "/geo/provinsi.json?vintage=pra2022", "link"]]
+    assert len(fetched) == 1 and fetched[0][1] == "link"
+    assert fetched[0][0].startswith(server + "/geo/provinsi.json?vintage=pra2022&v=")
 
 
 def test_tooltips_show_on_hover_and_cost_dash_nothing(page, server: str) -> None:  # type: ignore[no-untyped-def]
@@ -506,7 +549,7 @@ def test_search_tolerates_forms_and_typos(page, server: str,  # type: ignore[no-
     # Hovering a region fetches the boundaries a click on it loads, ahead of the click.
     page.mouse.move(*page.evaluate(POINT_IN_REGION, region_class("64")))  # clear of the legend
     page.wait_for_function("performance.getEntriesByType('resource').some("
-                           "e => e.name.endsWith('/geo/kabkota.json?parent=64'))")
+                           "e => e.name.includes('/geo/kabkota.json?parent=64&'))")
     page.locator("#" + ids.MAP_SEARCH).fill("kab bandng")
     first = page.locator(".peta-hit").first
     first.wait_for()

@@ -166,7 +166,7 @@ def test_completeness_counts_and_maps_offices(app_client: FlaskClient, tmp_path:
     assert rows["33.01"]["status_label"] == "Belum mengisi" and len(rows) == 514
     assert rows["32.73"]["parent"] == "Jawa Barat"
     # The map colours the offices that entered something; the rest stay hatched.
-    assert data[ids.COMPLETENESS_GEOJSON]["url"] == "/geo/kabkota.json"
+    assert data[ids.COMPLETENESS_GEOJSON]["url"].startswith("/geo/kabkota.json?v=")
     colouring = data[ids.COMPLETENESS_GEOJSON]["hideout"]
     assert set(colouring["d"]) == {"32.73", "32.01"}
     assert colouring["labels"][colouring["d"]["32.73"][0]] == "Diajukan"

@@ -7,6 +7,7 @@ registry; the last tests run against the real files in the shared boundaries fol
 from __future__ import annotations
 
 import gzip
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -386,6 +387,25 @@ def test_http_serves_with_etag_then_304(store: BoundaryStore) -> None:
 
     other = http.get("/geo/kabkota.json", headers={"If-None-Match": etag})
     assert other.status_code == 200
+
+
+def test_a_url_naming_the_store_version_is_kept_for_good(store: BoundaryStore) -> None:
+    http = client(store)
+    kept = http.get(f"/geo/kabkota.json?parent=32&v={store.version}")
+    assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert kept.data == http.get("/geo/kabkota.json?parent=32").data
+    # Another version (a page from before a re-import or an upgrade) is revalidated.
+    assert http.get("/geo/kabkota.json?parent=32&v=0ld").headers["Cache-Control"] == (
+        "public, no-cache")
+
+
+def test_the_store_version_changes_with_the_boundary_files(tmp_path: Path) -> None:
+    (tmp_path / "provinsi.parquet").write_bytes(b"one")
+    before = BoundaryStore(tmp_path, tiny_registry()).version
+    assert BoundaryStore(tmp_path, tiny_registry()).version == before  # same files, same name
+    (tmp_path / "provinsi.parquet").write_bytes(b"other")  # a re-import
+    os.utime(tmp_path / "provinsi.parquet", ns=(1, 1))
+    assert BoundaryStore(tmp_path, tiny_registry()).version != before
 
 
 def test_http_gzip_and_geobuf(store: BoundaryStore) -> None:
