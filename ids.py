@@ -40,6 +40,7 @@ MAP_LAYER = "peta-layer-store"
 MAP_COLOURING = "peta-colouring-store"  # the colouring shown, restyled in place by map.js
 MAP_DRAWN = "peta-drawn-store"  # the colouring painted last (its seq; written by map.js)
 MAP_YEAR_ASKED = "peta-tahun-store"  # the period the slider means (snapped in the browser)
+MAP_YEAR_SERVER = "peta-tahun-server"  # a period asked of the server (none at hand)
 MAP_PERIODS_ASK = "peta-periods-ask"  # the view whose colourings of every year to fetch
 MAP_PERIODS = "peta-periods-store"  # those colourings: a year change recolours at once
 

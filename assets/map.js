@@ -20,6 +20,11 @@
   const HATCH_ID = "mg-hatch";
   const DRAWN_ON = "peta-map-box";  // the map page's map: its drawn store is on the page
 
+  // Run `task` once the next frame has been painted.
+  function afterPaint(task) {
+    requestAnimationFrame(function () { setTimeout(task, 0); });
+  }
+
   function ensureHatch() {
     if (document.getElementById(HATCH_ID)) return;
     const ns = "http://www.w3.org/2000/svg";
@@ -123,13 +128,11 @@
     function announce(seq) {
       if (!drawnStore || !seq || api.announced >= seq) return;
       api.announced = seq;
-      requestAnimationFrame(function () {
-        setTimeout(function () {
-          // Not once the page has gone: Dash would set the props of the page's root.
-          if (document.getElementById(DRAWN_ON)) {
-            window.dash_clientside.set_props(drawnStore, { data: seq });
-          }
-        }, 0);
+      afterPaint(function () {
+        // Not once the page has gone: Dash would set the props of the page's root.
+        if (document.getElementById(DRAWN_ON)) {
+          window.dash_clientside.set_props(drawnStore, { data: seq });
+        }
       });
     }
 
@@ -301,21 +304,29 @@
     }
   }
 
-  // Whether a view drawn by the server is for a year other than the one asked now while
-  // the colouring of the year asked (fetched for this view) is on the map already.
-  function overtaken(shown, asked, fetched) {
-    const api = window.mataGaruda.map;
-    if (!fetched || !shown || !shown.view || shown.view.tahun === asked || !api.current) {
-      return false;
-    }
-    const now = fetched.colourings[String(asked)];
-    return fetched.key === periodKey(shown) && !!now && api.current.rev === now.rev;
+  // Show a period of the view shown as the server would, with no request: the map at
+  // once, then (after its paint, unless another period is asked by then) the props the
+  // server drew for it (fetched: views, by component id: the view and layer stores,
+  // legend, side panel, status line, notices, export links and the address bar last).
+  // Returns whether the period was at hand.
+  function showYear(period, fetched, shown) {
+    const view = fetched && fetched.views ? fetched.views[String(period)] : null;
+    if (!view || fetched.key !== periodKey(shown)) return false;
+    previewYear(period, fetched, shown);
+    afterPaint(function () {
+      const years = window.mataGaruda.years;
+      if (!document.getElementById(DRAWN_ON) || (years && years.asked !== period)) return;
+      Object.keys(view).forEach(function (id) {
+        window.dash_clientside.set_props(id, view[id]);
+      });
+    });
+    return true;
   }
 
   // The year slider's keys recolour in the key's own task, before Dash hears of the key:
   // the map is painted at the next frame, and the slider, legend and panel follow as for
-  // any other year change (askYear snaps the slider to the same period, and previews
-  // nothing more since that colouring is on the map already). `years` holds what the
+  // any other year change (askYear snaps the slider to the same period and shows the
+  // rest; the colouring is on the map already). `years` holds what the
   // slider's callbacks last saw (shell.js holdYears); keys it does not know (PageUp,
   // PageDown) take the usual way.
   const YEAR_THUMB = "#peta-tahun-slider [role=slider]";
@@ -359,9 +370,8 @@
     map: layerFunctions(tooltip, "peta-drawn-store"),
     status: layerFunctions(statusTooltip),
     periodKey: periodKey,
-    overtaken: overtaken,
     snapPeriod: snapPeriod,
-    previewYear: previewYear,
+    showYear: showYear,
   });
   document.addEventListener("keydown", yearKey, true);
   document.addEventListener("keydown", searchKey);

@@ -46,14 +46,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return { key: key, layer: shown.key, state: state };
     },
     // A slider value: the period it means (from the period asked before), the slider put
-    // on it, and the map recoloured at once with that year's colouring if it was fetched.
-    askYear: function (value, marks, asked, fetched, shown) {
+    // on it, and the period shown by the browser where it is at hand (map.js showYear),
+    // else asked of the server (its year store: a new value each time). Not while another
+    // indicator is loading (its years set the slider).
+    askYear: function (value, marks, asked, fetched, shown, indicator) {
       const no = window.dash_clientside.no_update;
-      if (value === null || value === undefined || !marks) return [no, no];
-      const periods = periodsOf(marks);
-      const period = window.mataGaruda.snapPeriod(value, asked, periods);
-      window.mataGaruda.previewYear(period, fetched, shown);
-      return [period === value ? no : period, period === asked ? no : period];
+      if (value === null || value === undefined || !marks) return [no, no, no];
+      const period = window.mataGaruda.snapPeriod(value, asked, periodsOf(marks));
+      const slider = period === value ? no : period;
+      if (period === asked) return [slider, no, no];
+      if (window.mataGaruda.years) window.mataGaruda.years.asked = period;
+      const atHand = !!shown && !!shown.view && shown.view.indikator === indicator &&
+        window.mataGaruda.showYear(period, fetched, shown);
+      return [slider, period, atHand ? no : performance.now()];
     },
     // What a year key needs to recolour before Dash hears of it (map.js yearKey).
     holdYears: function (fetched, shown, asked, marks) {
@@ -85,11 +90,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // After a colouring arrives: restyle the shapes drawn and keep it for shapes that load
     // later, set the title and write the view's URL without letting Dash's router
     // re-render the page: a new view gets a history entry (back and forward work), the
-    // first URL replaces. An answer for a year the user has already moved on from (the
-    // year now asked is on the map) changes nothing: the newer answer follows.
-    afterColour: function (target, colouring, shown, asked, fetched) {
-      if (window.mataGaruda.overtaken(shown, asked, fetched)) {
-        return window.dash_clientside.no_update;
+    // first URL replaces. An answer read for a year other than the one asked now (the
+    // browser has shown that one itself meanwhile) is not painted: the server is asked
+    // again, for the year asked, so the stores and the page agree.
+    afterColour: function (target, colouring, shown, asked) {
+      const no = window.dash_clientside.no_update;
+      if (shown && shown.asked !== undefined && asked !== null && shown.asked !== asked) {
+        return [no, performance.now()];
       }
       window.mataGaruda.map.track(colouring);
       window.mataGaruda.map.drawn(colouring);
@@ -101,7 +108,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           window.history.pushState({}, "", target.url);
         }
       }
-      return window.dash_clientside.no_update;
+      return [no, no];
     },
   },
 });

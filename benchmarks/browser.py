@@ -169,6 +169,7 @@ def interact(page: Page, condition: str, act: Callable[[], None], input_type: st
         "transfer": call["transfer"] if call else None,
         "callbacks": len(timeline["fetches"]), "geo": timeline["geo"],
         "all_callbacks_transfer": sum(f["transfer"] or 0 for f in timeline["fetches"]),
+        "all_callbacks_decoded": sum(f["decoded"] or 0 for f in timeline["fetches"]),
     }
 
 

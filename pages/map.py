@@ -214,6 +214,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
         dcc.Store(id=ids.MAP_COLOURING),
         dcc.Store(id=ids.MAP_DRAWN),
         dcc.Store(id=ids.MAP_YEAR_ASKED, data=slider_year(view)),
+        dcc.Store(id=ids.MAP_YEAR_SERVER),
         dcc.Store(id=ids.MAP_PERIODS_ASK),
         dcc.Store(id=ids.MAP_PERIODS),
         dcc.Store(id=ids.MAP_LAYER, data={"key": layer.key, "canvas": uses_canvas(layer),
@@ -329,6 +330,42 @@ def _cached(view: View, lang: str) -> tuple[Any, ...]:
     return services().cached(f"peta|{view!r}|{lang}", lambda: _compute(view, lang))
 
 
+def _drawn(view: View, data: Any, asked: object, first: bool) -> tuple[View, dict[str, Any],
+                                                                   dict[str, Any]]:
+    """Return a view as drawn (defaults resolved), the layer store and the address bar.
+
+    The layer store says what is shown (controls set to it change nothing) and the year
+    the request read (``asked``): an answer to an older year is not painted (shell.js).
+    """
+    shown_view = replace(data.view, tahun=data.period,
+                         kelas=data.method if data.method in METHODS else data.view.kelas,
+                         dari=data.base if data.method == "perubahan" else data.view.dari)
+    region = services().registry.get(view.kode)
+    return (
+        shown_view,
+        {"key": data.layer.key, "canvas": uses_canvas(data.layer), "view": asdict(shown_view),
+         "asked": asked},
+        {"url": view_url(shown_view), "replace": first,
+         "title": f"{region.name} · {data.indicator.short_name} {data.period or ''}"
+                  " · Mata Garuda"},
+    )
+
+
+def _described(view: View, messages: list[Message], lang: str) -> dict[str, Any]:
+    """Return the legend, side panel, status line and notices of a view."""
+    svc = services()
+    data, summ, _colouring, behind = _cached(view, lang)
+    return {
+        "legend": legend(data, lang),
+        "panel": [panel(summ, data, lang),
+                  records_section(behind, name=summ.name, decimals=data.indicator.decimals,
+                                  lang=lang,
+                                  layer="desa" in available_levels(svc.settings.boundaries_dir))],
+        "status": status_line(data, lang),
+        "notices": [*notices([*messages, *data.messages], lang), *offers(data, lang)],
+    }
+
+
 # One callback turns a control change or a click into the view and draws it, answering
 # with plain JSON only (the view, geometry URL and colouring; a new map where the renderer
 # changes), which Dash serialises fast even for 7,285 regions: one round trip from the
@@ -343,44 +380,41 @@ def _cached(view: View, lang: str) -> tuple[Any, ...]:
     Output(ids.MAP_STATE, "data"), Output(ids.MAP_YEAR, "value", allow_duplicate=True),
     Output(ids.MAP_GEOJSON, "url"), Output(ids.MAP_COLOURING, "data"),
     Output(ids.MAP_LAYER, "data"), Output(ids.MAP_URL, "data"), Output(ids.MAP_BOX, "children"),
-    Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR_ASKED, "data"),
+    Input(ids.MAP_INDICATOR, "value"), Input(ids.MAP_YEAR_SERVER, "data"),
     Input(ids.MAP_SHOW, "value"), Input(ids.MAP_BASE, "value"),
     Input(ids.MAP_METHOD, "value"), Input(ids.MAP_CLASSES, "value"),
     Input(ids.MAP_PALETTE, "value"), Input(ids.MAP_LEVEL, "value"),
     Input(ids.MAP_OFFICIAL, "checked"), Input(ids.MAP_GEOJSON, "clickData"),
     Input({"type": ids.MAP_CRUMB, "kode": ALL}, "n_clicks"),
     Input({"type": ids.MAP_HIT, "kode": ALL}, "n_clicks"),
-    State(ids.MAP_STATE, "data"), State(ids.MAP_LAYER, "data"),
-    State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call="initial_duplicate",
+    State(ids.MAP_YEAR_ASKED, "data"), State(ids.MAP_STATE, "data"),
+    State(ids.MAP_LAYER, "data"), State(ids.SHELL_LANG_STORE, "data"),
+    prevent_initial_call="initial_duplicate",
 )
 def colour(*inputs: Any) -> tuple[Any, ...]:
-    """Set the view asked and draw it: recolour, or point the map at new geometry."""
-    *controls, state, shown, lang = inputs
+    """Set the view asked and draw it: recolour, or point the map at new geometry.
+
+    The year is the one the slider means (the year store); the server's year store only
+    says when the browser has no colouring of it at hand.
+    """
+    indikator, _server_year, *controls, tahun, state, shown, lang = inputs
     if ctx.triggered_id is None:  # the page's first call: the URL's view
         view, slider, new_state = _view(state), no_update, no_update
     else:
-        view, slider = asked_view(*controls, state, shown)
+        view, slider = asked_view(indikator, tahun, *controls, state, shown)
         if view is None:
             return (no_update, slider, *(no_update,) * 5)
         new_state = {**asdict(view), "messages": []}
     shown = _shown(shown)
     data, _summary, colouring, _behind = _cached(view, lang)
     layer, rebuild = data.layer, uses_canvas(data.layer) != shown["canvas"]
-    region = services().registry.get(view.kode)
-    shown_view = replace(data.view, tahun=data.period,
-                         kelas=data.method if data.method in METHODS else data.view.kelas,
-                         dari=data.base if data.method == "perubahan" else data.view.dari)
     fresh = not rebuild and layer.key != shown["key"]  # new boundaries follow the colouring
+    _shown_view, layer_store, target = _drawn(view, data, tahun, shown.get("first", False))
     return (
         new_state, slider,
         geometry_url(layer, services().boundaries.version) if fresh else no_update,
         no_update if rebuild else {**colouring, "seq": time.time_ns() // 1000, "fresh": fresh},
-        # What is shown, defaults resolved: controls set to it change nothing.
-        {"key": layer.key, "canvas": uses_canvas(layer), "view": asdict(shown_view),
-         "asked": view.tahun},
-        {"url": view_url(shown_view), "replace": shown.get("first", False),
-         "title": f"{region.name} · {data.indicator.short_name} {data.period or ''}"
-                  " · Mata Garuda"},
+        layer_store, target,
         # A renderer is chosen with the map (a canvas for all kecamatan).
         choropleth(layer, {**colouring, "seq": time.time_ns() // 1000},
                    services().boundaries.version) if rebuild
@@ -402,25 +436,20 @@ def describe(_drawn: int, state: dict[str, Any], lang: str) -> tuple[Any, ...]:
     Once the map has painted its colouring (the drawn store): the map is drawn first.
     """
     svc, view = services(), _view(state)
-    data, summ, _colouring, behind = _cached(view, lang)
     chain = [*svc.registry.ancestors(view.kode), svc.registry.get(view.kode)]
-    messages = [*url_messages(f"{ids.MAP_STATE}.data.messages", state.get("messages")),
-                *data.messages]
+    parts = _described(view, url_messages(f"{ids.MAP_STATE}.data.messages",
+                                          state.get("messages")), lang)
     return (
-        legend(data, lang),
-        [panel(summ, data, lang),
-         records_section(behind, name=summ.name, decimals=data.indicator.decimals, lang=lang,
-                         layer="desa" in available_levels(svc.settings.boundaries_dir))],
-        status_line(data, lang),
-        [*notices(messages, lang), *offers(data, lang)], breadcrumb(chain, lang),
-        _level_data(view.kode, data.levels, lang),
+        parts["legend"], parts["panel"], parts["status"], parts["notices"],
+        breadcrumb(chain, lang), _level_data(view.kode, _cached(view, lang)[0].levels, lang),
         view.tampil != "perubahan", view.tampil == "perubahan",
     )
 
 
-# A year change recolours the map in the browser at once, from the colourings of every
-# year of the view shown (fetched once per view, after it is drawn; only the years drawn
-# on the same boundaries); the server's answer follows with the legend, panel and URL.
+# A year change is shown by the browser alone, from what the server drew for every year
+# of the view shown (fetched once per view, after it is drawn; only the years drawn on
+# the same boundaries): the map at once, the legend, panel and URL after its paint. Only
+# a year not at hand (other boundaries, a view still loading) is asked of the server.
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="askPeriods"),
     Output(ids.MAP_PERIODS_ASK, "data"), Input(ids.MAP_DRAWN, "data"),
@@ -434,9 +463,11 @@ dash.clientside_callback(
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="askYear"),
     Output(ids.MAP_YEAR, "value", allow_duplicate=True), Output(ids.MAP_YEAR_ASKED, "data"),
+    Output(ids.MAP_YEAR_SERVER, "data", allow_duplicate=True),
     Input(ids.MAP_YEAR, "value"), State(ids.MAP_YEAR, "marks"),
     State(ids.MAP_YEAR_ASKED, "data"), State(ids.MAP_PERIODS, "data"),
-    State(ids.MAP_LAYER, "data"), prevent_initial_call=True,
+    State(ids.MAP_LAYER, "data"), State(ids.MAP_INDICATOR, "value"),
+    prevent_initial_call=True,
 )
 
 dash.clientside_callback(
@@ -451,22 +482,39 @@ dash.clientside_callback(
     State(ids.SHELL_LANG_STORE, "data"), prevent_initial_call=True,
 )
 def year_colourings(asked: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Return the colouring of every year of the view asked that is drawn on its layer.
+    """Return every year of the view asked that is drawn on its layer, as the server draws it.
 
-    Each is the one the server answers for that year (the same cache), so the map shows
-    at once what the server's answer then confirms.
+    For each year: its colouring, and what the page shows with it (the view and layer
+    stores, the address bar, legend, side panel, status line, notices and export links),
+    from the same cache and functions as the server's answers. A year change then needs
+    no request: the browser shows all of it (shell.js askYear).
     """
     asked = params.mapping(f"{ids.MAP_PERIODS_ASK}.data", asked)
     view = _view(asked.get("state"), f"{ids.MAP_PERIODS_ASK}.data.state")
     layer = params.text(f"{ids.MAP_PERIODS_ASK}.data.layer", asked.get("layer"), limit=200)
     key = params.text(f"{ids.MAP_PERIODS_ASK}.data.key", asked.get("key"), limit=2000)
     periods = services().catalogue[view.indikator].shown_periods
-    colourings = {}
+    colourings, views = {}, {}
     for period in periods:
-        data, _summary, colouring, _behind = _cached(replace(view, tahun=period), lang)
+        year = replace(view, tahun=period)
+        data, _summary, colouring, _behind = _cached(year, lang)
         if data.period == period and data.layer.key == layer:
             colourings[str(period)] = colouring
-    return {"key": key, "colourings": colourings}
+            shown_view, layer_store, target = _drawn(year, data, period, first=False)
+            parts = _described(year, [], lang)
+            # The props to set, by component id, in this order (the address bar last).
+            views[str(period)] = {
+                ids.MAP_STATE: {"data": {**asdict(year), "messages": []}},
+                ids.MAP_LAYER: {"data": layer_store},
+                ids.MAP_LEGEND: {"children": parts["legend"]},
+                ids.MAP_PANEL: {"children": parts["panel"]},
+                ids.MAP_STATUS: {"children": parts["status"]},
+                ids.MAP_NOTICES: {"children": parts["notices"]},
+                ids.MAP_EXPORT: {"children": export_links(view_export_href(shown_view), lang,
+                                                          MAP_FORMATS)},
+                ids.MAP_URL: {"data": target},
+            }
+    return {"key": key, "colourings": colourings, "views": views}
 
 
 @callback(
@@ -605,8 +653,8 @@ def _search_label(code: str, name: str, registry: Any) -> str:
 
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="afterColour"),
-    Output(ids.MAP_URL, "clear_data"), Input(ids.MAP_URL, "data"),
+    Output(ids.MAP_URL, "clear_data"),
+    Output(ids.MAP_YEAR_SERVER, "data", allow_duplicate=True), Input(ids.MAP_URL, "data"),
     Input(ids.MAP_COLOURING, "data"), State(ids.MAP_LAYER, "data"),
-    State(ids.MAP_YEAR_ASKED, "data"), State(ids.MAP_PERIODS, "data"),
-    prevent_initial_call=True,
+    State(ids.MAP_YEAR_ASKED, "data"), prevent_initial_call=True,
 )

@@ -108,9 +108,12 @@ def colour(site: Site, state: dict[str, object]) -> Any:
     inputs = [[] if d["id"].startswith("{") else v(d["id"], d["property"],
                                                      site.shown.get((d["id"], d["property"])))
               for d in spec["inputs"]]
+    given = {ids.MAP_STATE: state, ids.MAP_LAYER: SHOWN, ids.SHELL_LANG_STORE: "id"}
+    states = [v(d["id"], d["property"],
+                given.get(d["id"], site.shown.get((d["id"], d["property"]))))
+              for d in spec["state"]]
     return _send(site, {"output": key, "outputs": _outputs(key), "inputs": inputs,
-                        "state": [v(ids.MAP_STATE, "data", state),
-                                  v(ids.MAP_LAYER, "data", SHOWN), LANG]})
+                        "state": states})
 
 
 def test_the_entry_grid_loads_with_good_parameters(site: Site) -> None:

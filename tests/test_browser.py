@@ -410,7 +410,7 @@ def test_indicator_change_recolours_in_place(page, server: str) -> None:  # type
     assert page.evaluate(REGION_FILLS) != fills
 
 
-def test_a_year_change_recolours_before_the_server_answers(page, server: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_year_change_needs_no_request_legend_and_panel_included(page, server: str) -> None:  # type: ignore[no-untyped-def]
     def fetched(response) -> bool:  # type: ignore[no-untyped-def]
         return ("_dash-update-component" in response.url
                 and ids.MAP_PERIODS in (response.request.post_data or ""))
@@ -437,32 +437,43 @@ def test_a_year_change_recolours_before_the_server_answers(page, server: str) ->
                                     [value, previous, list(periods)])
             assert snapped == snap_period(value, previous, periods), (value, previous)
     shown, fills = rev(), page.evaluate(REGION_FILLS)
-    # The server answers nothing now (204: Dash's "no update"): the map still recolours.
-    page.route("**/_dash-update-component*", lambda route: route.fulfill(status=204))
+    # A year at hand is shown by the browser alone, with no request: the map at once,
+    # then the legend, side panel, status line and address bar.
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "")
+            if "_dash-update-component" in r.url else None)
     step("ArrowLeft", 2023)  # on the period, not between two (2023.9)
     page.wait_for_function(f"window.mataGaruda.map.current.rev !== '{shown}'")
     assert page.evaluate(REGION_FILLS) != fills
-    assert page.locator(".legend-title").inner_text().startswith("IDI 2024")  # not yet
-    page.unroute("**/_dash-update-component*")
+    page.wait_for_url("**tahun=2023**")
+    page.locator(".legend-title", has_text="IDI 2023").wait_for()
+    assert "Indonesia · 2023" in page.locator(f"#{ids.MAP_PANEL}").inner_text()
+    assert sent == []
     # Steps quicker than the server never race it: each moves on from the period asked
-    # before. 2021 and earlier are drawn on the 34 provinces of then: new colourings.
+    # before. 2021 and earlier are drawn on the 34 provinces of then: asked of the server.
     with page.expect_response(fetched):
         for year in (2022, 2021, 2020):
             step("ArrowLeft", year)
         page.wait_for_url("**tahun=2020**")
     page.locator(".legend-title", has_text="IDI 2020").wait_for()
-    # What the map shows at once is what the server then answers for that year.
-    shown = rev()
-    page.route("**/_dash-update-component*", lambda route: route.fulfill(status=204))
-    step("ArrowRight", 2021)
-    page.wait_for_function(f"window.mataGaruda.map.current.rev !== '{shown}'")
-    preview = rev()
-    page.unroute("**/_dash-update-component*")
-    step("ArrowLeft", 2020)
+    assert sent, "2021 is drawn on other boundaries: the server draws it"
+    sent.clear()
     step("ArrowRight", 2021)
     page.wait_for_url("**tahun=2021**")
     page.locator(".legend-title", has_text="IDI 2021").wait_for()
-    assert rev() == preview
+    assert sent == []
+    # What the browser shows alone is what the server draws for the same URL.
+    def shown_now() -> tuple[str, str, str, str]:
+        return (rev(), page.locator(f"#{ids.MAP_LEGEND}").inner_text(),
+                page.locator(f"#{ids.MAP_PANEL}").inner_text(),
+                page.locator(f"#{ids.MAP_STATUS}").inner_text())
+
+    alone = shown_now()
+    page.reload()
+    regions_drawn(page, 34)
+    page.locator(".legend-title", has_text="IDI 2021").wait_for()
+    page.locator(f"#{ids.MAP_PANEL} img").wait_for()
+    assert shown_now() == alone
     # A year key recolours in its own task, before Dash hears of it: the fills have
     # changed when the key's dispatch returns. The slider, legend and URL follow.
     fills = page.evaluate(REGION_FILLS)

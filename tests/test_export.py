@@ -542,15 +542,15 @@ def test_page_links_follow_the_view(site: Site, client: FlaskClient) -> None:
         ids.MAP_EXPORT: "/ekspor/peta.csv?kode=32&indikator=ikp&tahun=2024&kelas=kuantil&n=5",
         ids.ENTRY_EXPORT: "/ekspor/isian.csv?indikator=ikp&tahun=2024&kode=32.73",
     }
-    for output, inputs in (
-        ((ids.MAP_EXPORT, "children"),
-         [{"id": ids.MAP_LAYER, "property": "data", "value": shown}]),
+    lang = {"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}
+    for output, inputs, state in (
+        ((ids.MAP_EXPORT, "children"), [{"id": ids.MAP_DRAWN, "property": "data", "value": 1}],
+         [{"id": ids.MAP_LAYER, "property": "data", "value": shown}, lang]),
         ((ids.ENTRY_EXPORT, "children"),
          [{"id": ids.ENTRY_INDICATOR, "property": "value", "value": "ikp"},
           {"id": ids.ENTRY_PERIOD, "property": "value", "value": "2024"},
-          {"id": ids.ENTRY_AREA, "property": "value", "value": "32.73"}]),
+          {"id": ids.ENTRY_AREA, "property": "value", "value": "32.73"}], [lang]),
     ):
-        state = [{"id": ids.SHELL_LANG_STORE, "property": "data", "value": "id"}]
         response = client.post("/_dash-update-component", headers={"X-CSRFToken": token.value},
                                json={"output": f"{output[0]}.{output[1]}",
                                      "outputs": {"id": output[0], "property": output[1]},

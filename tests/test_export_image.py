@@ -281,9 +281,11 @@ def test_links_on_the_map_page(site: Site, client: FlaskClient) -> None:
     response = client.post("/_dash-update-component", headers={"X-CSRFToken": token.value},
                            json={"output": f"{ids.MAP_EXPORT}.children",
                                  "outputs": {"id": ids.MAP_EXPORT, "property": "children"},
-                                 "inputs": [{"id": ids.MAP_LAYER, "property": "data",
-                                             "value": shown}],
-                                 "state": [{"id": ids.SHELL_LANG_STORE, "property": "data",
+                                 "inputs": [{"id": ids.MAP_DRAWN, "property": "data",
+                                             "value": 1}],
+                                 "state": [{"id": ids.MAP_LAYER, "property": "data",
+                                            "value": shown},
+                                           {"id": ids.SHELL_LANG_STORE, "property": "data",
                                             "value": "id"}],
                                  "changedPropIds": []})
     assert response.status_code == 200, response.get_data(as_text=True)
