@@ -489,6 +489,8 @@ def year_colourings(asked: dict[str, Any], lang: str) -> dict[str, Any]:
     from the same cache and functions as the server's answers. A year change then needs
     no request: the browser shows all of it (shell.js askYear).
     """
+    if asked is None:  # the page was swapped (back, forward) while this was on its way
+        return no_update
     asked = params.mapping(f"{ids.MAP_PERIODS_ASK}.data", asked)
     view = _view(asked.get("state"), f"{ids.MAP_PERIODS_ASK}.data.state")
     layer = params.text(f"{ids.MAP_PERIODS_ASK}.data.layer", asked.get("layer"), limit=200)

@@ -167,6 +167,18 @@ def test_a_map_state_no_page_writes_is_400(site: Site, field: str, bad: object) 
     assert str(bad) in message
 
 
+def test_the_years_of_a_page_swapped_meanwhile_are_no_update(site: Site) -> None:
+    # Back or forward swaps the page while its years are asked for: the store is empty.
+    key = next(k for k in site.app.callback_map if k == f"{ids.MAP_PERIODS}.data")
+    body = {"output": key, "outputs": {"id": ids.MAP_PERIODS, "property": "data"},
+            "inputs": [v(ids.MAP_PERIODS_ASK, "data", None)], "state": [LANG],
+            "changedPropIds": [f"{ids.MAP_PERIODS_ASK}.data"]}
+    answer = _send(site, body)
+    assert answer.status_code in (200, 204) and "colourings" not in answer.get_data(as_text=True)
+    refused(_send(site, {**body, "inputs": [v(ids.MAP_PERIODS_ASK, "data", "x")]}),
+            f"{ids.MAP_PERIODS_ASK}.data")
+
+
 def test_the_answer_is_in_the_request_language(site: Site) -> None:
     site.client.set_cookie("lang", "en")
     try:
