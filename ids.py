@@ -41,6 +41,7 @@ MAP_COLOURING = "peta-colouring-store"  # the colouring shown, restyled in place
 MAP_DRAWN = "peta-drawn-store"  # the colouring painted last (its seq; written by map.js)
 MAP_YEAR_ASKED = "peta-tahun-store"  # the period the slider means (snapped in the browser)
 MAP_YEAR_SERVER = "peta-tahun-server"  # a period asked of the server (none at hand)
+MAP_YEAR_VIEW = "peta-tahun-view"  # a period shown by the browser: what the server drew
 MAP_PERIODS_ASK = "peta-periods-ask"  # the view whose colourings of every year to fetch
 MAP_PERIODS = "peta-periods-store"  # those colourings: a year change recolours at once
 

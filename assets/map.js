@@ -305,9 +305,9 @@
   }
 
   // Show a period of the view shown as the server would, with no request: the map at
-  // once, then (after its paint, unless another period is asked by then) the props the
-  // server drew for it (fetched: views, by component id: the view and layer stores,
-  // legend, side panel, status line, notices, export links and the address bar last).
+  // once, then (after its paint, unless another period is asked by then) what the server
+  // drew for it (fetched: views; the view and layer stores, legend, side panel, status
+  // line, notices, export links and the address bar), in one update (shell.js yearView).
   // Returns whether the period was at hand.
   function showYear(period, fetched, shown) {
     const view = fetched && fetched.views ? fetched.views[String(period)] : null;
@@ -316,9 +316,7 @@
     afterPaint(function () {
       const years = window.mataGaruda.years;
       if (!document.getElementById(DRAWN_ON) || (years && years.asked !== period)) return;
-      Object.keys(view).forEach(function (id) {
-        window.dash_clientside.set_props(id, view[id]);
-      });
+      window.dash_clientside.set_props("peta-tahun-view", { data: view });
     });
     return true;
   }

@@ -60,6 +60,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         window.mataGaruda.showYear(period, fetched, shown);
       return [slider, period, atHand ? no : performance.now()];
     },
+    // A year shown by the browser: each output's value, as the server drew it (map.js
+    // showYear; pages/map.py year_colourings).
+    yearView: function (view) {
+      return window.dash_clientside.callback_context.outputs_list.map(function (out) {
+        return view[out.id];
+      });
+    },
     // What a year key needs to recolour before Dash hears of it (map.js yearKey).
     holdYears: function (fetched, shown, asked, marks) {
       window.mataGaruda.years = {

@@ -207,8 +207,14 @@ def drill_down(chromium: Chromium, url: str, steps: list[tuple[str, int]]) -> li
     """
     with chromium.page() as page:
         goto_drawn(page, url, settled(svg_drawn(38)))  # the national provinsi map
-        return [interact(page, svg_drawn(n, code + "."), click_region(page, code), "click")
-                for code, n in steps]
+        samples = []
+        for code, n in steps:
+            samples.append(interact(page, svg_drawn(n, code + "."), click_region(page, code),
+                                    "click"))
+            # The legend and panel follow the map: the next click starts from a settled
+            # page (the legend would move under it).
+            page.wait_for_load_state("networkidle")
+        return samples
 
 
 def year_keys(page: Page) -> Callable[[str], Callable[[], None]]:

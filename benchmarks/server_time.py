@@ -72,6 +72,6 @@ def _variants(body: str, views: dict[str, list[int]]) -> Iterator[str]:
         for indikator, years in views.items():
             for year in sorted(years, reverse=True):
                 request: dict[str, Any] = json.loads(body)
-                state = next(i for i in request["inputs"] if i["id"] == "peta-state")["value"]
+                state = next(i for i in request["state"] if i["id"] == "peta-state")["value"]
                 state.update(indikator=indikator, tahun=year, n=n)
                 yield json.dumps(request)

@@ -215,6 +215,7 @@ def layout(kode: str | None = None, **query: str) -> html.Div:
         dcc.Store(id=ids.MAP_DRAWN),
         dcc.Store(id=ids.MAP_YEAR_ASKED, data=slider_year(view)),
         dcc.Store(id=ids.MAP_YEAR_SERVER),
+        dcc.Store(id=ids.MAP_YEAR_VIEW),
         dcc.Store(id=ids.MAP_PERIODS_ASK),
         dcc.Store(id=ids.MAP_PERIODS),
         dcc.Store(id=ids.MAP_LAYER, data={"key": layer.key, "canvas": uses_canvas(layer),
@@ -470,6 +471,18 @@ dash.clientside_callback(
     prevent_initial_call=True,
 )
 
+# What a year shown by the browser sets, in one update (map.js showYear); the year's
+# entry of year_colourings gives each output's value by component id.
+_YEAR_OUTPUTS = ((ids.MAP_STATE, "data"), (ids.MAP_LAYER, "data"), (ids.MAP_LEGEND, "children"),
+                 (ids.MAP_PANEL, "children"), (ids.MAP_STATUS, "children"),
+                 (ids.MAP_NOTICES, "children"), (ids.MAP_EXPORT, "children"),
+                 (ids.MAP_URL, "data"))
+dash.clientside_callback(
+    dash.ClientsideFunction(namespace="mataGaruda", function_name="yearView"),
+    *[Output(c, p, allow_duplicate=True) for c, p in _YEAR_OUTPUTS],
+    Input(ids.MAP_YEAR_VIEW, "data"), prevent_initial_call=True,
+)
+
 dash.clientside_callback(
     dash.ClientsideFunction(namespace="mataGaruda", function_name="holdYears"),
     Input(ids.MAP_PERIODS, "data"), Input(ids.MAP_LAYER, "data"),
@@ -504,17 +517,12 @@ def year_colourings(asked: dict[str, Any], lang: str) -> dict[str, Any]:
             colourings[str(period)] = colouring
             shown_view, layer_store, target = _drawn(year, data, period, first=False)
             parts = _described(year, [], lang)
-            # The props to set, by component id, in this order (the address bar last).
-            views[str(period)] = {
-                ids.MAP_STATE: {"data": {**asdict(year), "messages": []}},
-                ids.MAP_LAYER: {"data": layer_store},
-                ids.MAP_LEGEND: {"children": parts["legend"]},
-                ids.MAP_PANEL: {"children": parts["panel"]},
-                ids.MAP_STATUS: {"children": parts["status"]},
-                ids.MAP_NOTICES: {"children": parts["notices"]},
-                ids.MAP_EXPORT: {"children": export_links(view_export_href(shown_view), lang,
-                                                          MAP_FORMATS)},
-                ids.MAP_URL: {"data": target},
+            views[str(period)] = {  # the outputs of yearView, by component id
+                ids.MAP_STATE: {**asdict(year), "messages": []}, ids.MAP_LAYER: layer_store,
+                ids.MAP_LEGEND: parts["legend"], ids.MAP_PANEL: parts["panel"],
+                ids.MAP_STATUS: parts["status"], ids.MAP_NOTICES: parts["notices"],
+                ids.MAP_EXPORT: export_links(view_export_href(shown_view), lang, MAP_FORMATS),
+                ids.MAP_URL: target,
             }
     return {"key": key, "colourings": colourings, "views": views}
 
