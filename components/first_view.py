@@ -23,11 +23,12 @@ import shapely
 from dash.development.base_component import Component
 from markupsafe import escape
 
-from components.map import legend
+from components.map import legend, uses_canvas
 from export.image import HATCH_FACE, HATCH_LINE, fills, title_text
 from geodata.registry import Registry
 from geodata.serve import BoundaryStore
 from i18n import t
+from presentation.palettes import MISSING_COLOR
 from queries.mapview import MapData
 from queries.provenance import simulated_label
 
@@ -89,17 +90,23 @@ def map_svg(data: MapData, store: BoundaryStore) -> str:
     layer = data.layer
     height, codes, shapes = _layer_paths(store, layer.level, layer.parent, layer.vintage)
     patterns: dict[str, str] = {"fv-hatch": _pattern("fv-hatch", HATCH_FACE, HATCH_LINE, 8, 3)}
+    # As the web map draws the layer: on a canvas (all kecamatan) without patterns,
+    # missing values in grey and simulated ones faded, as its legend shows them.
+    canvas = uses_canvas(layer)
     paths = []
     for code, d, (color, simulated) in zip(codes, shapes, fills(data, codes), strict=True):
+        faded = ""
         if color is None:
-            fill = "url(#fv-hatch)"
+            fill = MISSING_COLOR if canvas else "url(#fv-hatch)"
+        elif simulated and canvas:
+            fill, faded = color, ' fill-opacity="0.45"'
         elif simulated:  # striped in its class colour, as map.js draws it
             pattern_id = "fv-sim-" + re.sub(r"[^0-9a-zA-Z]", "", color)
             patterns.setdefault(pattern_id, _pattern(pattern_id, color, "#ffffff", 7, 2.5))
             fill = f"url(#{pattern_id})"
         else:
             fill = color
-        paths.append(f'<path data-code="{escape(code)}" fill="{escape(fill)}" d="{d}"/>')
+        paths.append(f'<path data-code="{escape(code)}" fill="{escape(fill)}"{faded} d="{d}"/>')
     # Thin borders where thousands of regions are drawn, as on the web map.
     stroke = 0.3 if layer.level == "kecamatan" else 0.8
     return (f'<svg class="fv-map" viewBox="0 0 {WIDTH} {height}" '

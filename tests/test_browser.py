@@ -25,6 +25,7 @@ from geodata.registry import Registry
 from i18n import t
 from ingest.bootstrap import prepare_database
 from ingest.store import NewValue, write_values
+from presentation.palettes import MISSING_COLOR
 from queries.db import make_engine
 from queries.indicators import CHANGE_REASONS
 from queries.mapview import snap_period
@@ -501,9 +502,14 @@ def test_the_first_view_comes_with_the_page(new_page, server: str) -> None:  # t
     assert any(f.startswith("#") for f in fills)
     badge = page.locator("#mg-first-view .fv-badge").text_content()
     assert badge == "DATA SIMULASI · 22 dari 38 wilayah"
-    # All 7,285 kecamatan too, with the web map's thin borders.
+    # All 7,285 kecamatan too, as their canvas draws them: thin borders, no patterns
+    # (missing values grey, simulated ones faded, as the legend shows them).
     page.goto(server + "/?indikator=konflik&tingkat=kecamatan")
-    assert page.locator("#mg-first-view path").count() == 7285
+    kecamatan = page.locator("#mg-first-view path").evaluate_all(
+        "paths => paths.map(p => [p.getAttribute('fill'), p.getAttribute('fill-opacity')])")
+    assert len(kecamatan) == 7285
+    assert not any(fill.startswith("url(") for fill, _opacity in kecamatan)
+    assert [MISSING_COLOR, None] in kecamatan and any(o == "0.45" for _f, o in kecamatan)
     assert page.locator("#mg-first-view g").get_attribute("stroke-width") == "0.3"
     page.unroute("**/_dash-component-suites/**")
     # It gives way to the interactive map once that has its colours.
