@@ -141,8 +141,8 @@ def choropleth(layer: Layer, colouring: dict[str, Any], version: str) -> dl.Map:
 def legend(data: MapData, lang: str) -> html.Div:
     """Return the legend: class bounds with counts, and the missing swatch with its count.
 
-    Below them, simulated regions (drawn striped) with their count, and the counts of
-    official, simulated and missing values.
+    Below them, simulated regions (drawn striped, or faded on a canvas) with their count,
+    and the counts of official, simulated and missing values.
     """
     palette = palette_colors(data)
     labels = format_bounds(data.classes, data.indicator.decimals, lang)
@@ -161,9 +161,12 @@ def legend(data: MapData, lang: str) -> html.Div:
                       className="legend-missing")
               for label, count in data.missing_lines(lang)]
     counts = data.counts
-    if counts.simulated:
-        items.append(html.Li([html.Span(className="swatch swatch-simulated"),
-                              html.Span(t("peta.legend.simulated", lang),
+    if counts.simulated:  # striped; on a canvas (no patterns) faded
+        faded = uses_canvas(data.layer)
+        items.append(html.Li([html.Span(className="swatch swatch-simulated"
+                                        + (" swatch-faded" if faded else "")),
+                              html.Span(t("peta.legend.simulated_faded" if faded
+                                          else "peta.legend.simulated", lang),
                                         className="legend-label"),
                               html.Span(str(counts.simulated), className="legend-count")],
                              className="legend-simulated"))

@@ -617,6 +617,9 @@ def test_all_kecamatan_on_one_canvas(page, server: str) -> None:  # type: ignore
         " && Object.keys(window.mataGaruda.map.current.d).length == 7285")
     legend_total(page, 7285)
     assert page.locator(".legend-missing .swatch-grey").count() == 1  # no hatch on a canvas
+    # Nor stripes: the legend says how simulated values look there.
+    assert page.locator(".legend-simulated").inner_text().startswith(
+        "Data simulasi (warna pudar)")
 
 
 def test_sign_in_page_refuses_then_signs_in_and_out(new_page, server: str) -> None:  # type: ignore[no-untyped-def]
